@@ -1,0 +1,8 @@
+"""The memory-saving split 3D FFT and the reductions fused into its pencil pass."""
+
+from .engine import SplitFFTPlan, SplitFFTResult, default_device, parse_bytes, split_fft, spectrum_view
+from .reductions import DetectorSlice, FullIntensity, Reduction, ShellSums, fft_indices, k2_counts
+
+__all__ = ["DetectorSlice", "FullIntensity", "Reduction", "ShellSums", "SplitFFTPlan",
+           "SplitFFTResult", "default_device", "fft_indices", "k2_counts", "parse_bytes",
+           "split_fft", "spectrum_view"]
