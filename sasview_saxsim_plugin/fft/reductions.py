@@ -10,6 +10,7 @@ from __future__ import annotations
 from functools import lru_cache
 
 import numpy as np
+import scipy.fft
 import torch
 
 
@@ -80,15 +81,18 @@ class ShellSums(Reduction):
 
 @lru_cache(maxsize=8)
 def k2_counts(n: int) -> np.ndarray:
-    """Number of full-spectrum points with each k² (cached per n; data independent)."""
-    k2x = fft_indices(n) ** 2
-    k2z = np.arange(n // 2 + 1) ** 2
-    w = half_weights(n)
-    counts = np.zeros(3 * (n // 2) ** 2 + 1)
-    for kx2 in k2x:
-        idx = (kx2 + k2x[:, None] + k2z[None, :]).ravel()
-        counts += np.bincount(idx, np.broadcast_to(w, (n, n // 2 + 1)).ravel(),
-                              minlength=counts.size)
+    """Number of full-spectrum points with each k² (cached per n; data independent).
+
+    The count of k² = kx²+ky²+kz² is the 3-fold convolution of the per-axis histograms of k²
+    (kz over the half axis with Friedel weights), done by FFT and rounded to integers.
+    """
+    kmax2 = (n // 2) ** 2
+    hx = np.bincount(fft_indices(n) ** 2, minlength=kmax2 + 1).astype(float)
+    hz = np.bincount(np.arange(n // 2 + 1) ** 2, half_weights(n), minlength=kmax2 + 1)
+    size = scipy.fft.next_fast_len(3 * kmax2 + 1, real=True)
+    spec = scipy.fft.rfft(hx, size) ** 2 * scipy.fft.rfft(hz, size)
+    counts = np.rint(scipy.fft.irfft(spec, size)[: 3 * kmax2 + 1])
+    counts = np.maximum(counts, 0)
     counts.setflags(write=False)
     return counts
 
