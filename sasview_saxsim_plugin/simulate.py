@@ -31,8 +31,8 @@ class GridChoice:
     reason: str
 
 
-def auto_spacing(body: Body, q_max: float, voxels_across: int = 32,
-                 max_extent_voxels: int = 200) -> GridChoice:
+def auto_spacing(body: Body, q_max: float, voxels_across: int = 24,
+                 max_extent_voxels: int = 256) -> GridChoice:
     """Voxel size for one particle: ``voxels_across`` voxels over its smallest feature, fine
     enough that q_max ≤ π/(2d), but at most ``max_extent_voxels`` over its largest extent."""
     feature = body.min_feature()
@@ -65,7 +65,7 @@ def _pd_points(value: float, width: float, n_points: int):
 def particle_curve(shape: str, dims: dict, q: np.ndarray, *, pd: dict | None = None,
                    sld: float = 1.0, sld_solvent: float = 0.0, scale: float = 1.0,
                    background: float = 0.0, spacing: float | None = None, supersample: int = 4,
-                   correction: str = "deconvolve", voxels_across: int = 32) -> Curve1D:
+                   correction: str = "deconvolve", voxels_across: int = 24) -> Curve1D:
     """Orientation-averaged I(q) (1/cm) of one voxelised particle by the lattice Debye route,
     normalised like sasmodels: scale/⟨V⟩·⟨|A|²⟩·1e-4 + background.
 

@@ -2,8 +2,8 @@
 
 Voxels whose centre lies farther than half a voxel diagonal (√3/2·d) from the surface are
 classified from the centre alone; only the voxels the surface cuts are supersampled with
-``supersample``³ points. With a conservative distance bound (see shapes.py) this is exact up to
-the supersampling quadrature.
+``supersample``³ sub-voxels, each counted as a linear ramp of the signed distance across its
+width (an anti-aliased sub-sample), so partial volumes are smooth in the shape's parameters.
 """
 
 from __future__ import annotations
@@ -37,7 +37,11 @@ def voxel_fractions(shape: Shape, grid_coords: np.ndarray, spacing: float, origi
         px = axes[0][idx[0]][:, None] + ox.ravel()[None, :]
         py = axes[1][idx[1]][:, None] + oy.ravel()[None, :]
         pz = axes[2][idx[2]][:, None] + oz.ravel()[None, :]
-        frac[idx] = (shape.distance_bound(px, py, pz) <= 0).mean(axis=1)
+        # each sub-voxel contributes a linear ramp of the distance over its width h = d/s
+        # (exact for a face-parallel plane), so the fraction is not quantised to 1/s³
+        h = spacing / s
+        sub = np.clip(0.5 - shape.distance_estimate(px, py, pz) / h, 0.0, 1.0)
+        frac[idx] = sub.mean(axis=1)
     return frac
 
 

@@ -40,6 +40,11 @@ class Shape:
         """Signed distance bound (Å) at points relative to the centre; < 0 inside."""
         raise NotImplementedError
 
+    def distance_estimate(self, x, y, z) -> np.ndarray:
+        """Signed distance (Å) accurate to first order near the surface; used to anti-alias
+        sub-voxels. Defaults to :meth:`distance_bound` (exact for spheres and cylinder faces)."""
+        return self.distance_bound(x, y, z)
+
     def half_extent(self) -> np.ndarray:
         """Half-widths (Å) of an axis-aligned box around the centre that holds the shape."""
         raise NotImplementedError
@@ -141,6 +146,14 @@ class Ellipsoid(Shape):
         # the map p -> p/semi-axes stretches distances by at most 1/min(semi-axes), so
         # min(semi-axes)·(rho - 1) never exceeds the true distance to the surface
         return min(self.radius_polar, self.radius_equatorial) * (rho - 1.0)
+
+    def distance_estimate(self, x, y, z):
+        # (rho - 1)/|grad rho|: exact on the surface, first order near it
+        axial, radial = _axial_radial(x, y, z, self.axis)
+        a, b = axial / self.radius_polar, radial / self.radius_equatorial
+        rho = np.sqrt(a * a + b * b)
+        grad = np.sqrt((a / self.radius_polar) ** 2 + (b / self.radius_equatorial) ** 2)
+        return (rho - 1.0) * rho / np.maximum(grad, 1e-300)
 
     def half_extent(self):
         a = np.abs(self.axis)
