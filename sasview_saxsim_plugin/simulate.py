@@ -32,7 +32,7 @@ class GridChoice:
 
 
 def auto_spacing(body: Body, q_max: float, voxels_across: int = 24,
-                 max_extent_voxels: int = 256) -> GridChoice:
+                 max_extent_voxels: int = 160) -> GridChoice:
     """Voxel size for one particle: ``voxels_across`` voxels over its smallest feature, fine
     enough that q_max ≤ π/(2d), but at most ``max_extent_voxels`` over its largest extent."""
     feature = body.min_feature()
@@ -151,14 +151,16 @@ def ensemble_curve(ensemble: Ensemble, *, dtype=np.float32, bins: int | None = N
                    bin_spacing: str = "linear", q_min: float | None = None,
                    q_max: float | None = None, correction: str = "deconvolve",
                    supersample: int = 4, memory_budget=None, device=None, detector: bool = False,
-                   progress: bool = False) -> tuple[Curve1D, object]:
+                   clamp: bool = False, progress: bool = False) -> tuple[Curve1D, object]:
     """Shell-averaged I(q) (1/cm, intensity of the box per box volume) of an ensemble through
     the split FFT, with thesis Table 3.1 uncertainties; optionally the kz = 0 detector slice.
 
-    Default bins: one DFT step (2π/L) wide up to π/(2d).
+    Default bins: one DFT step (2π/L) wide up to π/(2d). ``clamp``: limit overlapping
+    particles to the contrast (thesis) instead of adding them (independent scatterers, what
+    sasmodels describes; hard spheres never overlap).
     """
     grid = ensemble.grid
-    density = ensemble.rasterise(dtype, supersample, progress=progress)
+    density = ensemble.rasterise(dtype, supersample, clamp=clamp, progress=progress)
     reds = {"shells": ShellSums()}
     if detector:
         reds["slice"] = DetectorSlice()
@@ -181,3 +183,26 @@ def ensemble_curve(ensemble: Ensemble, *, dtype=np.float32, bins: int | None = N
     if detector:
         det = detector_from_slice(res.results["slice"], grid.box_length, grid.spacing)
     return curve, det
+
+
+def combine_realisations(curves: list[Curve1D], i_emin: float = 0.01) -> Curve1D:
+    """Average shell curves of independent realisations (same grid and bins).
+
+    σ = max(SEM across realisations, within-shell SEM/√k, i_emin·I): the scatter between
+    realisations carries what one box cannot show (the finite draw of particle sizes and the
+    shell-averaged interference between particles, ~1/(q·L) per realisation).
+    """
+    if len(curves) == 1:
+        return curves[0]
+    k = len(curves)
+    inten = np.array([c.intensity for c in curves])
+    mean = inten.mean(0)
+    sem_between = inten.std(0, ddof=1) / np.sqrt(k)
+    sem_within = np.sqrt(np.mean([c.columns["I_sem"] ** 2 for c in curves], 0) / k)
+    sigma = np.maximum.reduce([sem_between, sem_within, i_emin * mean])
+    cols = dict(curves[0].columns)
+    cols.update(I_mu=mean, I_sem_between=sem_between, I_sem=sem_within, I_sigma=sigma)
+    meta = dict(curves[0].meta)
+    meta["realisations"] = k
+    meta["ensembles"] = [c.meta.get("ensemble") for c in curves]
+    return Curve1D(curves[0].q, mean, sigma, curves[0].dq, cols, meta)

@@ -62,6 +62,36 @@ def reference_parameters(shape: str, dims: dict, pd: dict, sld: float, sld_solve
         pars[f"{name}_pd_n"] = n_pts
         pars[f"{name}_pd_type"] = "gaussian"
     if shape == "hardsphere":
+        # sasmodels' P@S computes scale·volfraction·P·S: the volume fraction is applied once
         pars.update(volfraction=volume_fraction, radius_effective=dims["radius"],
-                    radius_effective_mode=0)
+                    radius_effective_mode=0, scale=scale / volume_fraction)
     return SASMODELS_NAME[shape], pars
+
+
+def realised_ensemble_iq(shapes, box_volume: float, q: np.ndarray, contrast: float = 1.0,
+                         orientation_average: bool = True) -> np.ndarray:
+    """I(q) (1/cm) of the particles actually placed, as independent scatterers: the sum over
+    particles of sasmodels' monodisperse form factor, each with scale V_i/V_box.
+
+    This is the reference for one realisation of an ensemble: it contains the sample's own
+    size distribution (a finite draw, not the Gaussian population) and leaves only
+    interference and voxelisation as differences. Spheres and (isotropic) cylinders.
+    """
+    from ..geometry.shapes import Cylinder, Sphere
+    groups: dict = {}
+    for s in shapes:
+        if isinstance(s, Sphere):
+            key = ("sphere", round(s.radius, 9))
+        elif isinstance(s, Cylinder) and orientation_average:
+            key = ("cylinder", round(s.radius, 9), round(s.length, 9))
+        else:
+            raise SaxsimInputError(f"no realised reference for {type(s).__name__}")
+        groups.setdefault(key, [0, s.volume])[0] += 1
+    total = np.zeros(np.size(q))
+    for key, (count, volume) in groups.items():
+        pars = {"scale": count * volume / box_volume, "background": 0.0, "sld": contrast,
+                "sld_solvent": 0.0, "radius": key[1]}
+        if key[0] == "cylinder":
+            pars["length"] = key[2]
+        total += sasmodels_iq(key[0], q, pars)
+    return total

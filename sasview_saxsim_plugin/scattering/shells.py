@@ -86,5 +86,21 @@ def shell_curve(sums: dict, box_length: float, spacing: float, edges: np.ndarray
             "I_error": i_err * factor, "I_sigma": i_sigma * factor, "Q_mu": q_mu,
             "Q_std": q_std, "Q_sem": q_sem, "Q_error": q_err, "Q_sigma": q_sigma, "count": n}
     cols = {k: v[keep] for k, v in cols.items()}
+    # which |q| values (with how many points) make up each kept bin, for binning a reference
+    # exactly like the data (see bin_like)
+    new_index = np.cumsum(keep) - 1
+    sel = ok & keep[np.clip(b, 0, nb - 1)]
+    binning = {"q": q[sel], "count": count[sel], "bin": new_index[b[sel]]}
     return Curve1D(cols["Q_mu"], cols["I_mu"], cols["I_sigma"], cols["Q_sigma"], cols,
-                   {"route": "shell average", "units": {"q": "1/A", "I": "1/cm"}})
+                   {"route": "shell average", "units": {"q": "1/A", "I": "1/cm"},
+                    "binning": binning})
+
+
+def bin_like(curve: Curve1D, model) -> np.ndarray:
+    """Average ``model(q)`` (a function of q in 1/Å) over the same shells and points as the
+    shell-averaged ``curve``: the exact counterpart of each bin, with no smearing error."""
+    binning = curve.meta["binning"]
+    values = np.asarray(model(binning["q"]), float)
+    num = np.bincount(binning["bin"], binning["count"] * values, minlength=len(curve))
+    den = np.bincount(binning["bin"], binning["count"], minlength=len(curve))
+    return num / den
