@@ -131,9 +131,9 @@ def build_ensemble(kind: str, grid: VoxelGrid, *, radius: float, volume_fraction
                    radius_pd: float = 0.0, length: float | None = None, length_pd: float = 0.0,
                    theta: float = 0.0, theta_spread: float = 0.0, phi: float | None = 0.0,
                    sld: float = 1.0, sld_solvent: float = 0.0, seed: int = 0,
-                   sweeps: int = 50) -> Ensemble:
-    """``kind``: 'spheres' (dilute), 'cylinders' (dilute, oriented θ, φ; φ=None uniform) or
-    'hardspheres' (non-overlapping, equilibrated)."""
+                   sweeps: int = 50, isotropic: bool = False) -> Ensemble:
+    """``kind``: 'spheres' (dilute), 'cylinders' (dilute, oriented θ, φ; φ=None uniform;
+    ``isotropic`` for random orientations) or 'hardspheres' (non-overlapping, equilibrated)."""
     contrast = sld - sld_solvent
     if kind == "spheres":
         return dilute_spheres(grid, radius, volume_fraction, radius_pd, contrast, seed)
@@ -141,7 +141,7 @@ def build_ensemble(kind: str, grid: VoxelGrid, *, radius: float, volume_fraction
         if length is None:
             raise SaxsimInputError("cylinder ensembles need a length (Å)")
         return dilute_cylinders(grid, radius, length, volume_fraction, radius_pd, length_pd,
-                                theta, theta_spread, phi, 0.0, contrast, seed)
+                                theta, theta_spread, phi, 0.0, contrast, seed, isotropic)
     if kind == "hardspheres":
         return hard_spheres(grid, radius, volume_fraction, radius_pd, contrast, seed, sweeps)
     raise SaxsimInputError(f"unknown ensemble {kind!r}; use spheres, cylinders or hardspheres")
@@ -151,7 +151,8 @@ def ensemble_curve(ensemble: Ensemble, *, dtype=np.float32, bins: int | None = N
                    bin_spacing: str = "linear", q_min: float | None = None,
                    q_max: float | None = None, correction: str = "deconvolve",
                    supersample: int = 4, memory_budget=None, device=None, detector: bool = False,
-                   clamp: bool = False, progress: bool = False) -> tuple[Curve1D, object]:
+                   clamp: bool = False, detector_rebin: int = 1,
+                   progress: bool = False) -> tuple[Curve1D, object]:
     """Shell-averaged I(q) (1/cm, intensity of the box per box volume) of an ensemble through
     the split FFT, with thesis Table 3.1 uncertainties; optionally the kz = 0 detector slice.
 
@@ -181,7 +182,8 @@ def ensemble_curve(ensemble: Ensemble, *, dtype=np.float32, bins: int | None = N
                       precision=np.dtype(dtype).name)
     det = None
     if detector:
-        det = detector_from_slice(res.results["slice"], grid.box_length, grid.spacing)
+        det = detector_from_slice(res.results["slice"], grid.box_length, grid.spacing,
+                                  rebin=detector_rebin)
     return curve, det
 
 

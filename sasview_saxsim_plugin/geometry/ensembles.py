@@ -107,10 +107,12 @@ def dilute_spheres(grid: VoxelGrid, radius: float, volume_fraction: float, radiu
 def dilute_cylinders(grid: VoxelGrid, radius: float, length: float, volume_fraction: float,
                      radius_pd: float = 0.0, length_pd: float = 0.0, theta: float = 0.0,
                      theta_spread: float = 0.0, phi: float | None = None,
-                     phi_spread: float = 0.0, contrast: float = 1.0, seed: int = 0) -> Ensemble:
+                     phi_spread: float = 0.0, contrast: float = 1.0, seed: int = 0,
+                     isotropic: bool = False) -> Ensemble:
     """Randomly placed cylinders (may overlap): radius/length in Å with relative Gaussian pd;
     θ ~ N(``theta``, ``theta_spread``) degrees; φ uniform in [0, 360) if ``phi`` is None,
-    else N(``phi``, ``phi_spread``). Thesis defaults: θ₀ = 0 (fibres along z), φ uniform."""
+    else N(``phi``, ``phi_spread``). Thesis defaults: θ₀ = 0 (fibres along z), φ uniform.
+    ``isotropic``: axes uniform on the sphere instead (a powder, for 1D comparisons)."""
     radius = require_positive("radius", radius, "Å")
     length = require_positive("length", length, "Å")
     volume_fraction = _check_volume_fraction(volume_fraction, 0.5)
@@ -121,9 +123,12 @@ def dilute_cylinders(grid: VoxelGrid, radius: float, length: float, volume_fract
     while total < target:
         r = truncated_gaussian(rng, radius, radius_pd, 1)[0]
         ln = truncated_gaussian(rng, length, length_pd, 1)[0]
-        t = rng.normal(theta, theta_spread) if theta_spread > 0 else theta
-        p = rng.uniform(0, 360) if phi is None else (
-            rng.normal(phi, phi_spread) if phi_spread > 0 else phi)
+        if isotropic:
+            t, p = np.degrees(np.arccos(rng.uniform(-1, 1))), rng.uniform(0, 360)
+        else:
+            t = rng.normal(theta, theta_spread) if theta_spread > 0 else theta
+            p = rng.uniform(0, 360) if phi is None else (
+                rng.normal(phi, phi_spread) if phi_spread > 0 else phi)
         c = rng.uniform(-0.5, 0.5, 3) * grid.box_length
         cyl = Cylinder(r, ln, t, p, center=c)
         if np.any(2 * cyl.half_extent() + 2 * grid.spacing >= grid.box_length):
