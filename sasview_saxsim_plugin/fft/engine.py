@@ -152,19 +152,25 @@ def split_fft(density: Density, reductions: dict[str, Reduction] | None = None, 
     for x0 in range(0, n, plan.slab_block):
         x1 = min(n, x0 + plan.slab_block)
         real = density.buffer[x0:x1, :, :n]
-        lo, hi = real.min(), real.max()
-        if not (np.isfinite(lo) and np.isfinite(hi)):
+        lo, hi = real.min(axis=(1, 2)), real.max(axis=(1, 2))
+        if not (np.all(np.isfinite(lo)) and np.all(np.isfinite(hi))):
             raise SaxsimInputError(
                 f"density contains NaN or infinite voxel values (in x-slabs {x0}-{x1 - 1}); "
                 f"the buffer is partly transformed now, rebuild the density")
-        if lo == 0 and hi == 0:
+        filled = np.nonzero((lo != 0) | (hi != 0))[0]
+        if filled.size == 0:
             out.empty_slabs += x1 - x0   # zeros transform to zeros: the buffer is already right
-        elif plan.backend == "scipy":
-            import scipy.fft
-            spectrum[x0:x1] = scipy.fft.rfft2(real, axes=(1, 2), workers=-1)
         else:
-            block = torch.fft.rfft2(torch.from_numpy(real).to(dev), dim=(1, 2))
-            host_spec[x0:x1] = block.cpu() if dev.type != "cpu" else block
+            # transform only the filled range of the block; empty slabs outside it stay zero
+            a, b = x0 + int(filled[0]), x0 + int(filled[-1]) + 1
+            out.empty_slabs += (x1 - x0) - (b - a)
+            real = density.buffer[a:b, :, :n]
+            if plan.backend == "scipy":
+                import scipy.fft
+                spectrum[a:b] = scipy.fft.rfft2(real, axes=(1, 2), workers=-1)
+            else:
+                block = torch.fft.rfft2(torch.from_numpy(real).to(dev), dim=(1, 2))
+                host_spec[a:b] = block.cpu() if dev.type != "cpu" else block
         if bar is not None:
             bar.update()
     out.seconds["slab_pass"] = time.perf_counter() - t0

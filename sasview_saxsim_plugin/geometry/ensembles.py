@@ -4,8 +4,8 @@
   fraction is reached, Gaussian polydispersity (relative width, truncated at ±3σ like
   sasmodels' ``gaussian``), cylinder orientations θ ~ N(θ₀, σθ), φ ~ N(φ₀, σφ) or uniform.
   Overlaps are allowed (dilute); the union is clamped to the particle contrast as in the thesis.
-* :func:`hard_spheres`: non-overlapping spheres up to volume fraction 0.5. Random sequential
-  insertion with cell lists (φ ≤ 0.3) or a simple-cubic start (denser), then Metropolis
+* :func:`hard_spheres`: non-overlapping spheres up to volume fraction 0.49. Random sequential
+  insertion with cell lists (φ ≤ 0.3) or an fcc start (denser), then Metropolis
   displacement sweeps so the structure relaxes to the equilibrium hard-sphere fluid that
   Percus-Yevick (sasmodels ``hardsphere``) describes. Periodic boundaries throughout.
 """
@@ -200,12 +200,12 @@ def hard_spheres(grid: VoxelGrid, radius: float, volume_fraction: float, radius_
     """Non-overlapping spheres at ``volume_fraction`` (≤ 0.5) in the periodic box.
 
     Start: random sequential insertion with cell lists for φ ≤ 0.3 (tries/rejections are
-    recorded, compare thesis Table 4.1) or random occupation of a simple-cubic lattice above.
+    recorded, compare thesis Table 4.1) or random occupation of an fcc lattice above.
     Then ``sweeps`` Metropolis displacement sweeps (step adapted to ~40 % acceptance in the first
     half) relax the structure towards the equilibrium fluid. ``stats`` has the counts and time.
     """
     radius = require_positive("radius", radius, "Å")
-    volume_fraction = _check_volume_fraction(volume_fraction, 0.5)
+    volume_fraction = _check_volume_fraction(volume_fraction, 1.0)
     require_fraction("radius_pd", radius_pd, upper=0.3)
     if volume_fraction > 0.494:
         raise SaxsimInputError(
@@ -243,18 +243,22 @@ def hard_spheres(grid: VoxelGrid, radius: float, volume_fraction: float, radius_
         stats.update(start="random insertion", insertion_tries=tries,
                      insertion_rejected=tries - n)
     else:
-        side = int(np.ceil(n ** (1 / 3)))
+        # face-centred cubic start (4 sites per cell, contact distance a/√2)
+        side = int(np.ceil((n / 4) ** (1 / 3)))
         a = box / side
-        if a < 2 * radii.max():
+        if a / np.sqrt(2) < 2 * radii.max():
             raise SaxsimInputError(
                 f"hard-sphere volume fraction {volume_fraction} cannot be reached with this "
-                f"polydispersity on a cubic start lattice; lower volume_fraction or radius_pd")
-        sites = rng.choice(side ** 3, n, replace=False)
-        ijk = np.stack(np.unravel_index(sites, (side, side, side)), axis=1)
-        pos = (ijk + 0.5) * a - 0.5 * box
+                f"box and polydispersity on an fcc start lattice; lower volume_fraction or "
+                f"radius_pd, or use a larger box")
+        basis = np.array([[0, 0, 0], [0.5, 0.5, 0], [0.5, 0, 0.5], [0, 0.5, 0.5]])
+        cellsxyz = np.stack(np.meshgrid(*[np.arange(side)] * 3, indexing="ij"), -1).reshape(-1, 3)
+        sites = (cellsxyz[:, None, :] + basis[None]).reshape(-1, 3)
+        chosen = sites[rng.choice(len(sites), n, replace=False)]
+        pos = (chosen + 0.25) * a - 0.5 * box
         for i in range(n):
             cells.insert(i, pos[i])
-        stats.update(start="simple-cubic lattice", insertion_tries=n, insertion_rejected=0)
+        stats.update(start="fcc lattice", insertion_tries=n, insertion_rejected=0)
 
     step = 0.5 * radius
     accepted = moves = 0

@@ -1,0 +1,267 @@
+"""``saxsim``: the command line. Thin: every command is a call into the library.
+
+Units: lengths in Å, q in 1/Å, SLD in 1e-6/Å², intensity in 1/cm.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import time
+import warnings
+
+import numpy as np
+
+from .errors import SaxsimInputError
+
+SHAPES = ("sphere", "cylinder", "ellipsoid", "core_shell_sphere")
+ENSEMBLES = ("single", "spheres", "cylinders", "hardspheres")
+
+
+def _add_physics(p: argparse.ArgumentParser) -> None:
+    g = p.add_argument_group("particle (lengths in Å, SLD in 1e-6/Å²)")
+    g.add_argument("--shape", choices=SHAPES, default="sphere")
+    g.add_argument("--ensemble", choices=ENSEMBLES, default="single",
+                   help="single particle (lattice Debye) or a box of particles (split FFT): "
+                        "dilute spheres, randomly oriented cylinders, hard spheres")
+    g.add_argument("--radius", type=float, default=50.0, help="radius (Å), default 50")
+    g.add_argument("--length", type=float, help="cylinder length (Å)")
+    g.add_argument("--radius-polar", type=float, help="ellipsoid polar radius (Å)")
+    g.add_argument("--radius-equatorial", type=float, help="ellipsoid equatorial radius (Å)")
+    g.add_argument("--thickness", type=float, help="core-shell shell thickness (Å)")
+    g.add_argument("--theta", type=float, default=0.0, help="axis polar angle (deg)")
+    g.add_argument("--phi", type=float, default=0.0, help="axis azimuth (deg)")
+    g.add_argument("--radius-pd", type=float, default=0.0, help="relative Gaussian width")
+    g.add_argument("--length-pd", type=float, default=0.0, help="relative Gaussian width")
+    g.add_argument("--pd-n", type=int, default=35, help="polydispersity points (sasmodels)")
+    g.add_argument("--sld", type=float, default=1.0)
+    g.add_argument("--sld-solvent", type=float, default=0.0)
+    g.add_argument("--sld-core", type=float, default=1.0)
+    g.add_argument("--sld-shell", type=float, default=2.0)
+    n = p.add_argument_group("numerics")
+    n.add_argument("--q-min", type=float, help="1/Å (single: default 0.005)")
+    n.add_argument("--q-max", type=float, help="1/Å (single: default 0.5; box: π/(2d))")
+    n.add_argument("--points", type=int, default=200, help="q points (single particle)")
+    n.add_argument("--spacing", type=float, help="voxel size (Å); default automatic")
+    n.add_argument("--box", type=float, default=1000.0, help="box edge for ensembles (Å)")
+    n.add_argument("--n", type=int, default=243, help="grid points per axis for ensembles")
+    n.add_argument("--volume-fraction", type=float, default=0.01)
+    n.add_argument("--realisations", type=int, default=3, help="seeds averaged (ensembles)")
+    n.add_argument("--seed", type=int, default=0)
+    n.add_argument("--precision", choices=("single", "double"), default="single")
+    n.add_argument("--supersample", type=int, default=4, help="sub-voxels per axis on edges")
+    n.add_argument("--correction", choices=("deconvolve", "none", "sinc"), default="deconvolve",
+                   help="voxel box-filter correction (docs/accuracy.md)")
+    n.add_argument("--memory-budget", help="working memory of FFT blocks, e.g. 512MiB")
+
+
+def _dims(a) -> dict:
+    if a.shape == "sphere":
+        return {"radius": a.radius}
+    if a.shape == "cylinder":
+        if a.length is None:
+            raise SaxsimInputError("--shape cylinder needs --length (Å)")
+        return {"radius": a.radius, "length": a.length, "theta": a.theta, "phi": a.phi}
+    if a.shape == "ellipsoid":
+        if a.radius_polar is None or a.radius_equatorial is None:
+            raise SaxsimInputError("--shape ellipsoid needs --radius-polar and --radius-equatorial")
+        return {"radius_polar": a.radius_polar, "radius_equatorial": a.radius_equatorial,
+                "theta": a.theta, "phi": a.phi}
+    if a.thickness is None:
+        raise SaxsimInputError("--shape core_shell_sphere needs --thickness (Å)")
+    return {"radius": a.radius, "thickness": a.thickness, "sld_core": a.sld_core,
+            "sld_shell": a.sld_shell}
+
+
+def _pd(a) -> dict:
+    pd = {}
+    if a.radius_pd:
+        pd["radius"] = a.radius_pd
+    if a.length_pd:
+        pd["length"] = a.length_pd
+    if pd:
+        pd["pd_n"] = a.pd_n
+    return pd
+
+
+def _run_comparison(a):
+    from .comparison import compare_ensemble, compare_particle
+    dtype = np.float64 if a.precision == "double" else np.float32
+    if a.ensemble == "single":
+        dims = _dims(a)
+        if a.shape in ("sphere", "core_shell_sphere"):
+            dims = {k: v for k, v in dims.items() if k not in ("theta", "phi")}
+        return compare_particle(a.shape, dims, pd=_pd(a), q_min=a.q_min or 0.005,
+                                q_max=a.q_max or 0.5, points=a.points, sld=a.sld,
+                                sld_solvent=a.sld_solvent, spacing=a.spacing,
+                                supersample=a.supersample, correction=a.correction)
+    if a.ensemble == "cylinders" and a.length is None:
+        raise SaxsimInputError("--ensemble cylinders needs --length (Å)")
+    return compare_ensemble(a.ensemble, box=a.box, n=a.n, radius=a.radius,
+                            volume_fraction=a.volume_fraction, radius_pd=a.radius_pd,
+                            length=a.length, length_pd=a.length_pd, sld=a.sld,
+                            sld_solvent=a.sld_solvent, realisations=a.realisations, seed=a.seed,
+                            dtype=dtype, q_min=a.q_min, q_max=a.q_max, correction=a.correction,
+                            supersample=a.supersample, memory_budget=a.memory_budget,
+                            progress=not a.json)
+
+
+def _title(a, comp) -> str:
+    p = comp.parameters
+    if a.ensemble == "single":
+        return f"{a.shape} {json.dumps({k: v for k, v in p.items() if k != 'shape'})[:150]}"
+    return (f"{a.ensemble}: box {a.box:g} Å, n={a.n}, R={a.radius:g} Å, "
+            f"φ={a.volume_fraction:g}, {a.realisations} realisation(s)")
+
+
+def _default_out(a, suffix: str) -> str:
+    return f"saxsim_{a.ensemble if a.ensemble != 'single' else a.shape}{suffix}"
+
+
+def cmd_compare(a) -> int:
+    from .scattering import plot_comparison
+    comp = _run_comparison(a)
+    png = a.plot or _default_out(a, "_compare.png")
+    plot_comparison(comp.curve, comp.reference, comp.metrics, png, _title(a, comp),
+                    ref_label=f"sasmodels {comp.model}")
+    if a.json:
+        out = comp.as_json()
+        out["plot"] = png
+        print(json.dumps(out, default=float))
+    else:
+        m = comp.metrics
+        print(f"numerical vs sasmodels '{comp.model}' ({comp.parameters.get('route')}), "
+              f"q = {m['q_min']:.4g} … {m['q_max']:.4g} 1/Å, {m['n_points']} points")
+        print(f"  chi² (reduced)      {m['chi2']:.4g}")
+        print(f"  median |ΔI|/I       {100 * m['median_rel_error']:.4g} %")
+        print(f"  95th pct |ΔI|/I     {100 * m['p95_rel_error']:.4g} %")
+        if "realised_median_rel_error" in comp.extra:
+            print(f"  vs realised particles: median {100 * comp.extra['realised_median_rel_error']:.3g} %"
+                  f", 95th pct {100 * comp.extra['realised_p95_rel_error']:.3g} %")
+        print(f"  plot: {png}")
+    return 0
+
+
+def cmd_simulate(a) -> int:
+    from .io import write_curve
+    from .scattering import plot_comparison
+    comp = _run_comparison(a)
+    out = a.output or _default_out(a, ".dat")
+    write_curve(comp.curve, out, overwrite=a.overwrite)
+    png = a.plot or os.path.splitext(out)[0] + ".png"
+    plot_comparison(comp.curve, comp.reference, comp.metrics, png, _title(a, comp),
+                    ref_label=f"sasmodels {comp.model}")
+    if a.json:
+        print(json.dumps({"output": out, "plot": png, **comp.as_json()}, default=float))
+    else:
+        print(f"wrote {out} ({len(comp.curve)} points: Q 1/Å, I 1/cm"
+              f"{', dI' if comp.curve.sigma is not None else ''}) and {png}")
+    return 0
+
+
+def cmd_demo(a) -> int:
+    from .comparison import compare_ensemble, compare_particle
+    t0 = time.perf_counter()
+    rows = []
+    steps = [
+        ("sphere R=50 Å, pd 0.1 (lattice Debye)", lambda: compare_particle(
+            "sphere", {"radius": 50.0}, pd={"radius": 0.1})),
+        ("cylinder R=20 Å, L=200 Å (lattice Debye)", lambda: compare_particle(
+            "cylinder", {"radius": 20.0, "length": 200.0})),
+        ("dilute spheres R=34 Å, pd 0.1, φ=0.01, box 1000 Å, 243³", lambda: compare_ensemble(
+            "spheres", box=1000, n=243, radius=34, volume_fraction=0.01, radius_pd=0.1,
+            realisations=5)),
+        ("hard spheres R=34 Å, φ=0.2, box 600 Å, 128³ vs PY", lambda: compare_ensemble(
+            "hardspheres", box=600, n=128, radius=34, volume_fraction=0.2, realisations=2)),
+    ]
+    from .scattering import plot_comparison
+    os.makedirs(a.out_dir, exist_ok=True)
+    for i, (label, fn) in enumerate(steps):
+        if not a.json:
+            print(f"  running: {label} …", file=sys.stderr, flush=True)
+        t = time.perf_counter()
+        comp = fn()
+        png = os.path.join(a.out_dir, f"demo_{i + 1}.png")
+        plot_comparison(comp.curve, comp.reference, comp.metrics, png, label,
+                        ref_label=f"sasmodels {comp.model}")
+        rows.append((label, comp.metrics, time.perf_counter() - t))
+    if a.json:
+        print(json.dumps([{"case": r[0], **r[1], "seconds": r[2]} for r in rows]))
+        return 0
+    print(f"\n{'case':56s} {'chi²':>8s} {'median':>9s} {'p95':>9s} {'time':>7s}")
+    for label, m, t in rows:
+        print(f"{label:56s} {m['chi2']:8.3g} {100 * m['median_rel_error']:8.3g}% "
+              f"{100 * m['p95_rel_error']:8.3g}% {t:6.1f}s")
+    print(f"\nnumerical (voxels + FFT) vs sasmodels analytical, absolute units (1/cm); "
+          f"total {time.perf_counter() - t0:.1f} s; plots in {a.out_dir}/")
+    return 0
+
+
+def cmd_bench(a) -> int:
+    from .bench import format_table, machine_description, run_benchmark
+
+    def say(msg):
+        if not a.json:
+            print(msg, file=sys.stderr)
+    rows = run_benchmark(a.sizes, a.methods, a.repeats, progress=say)
+    if a.json:
+        print(json.dumps({"machine": machine_description(), "results": rows}))
+    else:
+        print(machine_description())
+        print(format_table(rows))
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="saxsim", description=__doc__,
+                                formatter_class=argparse.RawDescriptionHelpFormatter)
+    sub = p.add_subparsers(dest="command", required=True)
+    s = sub.add_parser("simulate", help="numerical I(q) of a shape or ensemble -> file + PNG")
+    _add_physics(s)
+    s.add_argument("-o", "--output", help="curve file: .dat (ASCII) or .h5 (NXcanSAS)")
+    s.add_argument("--plot", help="PNG path (default: next to the output)")
+    s.add_argument("--overwrite", action="store_true")
+    s.add_argument("--json", action="store_true")
+    s.set_defaults(func=cmd_simulate)
+    c = sub.add_parser("compare", help="numerical vs sasmodels: chi², relative error, PNG")
+    _add_physics(c)
+    c.add_argument("--plot", help="PNG path")
+    c.add_argument("--json", action="store_true", help="print one JSON object")
+    c.set_defaults(func=cmd_compare)
+    d = sub.add_parser("demo", help="quick end-to-end comparison table (CPU, < 1 min)")
+    d.add_argument("--json", action="store_true")
+    d.add_argument("--out-dir", default="saxsim_demo", help="folder for the PNG plots")
+    d.set_defaults(func=cmd_demo)
+    b = sub.add_parser("bench", help="split FFT vs torch/scipy FFTs: time, peak RSS, error")
+    b.add_argument("--sizes", type=int, nargs="+", default=[128, 256])
+    b.add_argument("--methods", nargs="+", default=["split", "torch_fftn", "torch_rfftn",
+                                                    "scipy_rfftn"])
+    b.add_argument("--repeats", type=int, default=3)
+    b.add_argument("--json", action="store_true")
+    b.set_defaults(func=cmd_bench)
+    return p
+
+
+def main(argv=None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("default")
+            return args.func(args)
+    except SaxsimInputError as exc:
+        print(f"saxsim {args.command}: error: {exc}", file=sys.stderr)
+        return 2
+    except MemoryError:
+        print(f"saxsim {args.command}: error: out of memory; use fewer grid points (--n) or a "
+              f"smaller --memory-budget", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print(f"saxsim {args.command}: interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())
