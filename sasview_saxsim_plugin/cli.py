@@ -51,7 +51,7 @@ def _add_physics(p: argparse.ArgumentParser) -> None:
     n.add_argument("--realisations", type=int, default=3, help="seeds averaged (ensembles)")
     n.add_argument("--seed", type=int, default=0)
     n.add_argument("--precision", choices=("single", "double"), default="single")
-    n.add_argument("--supersample", type=int, default=4, help="sub-voxels per axis on edges")
+    n.add_argument("--supersample", type=int, default=3, help="sub-voxels per axis on edges")
     n.add_argument("--correction", choices=("deconvolve", "none", "sinc"), default="deconvolve",
                    help="voxel box-filter correction (docs/accuracy.md)")
     n.add_argument("--memory-budget", help="working memory of FFT blocks, e.g. 512MiB")

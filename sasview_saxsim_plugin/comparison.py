@@ -37,7 +37,7 @@ class Comparison:
 def compare_particle(shape: str, dims: dict, *, pd: dict | None = None, q_min: float = 0.005,
                      q_max: float = 0.5, points: int = 200, sld: float = 1.0,
                      sld_solvent: float = 0.0, spacing: float | None = None,
-                     supersample: int = 4, correction: str = "deconvolve",
+                     supersample: int = 3, correction: str = "deconvolve",
                      fit_scale: bool = False) -> Comparison:
     """One voxelised particle (lattice Debye) vs its sasmodels model in absolute units
     (scale 1) on ``points`` log-spaced q in [q_min, q_max] (1/Å)."""
@@ -62,7 +62,7 @@ def compare_ensemble(kind: str, *, box: float, n: int, radius: float, volume_fra
                      sld: float = 1.0, sld_solvent: float = 0.0, realisations: int = 3,
                      seed: int = 0, dtype=np.float32, q_min: float | None = None,
                      q_max: float | None = None, correction: str = "deconvolve",
-                     supersample: int = 4, memory_budget=None, fit_scale: bool = False,
+                     supersample: int = 3, memory_budget=None, fit_scale: bool = False,
                      progress: bool = False) -> Comparison:
     """A box of particles (split FFT, shell average, ``realisations`` seeds averaged) vs the
     sasmodels population model: ``spheres`` -> sphere, ``cylinders`` (random orientations) ->

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .errors import SaxsimInputError, require_fraction
+from .errors import SaxsimInputError, require_fraction, require_positive
 from .fft import DetectorSlice, ShellSums, split_fft
 from .geometry import (Body, Ensemble, VoxelGrid, add_body, check_resolution, dilute_cylinders,
                        dilute_spheres, hard_spheres, make_body)
@@ -64,7 +64,7 @@ def _pd_points(value: float, width: float, n_points: int):
 
 def particle_curve(shape: str, dims: dict, q: np.ndarray, *, pd: dict | None = None,
                    sld: float = 1.0, sld_solvent: float = 0.0, scale: float = 1.0,
-                   background: float = 0.0, spacing: float | None = None, supersample: int = 4,
+                   background: float = 0.0, spacing: float | None = None, supersample: int = 3,
                    correction: str = "deconvolve", voxels_across: int = 24) -> Curve1D:
     """Orientation-averaged I(q) (1/cm) of one voxelised particle by the lattice Debye route,
     normalised like sasmodels: scale/⟨V⟩·⟨|A|²⟩·1e-4 + background.
@@ -135,6 +135,13 @@ def build_ensemble(kind: str, grid: VoxelGrid, *, radius: float, volume_fraction
     """``kind``: 'spheres' (dilute), 'cylinders' (dilute, oriented θ, φ; φ=None uniform;
     ``isotropic`` for random orientations) or 'hardspheres' (non-overlapping, equilibrated)."""
     contrast = sld - sld_solvent
+    radius = require_positive("radius", radius, "Å")
+    smallest = 2 * radius if length is None or kind != "cylinders" else min(2 * radius, length)
+    if smallest < 3 * grid.spacing:
+        raise SaxsimInputError(
+            f"the grid spacing {grid.spacing:.4g} Å (box {grid.box_length:.4g} Å / n {grid.n}) "
+            f"does not resolve particles of {smallest:.4g} Å (needs at least 3 voxels across): "
+            f"use more grid points (n) or a smaller box")
     if kind == "spheres":
         return dilute_spheres(grid, radius, volume_fraction, radius_pd, contrast, seed)
     if kind == "cylinders":
@@ -150,7 +157,7 @@ def build_ensemble(kind: str, grid: VoxelGrid, *, radius: float, volume_fraction
 def ensemble_curve(ensemble: Ensemble, *, dtype=np.float32, bins: int | None = None,
                    bin_spacing: str = "linear", q_min: float | None = None,
                    q_max: float | None = None, correction: str = "deconvolve",
-                   supersample: int = 4, memory_budget=None, device=None, detector: bool = False,
+                   supersample: int = 3, memory_budget=None, device=None, detector: bool = False,
                    clamp: bool = False, detector_rebin: int = 1,
                    progress: bool = False) -> tuple[Curve1D, object]:
     """Shell-averaged I(q) (1/cm, intensity of the box per box volume) of an ensemble through

@@ -37,7 +37,7 @@ class Ensemble:
         """Nominal volume fraction Σ V_particle / V_box (overlaps counted twice)."""
         return float(sum(s.volume for s in self.shapes) / self.grid.volume)
 
-    def rasterise(self, dtype=np.float32, supersample: int = 4, clamp: bool = True,
+    def rasterise(self, dtype=np.float32, supersample: int = 3, clamp: bool = True,
                   progress: bool = False) -> Density:
         """Voxelise all particles (periodic wrap). ``clamp`` limits overlapping unions to the
         contrast (thesis 3.1.6); hard spheres never overlap so it changes nothing there."""

@@ -16,13 +16,15 @@ from .shapes import Body, Shape
 
 
 def voxel_fractions(shape: Shape, grid_coords: np.ndarray, spacing: float, origin_index,
-                    shape_counts, supersample: int = 4) -> np.ndarray:
+                    shape_counts, supersample: int = 3) -> np.ndarray:
     """Fraction inside ``shape`` of each voxel of an axis-aligned block.
 
     The block starts at integer voxel index ``origin_index`` (3 ints, may lie outside the grid)
     and has ``shape_counts`` voxels per axis; ``grid_coords(i)`` maps indices to Å.
     Returns float64 fractions in [0, 1].
     """
+    if int(supersample) != supersample or supersample < 1:
+        raise SaxsimInputError(f"supersample must be an integer >= 1, got {supersample!r}")
     axes = [grid_coords(origin_index[a] + np.arange(shape_counts[a])) - shape.center[a]
             for a in range(3)]
     x, y, z = np.ix_(*axes)
@@ -45,7 +47,7 @@ def voxel_fractions(shape: Shape, grid_coords: np.ndarray, spacing: float, origi
     return frac
 
 
-def add_shape(density: Density, shape: Shape, contrast: float = 1.0, *, supersample: int = 4,
+def add_shape(density: Density, shape: Shape, contrast: float = 1.0, *, supersample: int = 3,
               periodic: bool = False) -> None:
     """Add ``contrast`` × (voxel fraction inside ``shape``) to ``density`` in place.
 
@@ -81,7 +83,7 @@ def add_shape(density: Density, shape: Shape, contrast: float = 1.0, *, supersam
     density.values[np.ix_(ix, iy, iz)] = block
 
 
-def add_body(density: Density, body: Body, *, supersample: int = 4, periodic: bool = False) -> None:
+def add_body(density: Density, body: Body, *, supersample: int = 3, periodic: bool = False) -> None:
     """Rasterise every part of ``body`` (shape, contrast) into ``density``."""
     for shape, contrast in body.parts:
         add_shape(density, shape, contrast, supersample=supersample, periodic=periodic)

@@ -1,0 +1,91 @@
+"""The saxsim command: JSON interfaces, files SasView loads, clear errors."""
+
+import json
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+from sasview_saxsim_plugin.cli import main
+
+
+def run(args, capsys):
+    code = main(args)
+    out = capsys.readouterr()
+    return code, out.out, out.err
+
+
+def test_compare_json_interface(capsys, tmp_path):
+    code, out, _ = run(["compare", "--shape", "sphere", "--radius", "50", "--radius-pd", "0.1",
+                        "--json", "--plot", str(tmp_path / "c.png")], capsys)
+    assert code == 0
+    js = json.loads(out)
+    for key in ("chi2", "median_rel_error", "p95_rel_error", "q_min", "q_max", "parameters"):
+        assert key in js
+    assert js["parameters"]["radius"] == 50 and js["parameters"]["radius_pd"] == 0.1
+    assert js["median_rel_error"] <= 1e-3 and js["p95_rel_error"] <= 0.02
+    assert (tmp_path / "c.png").stat().st_size > 10_000
+
+
+def test_compare_ensemble_json(capsys, tmp_path):
+    code, out, _ = run(["compare", "--ensemble", "hardspheres", "--radius", "30", "--box", "400",
+                        "--n", "96", "--volume-fraction", "0.2", "--realisations", "1", "--json",
+                        "--plot", str(tmp_path / "h.png")], capsys)
+    assert code == 0
+    js = json.loads(out)
+    assert js["sasmodels_model"] == "sphere@hardsphere"
+    assert js["parameters"]["volume_fraction"] == 0.2
+
+
+@pytest.mark.parametrize("ext", [".h5", ".dat"])
+def test_simulate_writes_a_file_sasview_loads(capsys, tmp_path, ext):
+    out_file = tmp_path / f"curve{ext}"
+    code, out, _ = run(["simulate", "--ensemble", "spheres", "--radius", "30", "--box", "600",
+                        "--n", "64", "--realisations", "1", "-o", str(out_file)], capsys)
+    assert code == 0, out
+    from sasdata.dataloader.loader import Loader
+    data = Loader().load(str(out_file))[0]
+    assert data.x.size > 5 and np.all(data.y > 0) and np.all(data.dy > 0)
+    assert "A" in data._xunit and "cm" in data._yunit
+    assert (tmp_path / "curve.png").exists()
+    # never overwrite silently
+    code, _, err = run(["simulate", "--ensemble", "spheres", "--radius", "30", "--box", "600",
+                        "--n", "64", "--realisations", "1", "-o", str(out_file)], capsys)
+    assert code == 2 and "exists" in err
+
+
+@pytest.mark.parametrize("args,message", [
+    (["compare", "--radius", "-5"], "radius"),
+    (["compare", "--shape", "cylinder"], "--length"),
+    (["compare", "--ensemble", "hardspheres", "--volume-fraction", "0.6", "--n", "32"], "0.494"),
+    (["compare", "--ensemble", "spheres", "--n", "32", "--radius", "3"], "resolve"),
+    (["compare", "--ensemble", "spheres", "--radius", "600", "--n", "64"], "box"),
+    (["compare", "--ensemble", "spheres", "--n", "64", "--memory-budget", "1KiB"], "budget"),
+    (["compare", "--q-min", "0.5", "--q-max", "0.1"], "q_min"),
+])
+def test_user_mistakes_give_one_clear_line(capsys, args, message):
+    code, _, err = run(args, capsys)
+    assert code == 2
+    assert message in err
+    assert "Traceback" not in err
+
+
+def test_demo_runs_and_prints_table(capsys, tmp_path):
+    code, out, _ = run(["demo", "--out-dir", str(tmp_path)], capsys)
+    assert code == 0
+    assert "chi²" in out and "sphere R=50" in out
+    assert len(list(tmp_path.glob("demo_*.png"))) == 4
+
+
+def test_bench_json_in_fresh_processes():
+    p = subprocess.run([sys.executable, "-m", "sasview_saxsim_plugin.cli", "bench", "--sizes",
+                        "48", "--repeats", "1", "--json"], capture_output=True, text=True,
+                       timeout=300)
+    assert p.returncode == 0, p.stderr
+    js = json.loads(p.stdout)
+    methods = {r["method"] for r in js["results"]}
+    assert methods == {"split", "torch_fftn", "torch_rfftn", "scipy_rfftn"}
+    for r in js["results"]:
+        assert r["seconds"] > 0 and r["peak_rss_mb"] > 0
+        assert r["rel_l2_vs_fftn"] < 1e-5
