@@ -55,6 +55,8 @@ def _add_physics(p: argparse.ArgumentParser) -> None:
     n.add_argument("--correction", choices=("deconvolve", "none", "sinc"), default="deconvolve",
                    help="voxel box-filter correction (docs/accuracy.md)")
     n.add_argument("--memory-budget", help="working memory of FFT blocks, e.g. 512MiB")
+    n.add_argument("--fit-scale", action="store_true",
+                   help="fit the reference's scale (weighted least squares) before comparing")
 
 
 def _dims(a) -> dict:
@@ -96,7 +98,8 @@ def _run_comparison(a):
         return compare_particle(a.shape, dims, pd=_pd(a), q_min=a.q_min or 0.005,
                                 q_max=a.q_max or 0.5, points=a.points, sld=a.sld,
                                 sld_solvent=a.sld_solvent, spacing=a.spacing,
-                                supersample=a.supersample, correction=a.correction)
+                                supersample=a.supersample, correction=a.correction,
+                                fit_scale=a.fit_scale)
     if a.ensemble == "cylinders" and a.length is None:
         raise SaxsimInputError("--ensemble cylinders needs --length (Å)")
     return compare_ensemble(a.ensemble, box=a.box, n=a.n, radius=a.radius,
@@ -105,7 +108,7 @@ def _run_comparison(a):
                             sld_solvent=a.sld_solvent, realisations=a.realisations, seed=a.seed,
                             dtype=dtype, q_min=a.q_min, q_max=a.q_max, correction=a.correction,
                             supersample=a.supersample, memory_budget=a.memory_budget,
-                            progress=not a.json)
+                            fit_scale=a.fit_scale, progress=not a.json)
 
 
 def _title(a, comp) -> str:

@@ -75,7 +75,8 @@ def compare_ensemble(kind: str, *, box: float, n: int, radius: float, volume_fra
     for k in range(realisations):
         ens = build_ensemble(kind, grid, radius=radius, volume_fraction=volume_fraction,
                              radius_pd=radius_pd, length=length, length_pd=length_pd, sld=sld,
-                             sld_solvent=sld_solvent, seed=seed + k, isotropic=True)
+                             sld_solvent=sld_solvent, seed=seed + k, isotropic=True,
+                             progress=progress)
         curve, _ = ensemble_curve(ens, dtype=dtype, q_min=q_min, q_max=q_max,
                                   correction=correction, supersample=supersample,
                                   memory_budget=memory_budget, progress=progress)

@@ -131,7 +131,8 @@ def build_ensemble(kind: str, grid: VoxelGrid, *, radius: float, volume_fraction
                    radius_pd: float = 0.0, length: float | None = None, length_pd: float = 0.0,
                    theta: float = 0.0, theta_spread: float = 0.0, phi: float | None = 0.0,
                    sld: float = 1.0, sld_solvent: float = 0.0, seed: int = 0,
-                   sweeps: int = 50, isotropic: bool = False) -> Ensemble:
+                   sweeps: int = 50, isotropic: bool = False,
+                   progress: bool = False) -> Ensemble:
     """``kind``: 'spheres' (dilute), 'cylinders' (dilute, oriented θ, φ; φ=None uniform;
     ``isotropic`` for random orientations) or 'hardspheres' (non-overlapping, equilibrated)."""
     contrast = sld - sld_solvent
@@ -150,7 +151,8 @@ def build_ensemble(kind: str, grid: VoxelGrid, *, radius: float, volume_fraction
         return dilute_cylinders(grid, radius, length, volume_fraction, radius_pd, length_pd,
                                 theta, theta_spread, phi, 0.0, contrast, seed, isotropic)
     if kind == "hardspheres":
-        return hard_spheres(grid, radius, volume_fraction, radius_pd, contrast, seed, sweeps)
+        return hard_spheres(grid, radius, volume_fraction, radius_pd, contrast, seed, sweeps,
+                            progress=progress)
     raise SaxsimInputError(f"unknown ensemble {kind!r}; use spheres, cylinders or hardspheres")
 
 

@@ -196,7 +196,7 @@ def _overlaps(p, r, pos, radii, cand, box):
 
 def hard_spheres(grid: VoxelGrid, radius: float, volume_fraction: float, radius_pd: float = 0.0,
                  contrast: float = 1.0, seed: int = 0, sweeps: int = 50,
-                 max_insertion_tries: int = 2_000_000) -> Ensemble:
+                 max_insertion_tries: int = 2_000_000, progress: bool = False) -> Ensemble:
     """Non-overlapping spheres at ``volume_fraction`` (≤ 0.5) in the periodic box.
 
     Start: random sequential insertion with cell lists for φ ≤ 0.3 (tries/rejections are
@@ -262,7 +262,12 @@ def hard_spheres(grid: VoxelGrid, radius: float, volume_fraction: float, radius_
 
     step = 0.5 * radius
     accepted = moves = 0
-    for sweep in range(sweeps):
+    sweep_iter = range(sweeps)
+    if progress:
+        from tqdm import tqdm
+        sweep_iter = tqdm(sweep_iter, desc=f"hard-sphere MC ({n} spheres)", unit="sweep",
+                          leave=False)
+    for sweep in sweep_iter:
         acc_sweep = 0
         for i in rng.permutation(n):
             p = pos[i] + rng.uniform(-step, step, 3)

@@ -60,6 +60,9 @@ def plot_comparison(numerical: Curve1D, reference: np.ndarray, metrics: dict, pa
     rel = (numerical.intensity - ref) / ref * 100
     axr.semilogx(numerical.q, rel, ".", ms=3, color="C0")
     axr.axhline(0, color="k", lw=0.6)
+    from matplotlib.ticker import NullFormatter
+    for a in (ax, axr):
+        a.xaxis.set_minor_formatter(NullFormatter())
     axr.set_xlabel("q (1/Å)")
     axr.set_ylabel("ΔI/I (%)")
     fig.tight_layout()
