@@ -86,6 +86,9 @@ class SplitFFTPlan:
         m = n // 2 + 1
         per_slab = n * n * r + 2 * n * m * 2 * r          # real slab in, complex out + scratch
         per_pencil = n * m * (3 * 2 * r + 3 * r + 4)       # complex in/out/scratch, I, I², k²
+        if memory_budget is None:
+            # the default is a cache-friendly size; large grids get at least a few rows
+            budget = max(budget, 4 * max(per_slab, per_pencil))
         if per_slab > budget or per_pencil > budget:
             need = max(per_slab, per_pencil)
             raise SaxsimInputError(
