@@ -5,7 +5,8 @@ hard spheres r = 3.4 nm (φ = 0.3, vs Percus-Yevick), cylinders r = 1.46 nm, l =
 precision, plus the split-vs-fftn relative error. Writes a markdown table (stdout and
 --out) and the raw rows as JSON.
 
-    python benchmarks/accuracy_table.py --sizes 81 125 243 343 441 625 729 --out docs/accuracy_table.md
+    python benchmarks/accuracy_table.py --sizes 81 125 243 343 441 625 729 \
+        --out docs/accuracy_table.md
 """
 
 import argparse
@@ -17,7 +18,7 @@ import numpy as np
 import torch
 
 from sasview_saxsim_plugin.comparison import compare_aligned_cylinders_2d, compare_ensemble
-from sasview_saxsim_plugin.fft import split_fft, spectrum_view
+from sasview_saxsim_plugin.fft import spectrum_view, split_fft
 from sasview_saxsim_plugin.geometry import Density, VoxelGrid
 from sasview_saxsim_plugin.simulate import build_ensemble
 
@@ -65,13 +66,13 @@ def main():
             t0 = time.perf_counter()
             fftn_err = split_vs_fftn(n, dtype)
             cases = {
-                "sphere": lambda: compare_ensemble(
+                "sphere": lambda n=n, dtype=dtype: compare_ensemble(
                     "spheres", box=BOX, n=n, radius=34, volume_fraction=0.01, radius_pd=0.1,
                     realisations=a.realisations, dtype=dtype),
-                "hard sphere": lambda: compare_ensemble(
+                "hard sphere": lambda n=n, dtype=dtype: compare_ensemble(
                     "hardspheres", box=BOX, n=n, radius=34, volume_fraction=0.3,
                     realisations=a.hs_realisations, dtype=dtype),
-                "cylinder (1D, random)": lambda: compare_ensemble(
+                "cylinder (1D, random)": lambda n=n, dtype=dtype: compare_ensemble(
                     "cylinders", box=BOX, n=n, radius=14.6, length=214, volume_fraction=0.01,
                     realisations=a.realisations, dtype=dtype),
             }
@@ -105,7 +106,8 @@ def main():
             print(json.dumps(rows[-1]), file=sys.stderr, flush=True)
             print(f"n={n} {prec}: {time.perf_counter() - t0:.0f} s", file=sys.stderr, flush=True)
     lines = ["| shape | n | d (Å) | split vs fftn (rel L2) s/d | χ² single/double | "
-             "median \\|ΔI\\|/I s/d | p95 s/d | thesis χ² s/d |", "|---|---|---|---|---|---|---|---|"]
+             "median \\|ΔI\\|/I s/d | p95 s/d | thesis χ² s/d |",
+             "|---|---|---|---|---|---|---|---|"]
     keyed = {}
     for r in rows:
         keyed.setdefault((r["shape"], r["n"]), {})[r["precision"]] = r

@@ -13,8 +13,7 @@ import json
 import os
 import sys
 
-from sasview_saxsim_plugin.bench import (METHODS, format_table, machine_description,
-                                         run_benchmark)
+from sasview_saxsim_plugin.bench import METHODS, format_table, machine_description, run_benchmark
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 

@@ -57,7 +57,7 @@ def main():
         curve = shell_curve(res.results["s"], box, grid.spacing, native_edges(box, 0.5),
                             volume=vp)
         model, pars = reference_parameters("sphere", {"radius": 50.0}, {}, 1.0, 0.0)
-        ref = bin_like(curve, lambda q: sasmodels_iq(model, q, pars))
+        ref = bin_like(curve, lambda q, m=model, p=pars: sasmodels_iq(m, q, p))
         keep = (curve.q >= 0.005) & (curve.q <= 0.5)
         m = compare_curves(curve.select(keep), ref[keep])
         row(f"shells (split FFT), sphere R=50 Å monodisperse, box {box:g} Å, n={n}, "

@@ -112,7 +112,7 @@ def worker(method: str, n: int, repeats: int, verify: bool) -> dict:
         x = _density(n, False)
         ref = torch.fft.fftn(torch.from_numpy(x))[:, :, : n // 2 + 1].numpy()
         if method == "split":
-            from .fft import split_fft, spectrum_view
+            from .fft import spectrum_view, split_fft
             d = _density(n, True)
             split_fft(d, keep_spectrum=True)
             spec = spectrum_view(d)
@@ -148,8 +148,9 @@ def run_benchmark(sizes, methods=METHODS, repeats: int = 3, verify_max_n: int = 
             need = BYTES_PER_VOXEL.get(method, 20) * n ** 3 + 400 * 2**20
             avail = available_memory_bytes()
             if avail is not None and need > 0.95 * avail:
-                rows.append({"method": method, "n": n, "error": f"skipped: needs ~{need / 2**30:.1f}"
-                             f" GiB, {avail / 2**30:.1f} GiB available"})
+                rows.append({"method": method, "n": n,
+                             "error": f"skipped: needs ~{need / 2**30:.1f} GiB, "
+                                      f"{avail / 2**30:.1f} GiB available"})
                 continue
             cmd = [sys.executable, "-m", "sasview_saxsim_plugin.bench", method, str(n),
                    str(repeats), "1" if n <= verify_max_n else "0"]

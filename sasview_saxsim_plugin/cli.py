@@ -50,6 +50,8 @@ def _add_physics(p: argparse.ArgumentParser) -> None:
     n.add_argument("--volume-fraction", type=float, default=0.01)
     n.add_argument("--realisations", type=int, default=3, help="seeds averaged (ensembles)")
     n.add_argument("--seed", type=int, default=0)
+    n.add_argument("--size-sampling", choices=("stratified", "random"), default="stratified",
+                   help="particle sizes: stratified quantiles (default) or random draws (thesis)")
     n.add_argument("--precision", choices=("single", "double"), default="single")
     n.add_argument("--supersample", type=int, default=3, help="sub-voxels per axis on edges")
     n.add_argument("--correction", choices=("deconvolve", "none", "sinc"), default="deconvolve",
@@ -108,7 +110,8 @@ def _run_comparison(a):
                             sld_solvent=a.sld_solvent, realisations=a.realisations, seed=a.seed,
                             dtype=dtype, q_min=a.q_min, q_max=a.q_max, correction=a.correction,
                             supersample=a.supersample, memory_budget=a.memory_budget,
-                            fit_scale=a.fit_scale, progress=not a.json)
+                            fit_scale=a.fit_scale, size_sampling=a.size_sampling,
+                            progress=not a.json)
 
 
 def _title(a, comp) -> str:
@@ -141,8 +144,9 @@ def cmd_compare(a) -> int:
         print(f"  median |ΔI|/I       {100 * m['median_rel_error']:.4g} %")
         print(f"  95th pct |ΔI|/I     {100 * m['p95_rel_error']:.4g} %")
         if "realised_median_rel_error" in comp.extra:
-            print(f"  vs realised particles: median {100 * comp.extra['realised_median_rel_error']:.3g} %"
-                  f", 95th pct {100 * comp.extra['realised_p95_rel_error']:.3g} %")
+            ex = comp.extra
+            print(f"  vs realised particles: median {100 * ex['realised_median_rel_error']:.3g} %"
+                  f", 95th pct {100 * ex['realised_p95_rel_error']:.3g} %")
         print(f"  plot: {png}")
     return 0
 

@@ -63,7 +63,7 @@ def compare_ensemble(kind: str, *, box: float, n: int, radius: float, volume_fra
                      seed: int = 0, dtype=np.float32, q_min: float | None = None,
                      q_max: float | None = None, correction: str = "deconvolve",
                      supersample: int = 3, memory_budget=None, fit_scale: bool = False,
-                     progress: bool = False) -> Comparison:
+                     size_sampling: str = "stratified", progress: bool = False) -> Comparison:
     """A box of particles (split FFT, shell average, ``realisations`` seeds averaged) vs the
     sasmodels population model: ``spheres`` -> sphere, ``cylinders`` (random orientations) ->
     cylinder, ``hardspheres`` -> sphere@hardsphere (Percus-Yevick). Also reports the error
@@ -76,7 +76,7 @@ def compare_ensemble(kind: str, *, box: float, n: int, radius: float, volume_fra
         ens = build_ensemble(kind, grid, radius=radius, volume_fraction=volume_fraction,
                              radius_pd=radius_pd, length=length, length_pd=length_pd, sld=sld,
                              sld_solvent=sld_solvent, seed=seed + k, isotropic=True,
-                             progress=progress)
+                             progress=progress, size_sampling=size_sampling)
         curve, _ = ensemble_curve(ens, dtype=dtype, q_min=q_min, q_max=q_max,
                                   correction=correction, supersample=supersample,
                                   memory_budget=memory_budget, progress=progress)
@@ -110,6 +110,7 @@ def compare_ensemble(kind: str, *, box: float, n: int, radius: float, volume_fra
               "radius": radius, "radius_pd": radius_pd, "length": length,
               "length_pd": length_pd, "volume_fraction": volume_fraction, "sld": sld,
               "sld_solvent": sld_solvent, "seed": seed, "precision": np.dtype(dtype).name,
+              "size_sampling": size_sampling, "realisations": realisations,
               "route": "shell average (split FFT)", "voxel_correction": correction}
     return Comparison(curve, ref, metrics, params, model, extra)
 
@@ -119,7 +120,8 @@ def compare_aligned_cylinders_2d(*, box: float, n: int, radius: float, length: f
                                  radius_pd: float = 0.0, length_pd: float = 0.0,
                                  sld: float = 1.0, sld_solvent: float = 0.0, seed: int = 0,
                                  realisations: int = 1, rebin: int = 4, dtype=np.float32,
-                                 correction: str = "deconvolve") -> tuple[Detector2D, np.ndarray, dict]:
+                                 correction: str = "deconvolve",
+                                 ) -> tuple[Detector2D, np.ndarray, dict]:
     """Aligned cylinders (all at θ, φ) on the kz = 0 detector slice vs sasmodels' 2D cylinder
     at the same orientation (beam along z in both; the reference is evaluated on every fine
     pixel and rebinned like the data). Returns (pattern, reference, metrics)."""

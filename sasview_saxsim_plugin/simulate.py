@@ -12,10 +12,26 @@ import numpy as np
 
 from .errors import SaxsimInputError, require_fraction, require_positive
 from .fft import DetectorSlice, ShellSums, split_fft
-from .geometry import (Body, Ensemble, VoxelGrid, add_body, check_resolution, dilute_cylinders,
-                       dilute_spheres, hard_spheres, make_body)
-from .scattering import (Curve1D, bin_edges, isotropic_correction, lattice_debye, native_edges,
-                         shell_curve, trusted_q_max)
+from .geometry import (
+    Body,
+    Ensemble,
+    VoxelGrid,
+    add_body,
+    check_resolution,
+    dilute_cylinders,
+    dilute_spheres,
+    hard_spheres,
+    make_body,
+)
+from .scattering import (
+    Curve1D,
+    bin_edges,
+    isotropic_correction,
+    lattice_debye,
+    native_edges,
+    shell_curve,
+    trusted_q_max,
+)
 from .scattering.detector import detector_from_slice
 
 LENGTHS = {"sphere": ("radius",), "cylinder": ("radius", "length"),
@@ -98,24 +114,24 @@ def particle_curve(shape: str, dims: dict, q: np.ndarray, *, pd: dict | None = N
     axes = [_pd_points(dims[nm], pd[nm], n_pts) for nm in names]
     combos = [((), 1.0)]
     for vals, w in axes:
-        combos = [(c + (v,), cw * wi) for c, cw in combos for v, wi in zip(vals, w)]
+        combos = [(c + (v,), cw * wi) for c, cw in combos
+                  for v, wi in zip(vals, w, strict=True)]
     cache: dict = {}
     total = np.zeros_like(q)
     vol = 0.0
     lengths = LENGTHS[shape]
     for values, weight in combos:
         geo = dict(dims)
-        geo.update(zip(names, values))
+        geo.update(zip(names, values, strict=True))
         first = geo[lengths[0]]
         key = tuple(round(geo[k] / first, 9) for k in lengths)
+        body = make_body(shape, sld=sld, sld_solvent=sld_solvent, **geo)
         if key not in cache:
-            body = make_body(shape, sld=sld, sld_solvent=sld_solvent, **geo)
             # grid spacing relative to the geometry, so scaled copies are exact
             cache[key] = (_particle_profile(body, d * first / dims[lengths[0]], supersample),
                           first)
         prof, first0 = cache[key]
         s = first / first0
-        body = make_body(shape, sld=sld, sld_solvent=sld_solvent, **geo)
         corr = isotropic_correction(correction, q * prof.spacing * s)
         total += weight * prof.amplitude2(q, s) * corr
         vol += weight * body.volume
@@ -131,10 +147,11 @@ def build_ensemble(kind: str, grid: VoxelGrid, *, radius: float, volume_fraction
                    radius_pd: float = 0.0, length: float | None = None, length_pd: float = 0.0,
                    theta: float = 0.0, theta_spread: float = 0.0, phi: float | None = 0.0,
                    sld: float = 1.0, sld_solvent: float = 0.0, seed: int = 0,
-                   sweeps: int = 50, isotropic: bool = False,
-                   progress: bool = False) -> Ensemble:
+                   sweeps: int = 50, isotropic: bool = False, progress: bool = False,
+                   size_sampling: str = "stratified") -> Ensemble:
     """``kind``: 'spheres' (dilute), 'cylinders' (dilute, oriented θ, φ; φ=None uniform;
-    ``isotropic`` for random orientations) or 'hardspheres' (non-overlapping, equilibrated)."""
+    ``isotropic`` for random orientations) or 'hardspheres' (non-overlapping, equilibrated).
+    ``size_sampling``: 'stratified' (default) or 'random' (thesis), see geometry.draw_sizes."""
     contrast = sld - sld_solvent
     radius = require_positive("radius", radius, "Å")
     smallest = 2 * radius if length is None or kind != "cylinders" else min(2 * radius, length)
@@ -144,15 +161,17 @@ def build_ensemble(kind: str, grid: VoxelGrid, *, radius: float, volume_fraction
             f"does not resolve particles of {smallest:.4g} Å (needs at least 3 voxels across): "
             f"use more grid points (n) or a smaller box")
     if kind == "spheres":
-        return dilute_spheres(grid, radius, volume_fraction, radius_pd, contrast, seed)
+        return dilute_spheres(grid, radius, volume_fraction, radius_pd, contrast, seed,
+                              size_sampling)
     if kind == "cylinders":
         if length is None:
             raise SaxsimInputError("cylinder ensembles need a length (Å)")
         return dilute_cylinders(grid, radius, length, volume_fraction, radius_pd, length_pd,
-                                theta, theta_spread, phi, 0.0, contrast, seed, isotropic)
+                                theta, theta_spread, phi, 0.0, contrast, seed, isotropic,
+                                size_sampling)
     if kind == "hardspheres":
         return hard_spheres(grid, radius, volume_fraction, radius_pd, contrast, seed, sweeps,
-                            progress=progress)
+                            progress=progress, size_sampling=size_sampling)
     raise SaxsimInputError(f"unknown ensemble {kind!r}; use spheres, cylinders or hardspheres")
 
 
@@ -196,19 +215,30 @@ def ensemble_curve(ensemble: Ensemble, *, dtype=np.float32, bins: int | None = N
     return curve, det
 
 
-def combine_realisations(curves: list[Curve1D], i_emin: float = 0.01) -> Curve1D:
+def combine_realisations(curves: list[Curve1D], i_emin: float = 0.01,
+                         pool_bins: int = 7) -> Curve1D:
     """Average shell curves of independent realisations (same grid and bins).
 
     σ = max(SEM across realisations, within-shell SEM/√k, i_emin·I): the scatter between
     realisations carries what one box cannot show (the finite draw of particle sizes and the
     shell-averaged interference between particles, ~1/(q·L) per realisation).
+
+    The between-realisation variance from k boxes has only k-1 degrees of freedom, which
+    makes χ² = Σ(Δ/σ)² biased high by (k-1)/(k-3) (2 for k = 5). The *relative* variance is
+    a smooth function of q, so it is pooled over ``pool_bins`` neighbouring bins (a moving
+    average, ≈ pool_bins·(k-1) degrees of freedom) before it sets σ.
     """
     if len(curves) == 1:
         return curves[0]
     k = len(curves)
     inten = np.array([c.intensity for c in curves])
     mean = inten.mean(0)
-    sem_between = inten.std(0, ddof=1) / np.sqrt(k)
+    rel_var = inten.var(0, ddof=1) / mean ** 2
+    if pool_bins > 1 and rel_var.size >= pool_bins:
+        kernel = np.ones(pool_bins)
+        norm = np.convolve(np.ones_like(rel_var), kernel, mode="same")
+        rel_var = np.convolve(rel_var, kernel, mode="same") / norm
+    sem_between = mean * np.sqrt(rel_var / k)
     sem_within = np.sqrt(np.mean([c.columns["I_sem"] ** 2 for c in curves], 0) / k)
     sigma = np.maximum.reduce([sem_between, sem_within, i_emin * mean])
     cols = dict(curves[0].columns)

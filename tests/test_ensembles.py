@@ -3,8 +3,11 @@
 import numpy as np
 import pytest
 
-from sasview_saxsim_plugin.comparison import (compare_aligned_cylinders_2d, compare_ensemble,
-                                              compare_particle)
+from sasview_saxsim_plugin.comparison import (
+    compare_aligned_cylinders_2d,
+    compare_ensemble,
+    compare_particle,
+)
 
 
 def test_dilute_spheres_match_sasmodels_sphere():

@@ -5,9 +5,17 @@ import pytest
 import torch
 
 from sasview_saxsim_plugin import SaxsimInputError
-from sasview_saxsim_plugin.fft import (DetectorSlice, FullIntensity, ShellSums, SplitFFTPlan,
-                                       fft_indices, k2_counts, parse_bytes, split_fft,
-                                       spectrum_view)
+from sasview_saxsim_plugin.fft import (
+    DetectorSlice,
+    FullIntensity,
+    ShellSums,
+    SplitFFTPlan,
+    fft_indices,
+    k2_counts,
+    parse_bytes,
+    spectrum_view,
+    split_fft,
+)
 from sasview_saxsim_plugin.geometry import Density, Sphere, VoxelGrid, add_shape
 
 

@@ -4,9 +4,19 @@ import numpy as np
 import pytest
 
 from sasview_saxsim_plugin import SaxsimInputError
-from sasview_saxsim_plugin.geometry import (Cylinder, Ellipsoid, Sphere, VoxelGrid, add_body,
-                                            add_shape, core_shell_sphere, dilute_cylinders,
-                                            dilute_spheres, hard_spheres, make_body)
+from sasview_saxsim_plugin.geometry import (
+    Cylinder,
+    Ellipsoid,
+    Sphere,
+    VoxelGrid,
+    add_body,
+    add_shape,
+    core_shell_sphere,
+    dilute_cylinders,
+    dilute_spheres,
+    hard_spheres,
+    make_body,
+)
 
 
 def voxel_volume(shape, n=64, spacing=1.0, periodic=False, supersample=4):
@@ -58,7 +68,8 @@ def test_core_shell_superposition():
     d = VoxelGrid(48, 1.0).allocate(np.float64)
     add_body(d, body)
     total = d.values.sum()
-    expect = (3.0 - 0.5) * 4 / 3 * np.pi * 10 ** 3 + (1.0 - 0.5) * 4 / 3 * np.pi * (14 ** 3 - 10 ** 3)
+    ball = 4 / 3 * np.pi
+    expect = (3.0 - 0.5) * ball * 10 ** 3 + (1.0 - 0.5) * ball * (14 ** 3 - 10 ** 3)
     assert total == pytest.approx(expect, rel=2e-3)
     assert d.values[24, 24, 24] == pytest.approx(2.5)
 

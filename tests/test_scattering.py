@@ -6,9 +6,15 @@ import pytest
 from sasview_saxsim_plugin import SaxsimInputError
 from sasview_saxsim_plugin.fft import ShellSums, split_fft
 from sasview_saxsim_plugin.geometry import Density, Sphere, VoxelGrid, add_shape
-from sasview_saxsim_plugin.scattering import (box_response_average, compare_curves, dft_q,
-                                              lattice_debye, reference_parameters, sasmodels_iq,
-                                              shell_curve)
+from sasview_saxsim_plugin.scattering import (
+    box_response_average,
+    compare_curves,
+    dft_q,
+    lattice_debye,
+    reference_parameters,
+    sasmodels_iq,
+    shell_curve,
+)
 from sasview_saxsim_plugin.scattering.shells import bin_like, native_edges
 from sasview_saxsim_plugin.simulate import particle_curve
 

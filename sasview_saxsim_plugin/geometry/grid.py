@@ -28,7 +28,8 @@ class VoxelGrid:
 
     def __post_init__(self):
         if isinstance(self.n, bool) or int(self.n) != self.n or self.n < 2:
-            raise SaxsimInputError(f"grid points per axis n must be an integer >= 2, got {self.n!r}")
+            raise SaxsimInputError(
+                f"grid points per axis n must be an integer >= 2, got {self.n!r}")
         object.__setattr__(self, "n", int(self.n))
         object.__setattr__(self, "spacing", require_positive("voxel spacing", self.spacing, "Å"))
 
@@ -99,7 +100,7 @@ class Density:
 
     @classmethod
     def from_array(cls, values: np.ndarray, spacing: float, dtype=None) -> Density:
-        """Copy a cubic (n, n, n) array of SLD contrast (1e-6/Å²) with voxel size ``spacing`` (Å)."""
+        """Copy a cubic (n, n, n) array of SLD contrast (1e-6/Å²), voxel size ``spacing`` (Å)."""
         values = np.asarray(values)
         if values.ndim != 3 or len(set(values.shape)) != 1:
             raise SaxsimInputError(f"density must be a cubic 3D array, got shape {values.shape}")

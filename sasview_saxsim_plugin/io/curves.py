@@ -54,7 +54,8 @@ def read_ascii_curve(path: str) -> Curve1D:
                    data[:, 3] if data.shape[1] > 3 else None)
 
 
-def write_nxcansas(curve: Curve1D, path: str, title: str = "saxsim", overwrite: bool = False) -> str:
+def write_nxcansas(curve: Curve1D, path: str, title: str = "saxsim",
+                   overwrite: bool = False) -> str:
     """Write an NXcanSAS (HDF5) file with Q (1/angstrom), I (1/cm), Idev and Qdev."""
     import h5py
 

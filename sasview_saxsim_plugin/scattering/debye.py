@@ -82,15 +82,14 @@ def lattice_debye(values: np.ndarray, spacing: float) -> DebyeProfile:
     del spec
     corr = scipy.fft.irfftn(power, s=pad, workers=-1)
     del power
-    lags = []
-    for e, p in zip(ext, pad):
+    lags, valid = [], []
+    for e, p in zip(ext, pad, strict=True):
         j = np.arange(p)
-        lag = np.where(j < p - j, j, j - p)           # wrapped lag, |lag| < e are the valid ones
-        lags.append(lag.astype(np.int64) ** 2)
+        lag = np.where(j < p - j, j, j - p).astype(np.int64)   # wrapped lag
+        valid.append(np.abs(lag) < e)                           # the lags that can be non-zero
+        lags.append(lag ** 2)
     m2max = sum(int((e - 1) ** 2) for e in ext)
     sums = np.zeros(m2max + 1)
-    valid = [np.abs(np.where(np.arange(p) < p - np.arange(p), np.arange(p),
-                             np.arange(p) - p)) < e for e, p in zip(ext, pad)]
     cy = corr[:, valid[1]][:, :, valid[2]]
     ly, lz = lags[1][valid[1]], lags[2][valid[2]]
     plane = (ly[:, None] + lz[None, :]).ravel()
