@@ -18,8 +18,8 @@ from sasview_saxsim_plugin.scattering.shells import bin_like, native_edges
 
 
 def row(label, m, t):
-    print(f"| {label} | {100 * m['median_rel_error']:.3f} % | {100 * m['p95_rel_error']:.2f} % "
-          f"| {100 * m['max_rel_error']:.2f} % | {t:.2f} |")
+    print(f"| {label} | {100 * m['median_rel_error']:.2g} % | {100 * m['p95_rel_error']:.2g} % "
+          f"| {100 * m['max_rel_error']:.2g} % | {t:.2f} |", flush=True)
 
 
 def main():
