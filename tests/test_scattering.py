@@ -134,7 +134,7 @@ def test_particle_curve_input_errors():
     with pytest.raises(SaxsimInputError, match="polydispersity"):
         particle_curve("sphere", {"radius": 10.0}, np.array([0.1]), pd={"length": 0.1})
     with pytest.warns(UserWarning, match="1/nm"):
-        particle_curve("sphere", {"radius": 10.0}, np.array([0.1, 5.0]), spacing=0.5)
+        particle_curve("sphere", {"radius": 10.0}, np.array([0.1, 2.5]), spacing=0.5)
 
 
 def test_density_from_array_checks():
