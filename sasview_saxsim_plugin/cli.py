@@ -221,6 +221,14 @@ def cmd_bench(a) -> int:
     return 0
 
 
+def cmd_install_model(a) -> int:
+    from .install import install_model
+    path = install_model(a.dir)
+    print(f"installed the numerical_density plugin model: {path}")
+    print("restart SasView; it appears under Fitting > Category 'Plugin Models'")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="saxsim", description=__doc__,
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -248,6 +256,10 @@ def build_parser() -> argparse.ArgumentParser:
     b.add_argument("--repeats", type=int, default=3)
     b.add_argument("--json", action="store_true")
     b.set_defaults(func=cmd_bench)
+    im = sub.add_parser("install-model",
+                        help="put the numerical_density model into SasView's plugin folder")
+    im.add_argument("--dir", help="target folder (default: SasView's plugin folder)")
+    im.set_defaults(func=cmd_install_model)
     return p
 
 

@@ -62,6 +62,59 @@ def _support(values: np.ndarray) -> tuple[slice, ...]:
     return tuple(slices)
 
 
+def lattice_debye_parts(parts: list[np.ndarray], spacing: float) -> dict:
+    """Symmetrised auto- and cross-correlations of several unit-contrast densities on one grid,
+    grouped by squared lag: {(i, j): DebyeProfile} for i ≤ j.
+
+    A particle made of parts with contrasts c_i then has
+    ⟨|A|²⟩ = Σ_i c_i²·P_ii + 2·Σ_{i<j} c_i c_j·P_ij, so its contrasts can change without a new
+    transform (used by the plugin model's cache).
+    """
+    parts = [np.asarray(p, dtype=np.float64) for p in parts]
+    if not parts or any(p.shape != parts[0].shape or p.ndim != 3 for p in parts):
+        raise SaxsimInputError("parts must be 3D arrays of one shape")
+    union = np.zeros(parts[0].shape, bool)
+    for p in parts:
+        if not np.all(np.isfinite(p)):
+            raise SaxsimInputError("density contains NaN or infinite voxel values")
+        union |= p != 0
+    box = _support(union.astype(np.int8))
+    crops = [p[box] for p in parts]
+    ext = crops[0].shape
+    pad = tuple(scipy.fft.next_fast_len(2 * e - 1, real=True) for e in ext)
+    specs = [scipy.fft.rfftn(c, s=pad, workers=-1) for c in crops]
+    index = _lag_index(ext, pad)
+    out = {}
+    for i in range(len(parts)):
+        for j in range(i, len(parts)):
+            power = (specs[i] * np.conj(specs[j])).real   # Re: symmetrised C_ij(m)+C_ij(-m) / 2
+            corr = scipy.fft.irfftn(power, s=pad, workers=-1)
+            m2, w = _group_by_lag(corr, index)
+            out[(i, j)] = DebyeProfile(m2, w, float(spacing))
+    return out
+
+
+def _lag_index(ext, pad) -> tuple[tuple[np.ndarray, ...], torch.Tensor, int]:
+    """Which entries of a padded autocorrelation can be non-zero (|lag| < extent per axis)
+    and the squared lag m² of each, flattened (shared by all pairs of one geometry)."""
+    lags, valid = [], []
+    for e, p in zip(ext, pad, strict=True):
+        j = np.arange(p)
+        lag = np.where(j < p - j, j, j - p).astype(np.int64)   # wrapped lag
+        valid.append(np.nonzero(np.abs(lag) < e)[0])
+        lags.append(lag[valid[-1]] ** 2)
+    m2 = (lags[0][:, None, None] + lags[1][None, :, None] + lags[2][None, None, :]).ravel()
+    return tuple(valid), torch.from_numpy(m2), int(m2.max()) + 1
+
+
+def _group_by_lag(corr: np.ndarray, index) -> tuple[np.ndarray, np.ndarray]:
+    valid, m2, size = index
+    vals = corr[np.ix_(*valid)].ravel()
+    sums = torch.bincount(m2, torch.from_numpy(vals), minlength=size).numpy()
+    keep = np.nonzero(sums)[0]
+    return keep, sums[keep]
+
+
 def lattice_debye(values: np.ndarray, spacing: float) -> DebyeProfile:
     """Autocorrelation of a density (SLD contrast per voxel, 1e-6/Å²) grouped by squared lag.
 
@@ -82,18 +135,5 @@ def lattice_debye(values: np.ndarray, spacing: float) -> DebyeProfile:
     del spec
     corr = scipy.fft.irfftn(power, s=pad, workers=-1)
     del power
-    lags, valid = [], []
-    for e, p in zip(ext, pad, strict=True):
-        j = np.arange(p)
-        lag = np.where(j < p - j, j, j - p).astype(np.int64)   # wrapped lag
-        valid.append(np.abs(lag) < e)                           # the lags that can be non-zero
-        lags.append(lag ** 2)
-    m2max = sum(int((e - 1) ** 2) for e in ext)
-    sums = np.zeros(m2max + 1)
-    cy = corr[:, valid[1]][:, :, valid[2]]
-    ly, lz = lags[1][valid[1]], lags[2][valid[2]]
-    plane = (ly[:, None] + lz[None, :]).ravel()
-    for ix in np.nonzero(valid[0])[0]:
-        sums += np.bincount(lags[0][ix] + plane, cy[ix].ravel(), minlength=m2max + 1)
-    m2 = np.nonzero(sums)[0]
-    return DebyeProfile(m2, sums[m2], float(spacing))
+    m2, w = _group_by_lag(corr, _lag_index(ext, pad))
+    return DebyeProfile(m2, w, float(spacing))
