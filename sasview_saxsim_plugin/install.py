@@ -7,7 +7,7 @@ from pathlib import Path
 
 from .errors import SaxsimInputError
 
-STUB = '''"""SasView plugin model "numerical_density" (defined in sasview_saxsim_plugin.plugin_model).
+STUB = '''"""SasView plugin model "numerical_density" (see sasview_saxsim_plugin.plugin_model).
 
 Written by `saxsim install-model`; needs the sasview_saxsim_plugin package in SasView's Python.
 """
