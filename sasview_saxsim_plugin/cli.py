@@ -229,6 +229,15 @@ def cmd_install_model(a) -> int:
     return 0
 
 
+def cmd_make_model(a) -> int:
+    from .density_model import make_density_model
+    path = make_density_model(a.density, a.voxel_size, a.name, a.dir, overwrite=a.overwrite)
+    print(f"wrote plugin model {a.name!r}: {path}")
+    print(f"bound to {os.path.abspath(a.density)} (voxel size {a.voxel_size:g} Å); "
+          f"restart SasView to see it under 'Plugin Models'")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="saxsim", description=__doc__,
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -260,6 +269,14 @@ def build_parser() -> argparse.ArgumentParser:
                         help="put the numerical_density model into SasView's plugin folder")
     im.add_argument("--dir", help="target folder (default: SasView's plugin folder)")
     im.set_defaults(func=cmd_install_model)
+    mm = sub.add_parser("make-model",
+                        help="write a plugin model bound to a 3D density file (.npy)")
+    mm.add_argument("density", help=".npy file: SLD contrast per voxel (1e-6/Å²)")
+    mm.add_argument("--voxel-size", type=float, required=True, help="voxel edge (Å)")
+    mm.add_argument("--name", required=True, help="model name (a Python identifier)")
+    mm.add_argument("--dir", help="target folder (default: SasView's plugin folder)")
+    mm.add_argument("--overwrite", action="store_true")
+    mm.set_defaults(func=cmd_make_model)
     return p
 
 

@@ -27,7 +27,10 @@ little after the first call. *voxels* sets the voxels across the smallest featur
 
 Lengths in Å, SLDs in 1e-6/Å². Only the lengths of the chosen shape are used:
 sphere (radius), cylinder (radius, length), ellipsoid (radius_polar, radius_equatorial),
-core_shell_sphere (radius, thickness, sld_core, sld_shell). *shape* is declared a volume
+core_shell_sphere (radius, thickness, sld_core, sld_shell). For 2D data the particle axis
+points along (*axis_theta*, *axis_phi*), sasmodels' theta/phi convention (beam along z);
+the oriented amplitude uses the particle's axial symmetry (voxels grouped by height and
+squared distance from the axis). *shape* is declared a volume
 parameter only so that the normalisation volume can depend on it: give it no
 polydispersity.
 
@@ -42,7 +45,7 @@ import numpy as np
 from numpy import inf
 
 __all__ = ["name", "title", "description", "category", "parameters", "form_volume", "Iq",
-           "tests", "SHAPES"]
+           "Iqxy", "tests", "SHAPES"]
 
 name = "numerical_density"
 title = "Numerical 3D density (voxelised particle, lattice Debye sum)"
@@ -66,6 +69,9 @@ parameters = [
     ["thickness", "Ang", 20.0, [0, inf], "volume", "core-shell shell thickness"],
     ["sld_core", "1e-6/Ang^2", 1.0, [-inf, inf], "sld", "core SLD (core_shell_sphere)"],
     ["sld_shell", "1e-6/Ang^2", 2.0, [-inf, inf], "sld", "shell SLD (core_shell_sphere)"],
+    # plain parameters (sasmodels refuses "orientation" ones in Python models): used by Iqxy
+    ["axis_theta", "degrees", 60.0, [-360, 360], "", "particle axis: polar angle from the beam"],
+    ["axis_phi", "degrees", 60.0, [-360, 360], "", "particle axis: azimuth on the detector"],
     ["voxels", "", 32, [4, 256], "", "voxels across the smallest feature"],
 ]
 
@@ -99,7 +105,7 @@ def form_volume(shape, radius, length, radius_polar, radius_equatorial, thicknes
 
 
 def Iq(q, shape, sld, sld_solvent, radius, length, radius_polar, radius_equatorial, thickness,
-       sld_core, sld_shell, voxels):
+       sld_core, sld_shell, axis_theta, axis_phi, voxels):
     """|F(q)|²·1e-4 of the voxelised particle; sasmodels divides by ⟨form_volume⟩."""
     from sasview_saxsim_plugin.numerical_model import MODEL, contrasts_for
     name_ = _shape(shape)
@@ -112,6 +118,22 @@ def Iq(q, shape, sld, sld_solvent, radius, length, radius_polar, radius_equatori
 
 
 Iq.vectorized = True
+
+
+def Iqxy(qx, qy, shape, sld, sld_solvent, radius, length, radius_polar, radius_equatorial,
+         thickness, sld_core, sld_shell, axis_theta, axis_phi, voxels):
+    """Oriented |F(qx, qy)|²·1e-4, axis at (axis_theta, axis_phi) as sasmodels' theta/phi."""
+    from sasview_saxsim_plugin.numerical_model import MODEL, contrasts_for
+    name_ = _shape(shape)
+    dims = _dims(name_, radius, length, radius_polar, radius_equatorial, thickness)
+    if not all(v > 0 for v in dims.values()):
+        return np.full(np.shape(qx), np.nan)
+    contrasts = contrasts_for(name_, *map(_scalar, (sld, sld_solvent, sld_core, sld_shell)))
+    return MODEL.iqxy(qx, qy, name_, dims, contrasts, _scalar(axis_theta), _scalar(axis_phi),
+                      voxels=int(round(_scalar(voxels))))
+
+
+Iqxy.vectorized = True
 
 
 def _sphere_closed_form(q, radius, contrast=1.0):
