@@ -74,10 +74,11 @@ class VoxelGrid:
         need = self.buffer_bytes(dtype)
         avail = available_memory_bytes()
         if avail is not None and need > 0.9 * avail:
+            single = ", use single precision" if dtype == np.float64 else ""
             raise SaxsimInputError(
                 f"a {self.n}³ grid in {dtype.name} needs {need / 2**30:.2f} GiB but only "
                 f"{avail / 2**30:.2f} GiB of memory is available: lower the number of grid points "
-                f"(n), use single precision, or use the out-of-core path")
+                f"(n){single}, or make the box smaller")
         buf = np.zeros((self.n, self.n, 2 * self.n_half), dtype=dtype)
         return Density(self, buf)
 
