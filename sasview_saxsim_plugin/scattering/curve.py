@@ -33,12 +33,3 @@ class Curve1D:
             return None if a is None else np.asarray(a)[mask]
         return Curve1D(self.q[mask], self.intensity[mask], pick(self.sigma), pick(self.dq),
                        {k: np.asarray(v)[mask] for k, v in self.columns.items()}, dict(self.meta))
-
-    def in_range(self, q_min: float | None = None, q_max: float | None = None) -> Curve1D:
-        """Points with q_min ≤ q ≤ q_max (1/Å)."""
-        mask = np.ones(self.q.size, bool)
-        if q_min is not None:
-            mask &= self.q >= q_min
-        if q_max is not None:
-            mask &= self.q <= q_max
-        return self.select(mask)
