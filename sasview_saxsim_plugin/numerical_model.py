@@ -81,9 +81,8 @@ def _unit_parts(shape: str, ratio: float, voxels: int, supersample: int):
     box_voxels = np.prod(2 * half / d + 3)
     if box_voxels > MAX_VOXELS:           # coarser grid for thin shells / long rods
         d *= (box_voxels / MAX_VOXELS) ** (1 / 3)
-    # a rectangular block around the particle (centre at index 0): no cubic box needed
+    # a rectangular block around the particle (centre at index reach): no cubic box needed
     reach = np.ceil(half / d).astype(int) + 1
-    origin, counts = -reach, 2 * reach + 1
 
     def coords(i):
         return i * d
