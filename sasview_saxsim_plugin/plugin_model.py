@@ -72,7 +72,7 @@ parameters = [
     # plain parameters (sasmodels refuses "orientation" ones in Python models): used by Iqxy
     ["axis_theta", "degrees", 60.0, [-360, 360], "", "particle axis: polar angle from the beam"],
     ["axis_phi", "degrees", 60.0, [-360, 360], "", "particle axis: azimuth on the detector"],
-    ["voxels", "", 32, [4, 256], "", "voxels across the smallest feature"],
+    ["voxels", "", 24, [4, 256], "", "voxels across the smallest feature"],
 ]
 
 
