@@ -59,6 +59,55 @@ def agreement_and_cost():
                   f"{1e3 * ref_t:.2f} | {warm / ref_t:.1f} |", flush=True)
 
 
+def figures(folder=os.path.join(HERE, "..", "docs", "figures")):
+    """Side-by-side plots (numerical vs analytical, residuals) for the four shapes in 1D with
+    radius pd 0.1 and the cylinder in 2D at two orientations."""
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    from sasmodels.data import empty_data2D
+
+    from sasview_saxsim_plugin.scattering import Curve1D, compare_curves, plot_comparison
+    os.makedirs(folder, exist_ok=True)
+    num_k = load_model(MODEL_FILE).make_kernel([Q])
+    for shape, code, pars, pd_name in CASES:
+        extra = {f"{pd_name}_pd": 0.1, f"{pd_name}_pd_n": 35}
+        num = call_kernel(num_k, dict(shape=code, **pars, **extra))
+        ref = call_kernel(load_model(shape).make_kernel([Q]), dict(**pars, **extra))
+        curve = Curve1D(Q, num)
+        plot_comparison(curve, ref, compare_curves(curve, ref),
+                        os.path.join(folder, f"numerical_density_{shape}.png"),
+                        f"numerical_density vs {shape} {pars}, {pd_name}_pd 0.1",
+                        ref_label=f"sasmodels {shape}")
+    q1 = np.linspace(-0.3, 0.3, 101)
+    data = empty_data2D(q1, q1)
+    qx, qy = data.qx_data, data.qy_data
+    num_k = load_model(MODEL_FILE).make_kernel([qx, qy])
+    ref_k = load_model("cylinder").make_kernel([qx, qy])
+    fig, axes = plt.subplots(2, 3, figsize=(11, 7))
+    for row, (theta, phi) in enumerate(((90.0, 0.0), (60.0, 30.0))):
+        pars = dict(radius=20.0, length=200.0, sld=1.0, sld_solvent=0.0, radius_pd=0.1,
+                    radius_pd_n=35)
+        num = call_kernel(num_k, dict(pars, shape=1, axis_theta=theta, axis_phi=phi))
+        ref = call_kernel(ref_k, dict(pars, theta=theta, phi=phi))
+        ext = [q1[0], q1[-1], q1[0], q1[-1]]
+        for ax, img, title in ((axes[row, 0], num, "numerical_density"),
+                               (axes[row, 1], ref, "sasmodels cylinder")):
+            im = ax.imshow(np.log10(img.reshape(101, 101)), origin="lower", extent=ext)
+            ax.set_title(f"{title} (θ={theta:g}°, φ={phi:g}°)", fontsize=9)
+            ax.set_xlabel("qx (1/Å)")
+            ax.set_ylabel("qy (1/Å)")
+            fig.colorbar(im, ax=ax, label="log10 I (1/cm)")
+        rel = 100 * (num / ref - 1)
+        im = axes[row, 2].imshow(rel.reshape(101, 101), origin="lower", extent=ext,
+                                 cmap="coolwarm", vmin=-2, vmax=2)
+        axes[row, 2].set_title("ΔI/I (%)", fontsize=9)
+        fig.colorbar(im, ax=axes[row, 2], label="%")
+    fig.tight_layout()
+    fig.savefig(os.path.join(folder, "numerical_density_cylinder_2d.png"), dpi=90)
+    plt.close(fig)
+
+
 def two_length_pd():
     """Cylinder with radius and length polydispersity (0.1 each, 35 × 35 points)."""
     from sasview_saxsim_plugin import numerical_model
@@ -142,6 +191,7 @@ def bumps_fit():
 
 if __name__ == "__main__":
     agreement_and_cost()
+    figures()
     two_length_pd()
     oriented_2d()
     bumps_fit()

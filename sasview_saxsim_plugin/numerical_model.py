@@ -5,11 +5,13 @@ Parameters -> |F(q)|²·1e-4 (what a sasmodels ``Iq`` returns; sasmodels divides
 
 Fitting calls ``Iq`` hundreds of times, so the voxelised particle is transformed once per
 *dimensionless* geometry and tabulated: with every length multiplied by s,
-|A_s(q)|² = s⁶·|A_1(q·s)|². Our shapes have two lengths (cylinder radius/length, ellipsoid
-polar/equatorial, core-shell radius/thickness); their ratio lives on a grid in ln(ratio) of
-step ``RATIO_STEP[shape]`` and is interpolated linearly between neighbours, so the model is
-continuous in every parameter and polydispersity on both lengths stays cheap. SLDs enter
-through the part contrasts: |A|² = Σ c_i c_j P_ij (scattering.debye.lattice_debye_parts).
+|A_s(q)|² = s⁶·|A_1(q·s)|² (lattice Debye tables). Cylinders and ellipsoids have two
+lengths; their ratio lives on a grid in ln(ratio) of step ``RATIO_STEP[shape]`` and is
+interpolated linearly between neighbours, so the model is continuous in every parameter and
+polydispersity on both lengths stays cheap. The core-shell sphere needs no such grid:
+concentric spheres add as amplitudes, so one signed amplitude table of the voxelised unit
+sphere serves every radius and thickness. Oriented 2D uses the axial symmetry of the shapes
+(``AxialTable``).
 """
 
 from __future__ import annotations
@@ -33,10 +35,9 @@ SHAPES = ("sphere", "cylinder", "ellipsoid", "core_shell_sphere")
 LENGTHS = {"sphere": ("radius", None), "cylinder": ("radius", "length"),
            "ellipsoid": ("radius_equatorial", "radius_polar"),
            "core_shell_sphere": ("radius", "thickness")}
-#: grid step in ln(second/first length) per shape: 5 % where I(q) changes slowly with the
-#: aspect ratio (rods, spheroids), 2 % for the core-shell sphere, whose minima move with it
-#: (docs/numerical_model.md: 5 % there gave p95 6.5 %)
-RATIO_STEP = {"cylinder": 0.05, "ellipsoid": 0.05, "core_shell_sphere": 0.02}
+#: grid step in ln(second/first length): I(q) of rods and spheroids changes slowly with the
+#: aspect ratio (docs/numerical_model.md measures 5 % against 2 %)
+RATIO_STEP = {"cylinder": 0.05, "ellipsoid": 0.05}
 DEFAULT_VOXELS = 24          # voxels across the smallest feature
 MAX_VOXELS = 1_000_000      # voxels in the particle's bounding box (cold cost ∝ this)
 CACHE_SIZE = 64
@@ -69,9 +70,7 @@ def _unit_geometry(shape: str, ratio: float) -> tuple[list, float]:
     if shape == "ellipsoid":
         return ([make_body("ellipsoid", radius_equatorial=1.0, radius_polar=ratio)],
                 2 * min(1.0, ratio))
-    # core_shell_sphere: shell sphere (1 + t) and core sphere (1) as separate parts
-    return ([make_body("sphere", radius=1.0 + ratio), make_body("sphere", radius=1.0)],
-            min(2.0, ratio))
+    raise SaxsimInputError(f"no voxel table for shape {shape!r}")
 
 
 def _unit_parts(shape: str, ratio: float, voxels: int, supersample: int):
@@ -181,6 +180,26 @@ def _build_axial_table(shape: str, ratio: float, voxels: int, supersample: int,
     return AxialTable(splines, d, u_max)
 
 
+def _build_sphere_amplitude(voxels: int, supersample: int, u_max: float, n_mu: int = 48,
+                            n_phi: int = 12) -> CubicSpline:
+    """Orientation-averaged, box-deconvolved *signed* amplitude A_1(u) of the voxelised unit
+    sphere (from its axial table by Gauss-Legendre over the polar angle; the box filter is
+    averaged over the azimuth). Concentric spheres then combine exactly as amplitudes."""
+    tab = _build_axial_table("sphere", 1.0, voxels, supersample)
+    d = tab.spacing
+    u = np.arange(0.0, min(u_max, tab.u_max) + 0.05, np.pi / 32)
+    x, w = np.polynomial.legendre.leggauss(n_mu)
+    mu, w = (x + 1) / 2, w / 2
+    phi = (np.arange(n_phi) + 0.5) * np.pi / 2 / n_phi
+    uu, mm = np.meshgrid(u, mu, indexing="ij")
+    uz, ur = uu * mm, uu * np.sqrt(1 - mm ** 2)
+    amp = tab.splines[0](uz.ravel(), ur.ravel(), grid=False).reshape(uz.shape)
+    box = np.sinc(uz * d / 2 / np.pi) * np.mean(
+        [np.sinc(ur * np.cos(p) * d / 2 / np.pi) * np.sinc(ur * np.sin(p) * d / 2 / np.pi)
+         for p in phi], axis=0)
+    return CubicSpline(u, (amp / box * w[None, :]).sum(axis=1))
+
+
 def _axis_frame(theta: float, phi: float) -> np.ndarray:
     """Rows: two unit vectors perpendicular to the axis (θ, φ in degrees) and the axis."""
     from .geometry.shapes import axis_from_angles
@@ -223,6 +242,35 @@ class NumericalDensityModel:
                 self.cache.popitem(last=False)
         return tab
 
+    def _sphere_amplitude(self, voxels: int, u_max: float) -> CubicSpline:
+        key = ("amp", voxels, self.supersample)
+        with self._lock:
+            spl = self.cache.get(key)
+            if spl is not None and spl.x[-1] >= u_max:
+                self.cache.move_to_end(key)
+                return spl
+        spl = _build_sphere_amplitude(voxels, self.supersample, u_max * 1.25)
+        with self._lock:
+            self.builds += 1
+            self.cache[key] = spl
+            while len(self.cache) > self.cache_size:
+                self.cache.popitem(last=False)
+        return spl
+
+    def _core_shell_amplitude(self, q: np.ndarray, dims: dict, contrasts: list[float],
+                              voxels: int) -> np.ndarray:
+        """Concentric spheres add as amplitudes: A = c_shell·A_{R+t} + (c_core − c_shell)·A_R
+        with A_r(q) = r³·A_1(q·r); one sphere table serves every radius and thickness, so the
+        core-shell sphere needs no aspect-ratio grid (2·voxels across the sphere)."""
+        r_core, t = float(dims["radius"]), float(dims["thickness"])
+        if not (r_core > 0 and t > 0):
+            raise SaxsimInputError(f"radius and thickness must be > 0 Å, got {r_core}, {t}")
+        r_out = r_core + t
+        q = np.abs(q)
+        spl = self._sphere_amplitude(2 * voxels, float(q.max()) * r_out if q.size else 1.0)
+        return contrasts[0] * r_out ** 3 * spl(q * r_out) + contrasts[1] * r_core ** 3 * spl(
+            q * r_core)
+
     def iq(self, q: np.ndarray, shape: str, dims: dict, contrasts: list[float],
            voxels: int | None = None) -> np.ndarray:
         """|F(q)|²·1e-4 for one geometry: ``dims`` in Å (sasmodels names), ``contrasts`` the
@@ -230,17 +278,19 @@ class NumericalDensityModel:
         if shape not in SHAPES:
             raise SaxsimInputError(f"unknown shape {shape!r}; choose one of {SHAPES}")
         q = np.asarray(q, float)
+        voxels = int(voxels or self.voxels)
+        if shape == "core_shell_sphere":
+            return self._core_shell_amplitude(q, dims, contrasts, voxels) ** 2 * 1e-4
         first, second = LENGTHS[shape]
         s = float(dims[first])
         if not (s > 0 and np.isfinite(s)):
             raise SaxsimInputError(f"{first} must be > 0 Å, got {s}")
-        voxels = int(voxels or self.voxels)
         u = np.abs(q) * s
         u_max = float(u.max()) if u.size else 1.0
         if second is None:
             tab = self._table(shape, None, voxels, u_max)
             a2 = tab.amplitude2(u, contrasts)
-            self._check_range(tab, u_max, shape)
+            self._check_range(tab, u_max, shape, s)
         else:
             r = float(dims[second]) / s
             if not (r > 0 and np.isfinite(r)):
@@ -253,7 +303,7 @@ class NumericalDensityModel:
             if w > 1e-9:
                 hi = self._table(shape, k + 1, voxels, u_max)
                 a2 = (1 - w) * a2 + w * hi.amplitude2(u, contrasts)
-            self._check_range(lo, u_max, shape)
+            self._check_range(lo, u_max, shape, s)
         return a2 * s ** 6 * 1e-4
 
     def _table3d(self, shape: str, ratio: float, voxels: int) -> AxialTable:
@@ -279,9 +329,12 @@ class NumericalDensityModel:
         if shape not in SHAPES:
             raise SaxsimInputError(f"unknown shape {shape!r}; choose one of {SHAPES}")
         qx, qy = np.broadcast_arrays(np.asarray(qx, float), np.asarray(qy, float))
+        voxels = int(voxels or self.voxels)
+        if shape == "core_shell_sphere":     # isotropic: the 1D amplitude at |q|
+            return self._core_shell_amplitude(np.hypot(qx, qy), dims, contrasts,
+                                              voxels) ** 2 * 1e-4
         first, second = LENGTHS[shape]
         s = float(dims[first])
-        voxels = int(voxels or self.voxels)
         q_lab = np.stack([qx, qy, np.zeros_like(qx)], axis=-1)
         u_par = q_lab @ _axis_frame(theta, phi).T * s
         # exact aspect ratio here: interpolating between ratios would smear the sharp
@@ -290,13 +343,13 @@ class NumericalDensityModel:
         a2 = self._table3d(shape, ratio, voxels).amplitude2(u_par, contrasts)
         return a2 * s ** 6 * 1e-4
 
-    def _check_range(self, tab: Table, u_max: float, shape: str) -> None:
+    def _check_range(self, tab: Table, u_max: float, shape: str, scale: float) -> None:
         if u_max > 2 * tab.u_trusted and shape not in self._warned:
             self._warned.add(shape)
             warnings.warn(
-                f"numerical_density ({shape}): q·(first length) up to {u_max:.3g} is beyond "
-                f"{2 * tab.u_trusted:.3g}, where {self.voxels} voxels across the smallest "
-                f"feature become inaccurate; raise the 'voxels' parameter", stacklevel=3)
+                f"numerical_density ({shape}): q up to {u_max / scale:.3g} 1/Å is beyond the "
+                f"trusted {2 * tab.u_trusted / scale:.3g} 1/Å (q·d = π) for this size and "
+                f"voxel count; raise the 'voxels' parameter for higher q", stacklevel=3)
 
 
 #: one shared evaluator per process (its cache is the only global state; key = geometry)
