@@ -59,7 +59,10 @@ def agreement_and_cost():
                   f"{1e3 * ref_t:.2f} | {warm / ref_t:.1f} |", flush=True)
 
 
-def figures(folder=os.path.join(HERE, "..", "docs", "figures")):
+FIGURES = os.path.join(HERE, "..", "docs", "figures")
+
+
+def figures(folder=FIGURES):
     """Side-by-side plots (numerical vs analytical, residuals) for the four shapes in 1D with
     radius pd 0.1 and the cylinder in 2D at two orientations."""
     import matplotlib

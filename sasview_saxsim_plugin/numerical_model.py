@@ -211,12 +211,22 @@ def _axis_frame(theta: float, phi: float) -> np.ndarray:
     return np.stack([e1, e2, axis])
 
 
+AUTO_LEVELS = (DEFAULT_VOXELS, 2 * DEFAULT_VOXELS, 4 * DEFAULT_VOXELS)
+
+
+def _auto_voxels(feature: float, u_max: float) -> int:
+    """Automatic voxels across the smallest feature (first length = 1): the first of 24, 48,
+    96 with q·d ≤ π at the largest requested u = q·s (few levels, so the cache is reused)."""
+    for level in AUTO_LEVELS:
+        if u_max * feature / level <= np.pi:
+            return level
+    return AUTO_LEVELS[-1]
+
+
 class NumericalDensityModel:
     """Cached evaluator: ``iq(q, shape, dims, slds)`` -> |F|²·1e-4 (sasmodels ``Iq`` units)."""
 
-    def __init__(self, voxels: int = DEFAULT_VOXELS, supersample: int = 3,
-                 cache_size: int = CACHE_SIZE):
-        self.voxels = voxels
+    def __init__(self, supersample: int = 3, cache_size: int = CACHE_SIZE):
         self.supersample = supersample
         self.cache: OrderedDict = OrderedDict()
         self.cache_size = cache_size
@@ -224,8 +234,9 @@ class NumericalDensityModel:
         self._warned: set = set()
         self.builds = 0
 
-    def _table(self, shape: str, ratio_index: int | None, voxels: int, u_max: float) -> Table:
-        key = (shape, ratio_index, voxels, self.supersample)
+    def _table(self, shape: str, ratio_index: int | None, voxels: int, u_max: float,
+               supersample: int) -> Table:
+        key = (shape, ratio_index, voxels, supersample)
         with self._lock:
             tab = self.cache.get(key)
             if tab is not None and tab.u[-1] >= u_max:
@@ -233,7 +244,7 @@ class NumericalDensityModel:
                 return tab
         ratio = 1.0 if ratio_index is None else float(np.exp(ratio_index * RATIO_STEP[shape]))
         need = max(u_max, tab.u[-1] * 2 if tab is not None else 0.0)
-        tab = _build_table(shape, ratio, voxels, self.supersample, need * 1.25)
+        tab = _build_table(shape, ratio, voxels, supersample, need * 1.25)
         with self._lock:
             self.builds += 1
             self.cache[key] = tab
@@ -242,14 +253,14 @@ class NumericalDensityModel:
                 self.cache.popitem(last=False)
         return tab
 
-    def _sphere_amplitude(self, voxels: int, u_max: float) -> CubicSpline:
-        key = ("amp", voxels, self.supersample)
+    def _sphere_amplitude(self, voxels: int, u_max: float, supersample: int) -> CubicSpline:
+        key = ("amp", voxels, supersample)
         with self._lock:
             spl = self.cache.get(key)
             if spl is not None and spl.x[-1] >= u_max:
                 self.cache.move_to_end(key)
                 return spl
-        spl = _build_sphere_amplitude(voxels, self.supersample, u_max * 1.25)
+        spl = _build_sphere_amplitude(voxels, supersample, u_max * 1.25)
         with self._lock:
             self.builds += 1
             self.cache[key] = spl
@@ -258,7 +269,7 @@ class NumericalDensityModel:
         return spl
 
     def _core_shell_amplitude(self, q: np.ndarray, dims: dict, contrasts: list[float],
-                              voxels: int) -> np.ndarray:
+                              voxels: int, supersample: int) -> np.ndarray:
         """Concentric spheres add as amplitudes: A = c_shell·A_{R+t} + (c_core − c_shell)·A_R
         with A_r(q) = r³·A_1(q·r); one sphere table serves every radius and thickness, so the
         core-shell sphere needs no aspect-ratio grid (2·voxels across the sphere)."""
@@ -267,28 +278,38 @@ class NumericalDensityModel:
             raise SaxsimInputError(f"radius and thickness must be > 0 Å, got {r_core}, {t}")
         r_out = r_core + t
         q = np.abs(q)
-        spl = self._sphere_amplitude(2 * voxels, float(q.max()) * r_out if q.size else 1.0)
+        u_max = float(q.max()) * r_out if q.size else 1.0
+        if not voxels:
+            voxels = _auto_voxels(2.0, u_max) // 2
+        spl = self._sphere_amplitude(2 * voxels, u_max, supersample)
         return contrasts[0] * r_out ** 3 * spl(q * r_out) + contrasts[1] * r_core ** 3 * spl(
             q * r_core)
 
     def iq(self, q: np.ndarray, shape: str, dims: dict, contrasts: list[float],
-           voxels: int | None = None) -> np.ndarray:
+           voxels: int | None = None, supersample: int | None = None) -> np.ndarray:
         """|F(q)|²·1e-4 for one geometry: ``dims`` in Å (sasmodels names), ``contrasts`` the
-        part contrasts in 1e-6/Å² (one value, two for core_shell_sphere)."""
+        part contrasts in 1e-6/Å² (one value, two for core_shell_sphere). ``voxels``: voxels
+        across the smallest feature, 0/None = automatic (24, 48 or 96 so that q·d ≤ π);
+        ``supersample``: sub-voxels per axis on the surface (default 3)."""
         if shape not in SHAPES:
             raise SaxsimInputError(f"unknown shape {shape!r}; choose one of {SHAPES}")
         q = np.asarray(q, float)
-        voxels = int(voxels or self.voxels)
+        voxels = int(voxels or 0)
+        supersample = int(supersample or self.supersample)
         if shape == "core_shell_sphere":
-            return self._core_shell_amplitude(q, dims, contrasts, voxels) ** 2 * 1e-4
+            return self._core_shell_amplitude(q, dims, contrasts, voxels,
+                                              supersample) ** 2 * 1e-4
         first, second = LENGTHS[shape]
         s = float(dims[first])
         if not (s > 0 and np.isfinite(s)):
             raise SaxsimInputError(f"{first} must be > 0 Å, got {s}")
         u = np.abs(q) * s
         u_max = float(u.max()) if u.size else 1.0
+        ratio = 1.0 if second is None else float(dims[second]) / s
+        if not voxels:
+            voxels = _auto_voxels(_unit_geometry(shape, ratio)[1], u_max)
         if second is None:
-            tab = self._table(shape, None, voxels, u_max)
+            tab = self._table(shape, None, voxels, u_max, supersample)
             a2 = tab.amplitude2(u, contrasts)
             self._check_range(tab, u_max, shape, s)
         else:
@@ -298,22 +319,22 @@ class NumericalDensityModel:
             x = np.log(r) / RATIO_STEP[shape]
             k = int(np.floor(x))
             w = x - k
-            lo = self._table(shape, k, voxels, u_max)
+            lo = self._table(shape, k, voxels, u_max, supersample)
             a2 = lo.amplitude2(u, contrasts)
             if w > 1e-9:
-                hi = self._table(shape, k + 1, voxels, u_max)
+                hi = self._table(shape, k + 1, voxels, u_max, supersample)
                 a2 = (1 - w) * a2 + w * hi.amplitude2(u, contrasts)
             self._check_range(lo, u_max, shape, s)
         return a2 * s ** 6 * 1e-4
 
-    def _table3d(self, shape: str, ratio: float, voxels: int) -> AxialTable:
-        key = ("2d", shape, round(ratio, 9), voxels, self.supersample)
+    def _table3d(self, shape: str, ratio: float, voxels: int, supersample: int) -> AxialTable:
+        key = ("2d", shape, round(ratio, 9), voxels, supersample)
         with self._lock:
             tab = self.cache.get(key)
             if tab is not None:
                 self.cache.move_to_end(key)
                 return tab
-        tab = _build_axial_table(shape, ratio, voxels, self.supersample)
+        tab = _build_axial_table(shape, ratio, voxels, supersample)
         with self._lock:
             self.builds += 1
             self.cache[key] = tab
@@ -323,16 +344,17 @@ class NumericalDensityModel:
 
     def iqxy(self, qx: np.ndarray, qy: np.ndarray, shape: str, dims: dict,
              contrasts: list[float], theta: float, phi: float,
-             voxels: int | None = None) -> np.ndarray:
+             voxels: int | None = None, supersample: int | None = None) -> np.ndarray:
         """|F(qx, qy)|²·1e-4 of the particle with its axis at (θ, φ) degrees, beam along z
         (sasmodels' frame); qx, qy in 1/Å."""
         if shape not in SHAPES:
             raise SaxsimInputError(f"unknown shape {shape!r}; choose one of {SHAPES}")
         qx, qy = np.broadcast_arrays(np.asarray(qx, float), np.asarray(qy, float))
-        voxels = int(voxels or self.voxels)
+        voxels = int(voxels or 0)
+        supersample = int(supersample or self.supersample)
         if shape == "core_shell_sphere":     # isotropic: the 1D amplitude at |q|
-            return self._core_shell_amplitude(np.hypot(qx, qy), dims, contrasts,
-                                              voxels) ** 2 * 1e-4
+            return self._core_shell_amplitude(np.hypot(qx, qy), dims, contrasts, voxels,
+                                              supersample) ** 2 * 1e-4
         first, second = LENGTHS[shape]
         s = float(dims[first])
         q_lab = np.stack([qx, qy, np.zeros_like(qx)], axis=-1)
@@ -340,7 +362,10 @@ class NumericalDensityModel:
         # exact aspect ratio here: interpolating between ratios would smear the sharp
         # fringes of an oriented pattern (q·L/2 of tens of radians at high q)
         ratio = 1.0 if second is None else float(dims[second]) / s
-        a2 = self._table3d(shape, ratio, voxels).amplitude2(u_par, contrasts)
+        if not voxels:
+            u_max = float(np.abs(u_par).max()) if u_par.size else 1.0
+            voxels = _auto_voxels(_unit_geometry(shape, ratio)[1], u_max)
+        a2 = self._table3d(shape, ratio, voxels, supersample).amplitude2(u_par, contrasts)
         return a2 * s ** 6 * 1e-4
 
     def _check_range(self, tab: Table, u_max: float, shape: str, scale: float) -> None:
@@ -349,7 +374,8 @@ class NumericalDensityModel:
             warnings.warn(
                 f"numerical_density ({shape}): q up to {u_max / scale:.3g} 1/Å is beyond the "
                 f"trusted {2 * tab.u_trusted / scale:.3g} 1/Å (q·d = π) for this size and "
-                f"voxel count; raise the 'voxels' parameter for higher q", stacklevel=3)
+                f"voxel count; raise the 'voxels' parameter (0 = automatic) for higher q",
+                stacklevel=3)
 
 
 #: one shared evaluator per process (its cache is the only global state; key = geometry)

@@ -23,7 +23,9 @@ is divided by the voxel box-filter response. As in sasmodels,
 with $V$ the particle volume, so with the same parameters the model equals its analytical
 counterpart (sphere, cylinder, ellipsoid, core_shell_sphere) to the voxelisation error
 (median below 0.1 %). Spectra are cached per dimensionless geometry, so polydispersity costs
-little after the first call. *voxels* sets the voxels across the smallest feature.
+little after the first call. *voxels* sets the voxels across the smallest feature (0, the
+default: 24, 48 or 96, whichever keeps q·d ≤ π for the requested q), *supersample* the
+sub-voxels per axis used where the surface cuts a voxel.
 
 Lengths in Å, SLDs in 1e-6/Å². Only the lengths of the chosen shape are used:
 sphere (radius), cylinder (radius, length), ellipsoid (radius_polar, radius_equatorial),
@@ -72,7 +74,8 @@ parameters = [
     # plain parameters (sasmodels refuses "orientation" ones in Python models): used by Iqxy
     ["axis_theta", "degrees", 60.0, [-360, 360], "", "particle axis: polar angle from the beam"],
     ["axis_phi", "degrees", 60.0, [-360, 360], "", "particle axis: azimuth on the detector"],
-    ["voxels", "", 24, [4, 256], "", "voxels across the smallest feature"],
+    ["voxels", "", 0, [0, 256], "", "voxels across the smallest feature (0 = automatic)"],
+    ["supersample", "", 3, [1, 8], "", "sub-voxels per axis where the surface cuts a voxel"],
 ]
 
 
@@ -105,7 +108,7 @@ def form_volume(shape, radius, length, radius_polar, radius_equatorial, thicknes
 
 
 def Iq(q, shape, sld, sld_solvent, radius, length, radius_polar, radius_equatorial, thickness,
-       sld_core, sld_shell, axis_theta, axis_phi, voxels):
+       sld_core, sld_shell, axis_theta, axis_phi, voxels, supersample):
     """|F(q)|²·1e-4 of the voxelised particle; sasmodels divides by ⟨form_volume⟩."""
     from sasview_saxsim_plugin.numerical_model import MODEL, contrasts_for
     name_ = _shape(shape)
@@ -114,14 +117,15 @@ def Iq(q, shape, sld, sld_solvent, radius, length, radius_polar, radius_equatori
         return np.full(np.shape(q), np.nan)   # sasmodels drops NaN points of a pd mesh
     contrasts = contrasts_for(name_, *map(_scalar, (sld, sld_solvent, sld_core, sld_shell)))
     return MODEL.iq(np.asarray(q, float), name_, dims, contrasts,
-                    voxels=int(round(_scalar(voxels))))
+                    voxels=int(round(_scalar(voxels))),
+                    supersample=max(1, int(round(_scalar(supersample)))))
 
 
 Iq.vectorized = True
 
 
 def Iqxy(qx, qy, shape, sld, sld_solvent, radius, length, radius_polar, radius_equatorial,
-         thickness, sld_core, sld_shell, axis_theta, axis_phi, voxels):
+         thickness, sld_core, sld_shell, axis_theta, axis_phi, voxels, supersample):
     """Oriented |F(qx, qy)|²·1e-4, axis at (axis_theta, axis_phi) as sasmodels' theta/phi."""
     from sasview_saxsim_plugin.numerical_model import MODEL, contrasts_for
     name_ = _shape(shape)
@@ -130,7 +134,8 @@ def Iqxy(qx, qy, shape, sld, sld_solvent, radius, length, radius_polar, radius_e
         return np.full(np.shape(qx), np.nan)
     contrasts = contrasts_for(name_, *map(_scalar, (sld, sld_solvent, sld_core, sld_shell)))
     return MODEL.iqxy(qx, qy, name_, dims, contrasts, _scalar(axis_theta), _scalar(axis_phi),
-                      voxels=int(round(_scalar(voxels))))
+                      voxels=int(round(_scalar(voxels))),
+                      supersample=max(1, int(round(_scalar(supersample)))))
 
 
 Iqxy.vectorized = True
