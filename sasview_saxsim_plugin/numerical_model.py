@@ -234,6 +234,15 @@ class NumericalDensityModel:
         self._warned: set = set()
         self.builds = 0
 
+    def _store(self, key, value) -> None:
+        """Insert a freshly built table, evicting the least recently used beyond the limit."""
+        with self._lock:
+            self.builds += 1
+            self.cache[key] = value
+            self.cache.move_to_end(key)
+            while len(self.cache) > self.cache_size:
+                self.cache.popitem(last=False)
+
     def _table(self, shape: str, ratio_index: int | None, voxels: int, u_max: float,
                supersample: int) -> Table:
         key = (shape, ratio_index, voxels, supersample)
@@ -245,12 +254,7 @@ class NumericalDensityModel:
         ratio = 1.0 if ratio_index is None else float(np.exp(ratio_index * RATIO_STEP[shape]))
         need = max(u_max, tab.u[-1] * 2 if tab is not None else 0.0)
         tab = _build_table(shape, ratio, voxels, supersample, need * 1.25)
-        with self._lock:
-            self.builds += 1
-            self.cache[key] = tab
-            self.cache.move_to_end(key)
-            while len(self.cache) > self.cache_size:
-                self.cache.popitem(last=False)
+        self._store(key, tab)
         return tab
 
     def _sphere_amplitude(self, voxels: int, u_max: float, supersample: int) -> CubicSpline:
@@ -261,11 +265,7 @@ class NumericalDensityModel:
                 self.cache.move_to_end(key)
                 return spl
         spl = _build_sphere_amplitude(voxels, supersample, u_max * 1.25)
-        with self._lock:
-            self.builds += 1
-            self.cache[key] = spl
-            while len(self.cache) > self.cache_size:
-                self.cache.popitem(last=False)
+        self._store(key, spl)
         return spl
 
     def _core_shell_amplitude(self, q: np.ndarray, dims: dict, contrasts: list[float],
@@ -335,11 +335,7 @@ class NumericalDensityModel:
                 self.cache.move_to_end(key)
                 return tab
         tab = _build_axial_table(shape, ratio, voxels, supersample)
-        with self._lock:
-            self.builds += 1
-            self.cache[key] = tab
-            while len(self.cache) > self.cache_size:
-                self.cache.popitem(last=False)
+        self._store(key, tab)
         return tab
 
     def iqxy(self, qx: np.ndarray, qy: np.ndarray, shape: str, dims: dict,
