@@ -294,6 +294,7 @@ class NumericalDensityModel:
         if shape not in SHAPES:
             raise SaxsimInputError(f"unknown shape {shape!r}; choose one of {SHAPES}")
         q = np.asarray(q, float)
+        self._check_units(q)
         voxels = int(voxels or 0)
         supersample = int(supersample or self.supersample)
         if shape == "core_shell_sphere":
@@ -363,6 +364,13 @@ class NumericalDensityModel:
             voxels = _auto_voxels(_unit_geometry(shape, ratio)[1], u_max)
         a2 = self._table3d(shape, ratio, voxels, supersample).amplitude2(u_par, contrasts)
         return a2 * s ** 6 * 1e-4
+
+    def _check_units(self, q: np.ndarray) -> None:
+        if q.size and np.abs(q).max() > 2.0 and "units" not in self._warned:
+            self._warned.add("units")
+            warnings.warn(f"numerical_density: q up to {np.abs(q).max():.3g} 1/Å is unusually "
+                          f"large for SAS; is the data's q in 1/nm? (sasmodels uses 1/Å)",
+                          stacklevel=3)
 
     def _check_range(self, tab: Table, u_max: float, shape: str, scale: float) -> None:
         if u_max > 2 * tab.u_trusted and shape not in self._warned:
