@@ -277,6 +277,9 @@ def build_parser() -> argparse.ArgumentParser:
     mm.add_argument("--dir", help="target folder (default: SasView's plugin folder)")
     mm.add_argument("--overwrite", action="store_true")
     mm.set_defaults(func=cmd_make_model)
+    from .cli_inverse import add_commands
+
+    add_commands(sub)
     return p
 
 

@@ -1,0 +1,138 @@
+"""``saxsim make-training-set | train | infer``: the inverse-problem commands (thin adapters)."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+
+
+def cmd_make_training_set(a) -> int:
+    from .inverse.dataset import STANDARD_SETS, cache_dir, load_set
+
+    names = a.sets or list(STANDARD_SETS)
+    for name in names:
+        if name not in STANDARD_SETS:
+            from .errors import SaxsimInputError
+            raise SaxsimInputError(f"unknown set {name!r}; known: {', '.join(STANDARD_SETS)}")
+        d = load_set(name, a.workers)
+        print(f"{name:13s} {len(d['shape']):7d} curves  (cache: {cache_dir() / 'inverse'})")
+    return 0
+
+
+def cmd_train(a) -> int:
+    from .inverse import train as t
+
+    log = open(a.log, "a") if a.log else None
+    try:
+        if a.model in ("thesis", "both"):
+            r = t.train_thesis(epochs=a.epochs or 200, out=a.out or t.THESIS_WEIGHTS, log=log,
+                               workers=a.workers, max_minutes=a.max_minutes)
+            print(f"thesis INN: best epoch {r['best_epoch']}, weights {r['path']}")
+        if a.model in ("shipped", "both"):
+            r = t.train_shipped(epochs=a.epochs or 40, out=a.out or t.SHIPPED_WEIGHTS, log=log,
+                                workers=a.workers, max_minutes=a.max_minutes)
+            from .inverse.calibrate import calibrate
+            c = calibrate(r["path"])
+            print(f"shipped cINN: best epoch {r['best_epoch']}, temperature "
+                  f"{c['temperature']:.3f}, chi2 threshold {c['chi2_threshold']:.3g}, "
+                  f"weights {r['path']}")
+    finally:
+        if log:
+            log.close()
+    return 0
+
+
+def _table(r) -> str:
+    lines = [f"shape: {r.shape}  (sasmodels model {r.model_name})",
+             "probabilities: " + ", ".join(f"{k} {v:.3f}" for k, v in r.probabilities.items()),
+             f"confident: {'yes' if r.confident else 'NO'}  (reduced chi2 of the estimate "
+             f"{r.reduced_chi2:.3g})",
+             f"{'parameter':12s} {'median':>10s} {'16 %':>10s} {'84 %':>10s}  unit"]
+    for name, (med, lo, hi) in r.parameters.items():
+        unit = "Å" if name in ("radius", "length") else ""
+        lines.append(f"{name:12s} {med:10.4g} {lo:10.4g} {hi:10.4g}  {unit}")
+    lines.append(f"scale {r.sasmodels_parameters['scale']:.4g}, background "
+                 f"{r.sasmodels_parameters['background']:.4g} (data units)")
+    lines += [f"note: {n}" for n in r.notes]
+    return "\n".join(lines)
+
+
+def cmd_infer(a) -> int:
+    import numpy as np
+
+    from .inverse.estimate import estimate
+    from .inverse.loading import load_curve
+    from .inverse.model_curves import model_intensity, noise_estimate
+    from .inverse.refine import fit_model
+    from .inverse.plotting import plot_estimate
+
+    curve = load_curve(a.file, a.index)
+    q_unit = a.q_unit or "1/A"
+    q = curve.q * (0.1 if a.q_unit == "1/nm" else 1.0)
+    r = estimate(q, curve.intensity, curve.d_intensity, weights=a.weights)
+    refined = None
+    if a.refine:
+        keep = np.isfinite(curve.intensity) & (curve.intensity > 0) & (q > 0)
+        qq, ii = q[keep], curve.intensity[keep]
+        sig = curve.d_intensity[keep] if curve.d_intensity is not None else noise_estimate(qq, ii)
+        dq = None if curve.dq is None else curve.dq[keep] * (0.1 if a.q_unit == "1/nm" else 1)
+        start = {k: v[0] for k, v in r.parameters.items()}
+        refined = fit_model(r.shape, qq, ii, sig, start, dq)
+    png = a.plot or os.path.splitext(os.path.basename(a.file))[0] + "_estimate.png"
+    plot_estimate(q, curve.intensity, curve.d_intensity, r, png, curve.title, refined,
+                  lambda s, qq, v: model_intensity(s, qq, v))
+    if a.json:
+        out = r.to_dict()
+        out["plot"] = png
+        if refined is not None:
+            out["refined"] = {"parameters": refined.parameters, "scale": refined.scale,
+                              "background": refined.background,
+                              "reduced_chi2": refined.reduced_chi2,
+                              "seconds": refined.seconds,
+                              "sasmodels_parameters": refined.sasmodels_parameters()}
+        print(json.dumps(out, default=float))
+        return 0
+    print(f"{curve.title} ({len(curve.q)} points, q {q_unit})")
+    print(_table(r))
+    if refined is not None:
+        print(f"\nrefined by least squares ({refined.evaluations} evaluations, "
+              f"{refined.seconds:.2f} s): reduced chi2 {refined.reduced_chi2:.3g}")
+        for name, v in refined.parameters.items():
+            print(f"  {name:12s} {v:10.4g}")
+    print(f"plot: {png}")
+    return 0
+
+
+def add_commands(sub: argparse._SubParsersAction) -> None:
+    """Register the inverse-problem subcommands on ``saxsim``'s parser."""
+    m = sub.add_parser("make-training-set",
+                       help="generate the inverse network's training/test sets (cached)")
+    m.add_argument("--sets", nargs="+", help="standard set names (default: all)")
+    m.add_argument("--workers", type=int, help="processes (default: all cores)")
+    m.set_defaults(func=cmd_make_training_set)
+    t = sub.add_parser("train", help="train the shape-estimation network(s)")
+    t.add_argument("--model", choices=("shipped", "thesis", "both"), default="shipped")
+    t.add_argument("--epochs", type=int, help="default 40 (shipped) / 200 (thesis)")
+    t.add_argument("--max-minutes", type=float, default=55.0,
+                   help="stop before this wall time (training only; default 55)")
+    t.add_argument("--out", help="weight file (default: the package's weights folder)")
+    t.add_argument("--workers", type=int, help="processes for data generation")
+    t.add_argument("--log", help="append progress to this file")
+    t.set_defaults(func=cmd_train)
+    i = sub.add_parser("infer", help="estimate shape and parameters of a measured 1D curve")
+    i.add_argument("file", help="any 1D file SasView loads (ASCII, CanSAS XML, NXcanSAS, ...)")
+    i.add_argument("--index", type=int, default=0, help="dataset index in the file")
+    i.add_argument("--q-unit", choices=("1/A", "1/nm"),
+                   help="override the file's q unit (default: as the file says, else 1/Å)")
+    i.add_argument("--refine", action="store_true",
+                   help="least-squares fit of the estimated model from the estimate")
+    i.add_argument("--json", action="store_true", help="print one JSON object")
+    i.add_argument("--plot", help="PNG path (default: FILE_estimate.png here)")
+    i.add_argument("--weights", help="weight file (default: the shipped network)")
+    i.set_defaults(func=cmd_infer)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(0)

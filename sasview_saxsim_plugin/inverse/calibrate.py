@@ -1,0 +1,61 @@
+"""Post-training calibration stored with the weights, from held-out sets the network did not
+train on ("val" and "calib"; never the test sets):
+
+- a softmax temperature minimising the validation cross-entropy (Guo et al. 2017), so class
+  probabilities mean what they say;
+- the reduced-χ² threshold of the confidence flag: the 99th percentile of the χ² of the
+  estimate on in-distribution "calib" curves.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import torch
+
+from .catalogue import SHAPE_NAMES
+from .dataset import load_set
+from .estimate import InverseModel, summarise
+from .features import clean_curve
+from .model_curves import fit_scale_background, model_intensity
+
+
+def _temperature(model: InverseModel, features: np.ndarray, shapes: np.ndarray) -> float:
+    with torch.no_grad():
+        logits = model.net.classifier(model.net.encode(torch.as_tensor(features)))
+    target = torch.as_tensor(shapes)
+    grid = np.exp(np.linspace(np.log(0.3), np.log(5.0), 60))
+    losses = [float(torch.nn.functional.cross_entropy(logits / t, target)) for t in grid]
+    return float(grid[int(np.argmin(losses))])
+
+
+def estimate_chi2(model: InverseModel, curves: np.ndarray, features: np.ndarray) -> np.ndarray:
+    """Reduced χ² of the estimate (median parameters, fitted scale + background) per curve."""
+    probs, samples = model.predict(features, 200)
+    out = np.empty(len(curves))
+    for i, (q, intensity, sigma) in enumerate(curves):
+        ok = np.isfinite(q)
+        q, intensity, sigma = q[ok], intensity[ok], sigma[ok]
+        qc, ic, sc, _ = clean_curve(q, intensity, sigma)
+        shape = SHAPE_NAMES[int(np.argmax(probs[i]))]
+        medians = {k: v[0] for k, v in summarise(shape, samples[i]).items()}
+        curve = model_intensity(shape, qc, medians)
+        scale, bg = fit_scale_background(ic, curve, sc)
+        out[i] = np.mean(((ic - scale * curve - bg) / sc) ** 2)
+    return out
+
+
+def calibrate(path) -> dict:
+    """Compute and store temperature and χ² threshold in the weight file ``path``."""
+    model = InverseModel(path)
+    val = load_set("val")
+    temperature = _temperature(model, val["features"], val["shape"])
+    model.temperature = temperature
+    calib = load_set("calib")
+    chi2 = estimate_chi2(model, calib["curves"].astype(float), calib["features"])
+    threshold = float(np.percentile(chi2, 99))
+    blob = torch.load(path, map_location="cpu", weights_only=False)
+    blob.update(temperature=temperature, chi2_threshold=threshold,
+                chi2_calibration={"median": float(np.median(chi2)),
+                                  "p90": float(np.percentile(chi2, 90)), "p99": threshold})
+    torch.save(blob, path)
+    return {"temperature": temperature, "chi2_threshold": threshold}

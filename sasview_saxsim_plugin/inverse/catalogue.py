@@ -1,0 +1,164 @@
+"""The shapes the inverse network knows: one entry per sasmodels model, with its priors.
+
+To teach the network a new shape, add one ``ShapeEntry`` to ``CATALOGUE`` (its sasmodels name, which
+of ``PARAMETER_NAMES`` it uses, fixed sasmodels settings and the priors) and retrain
+(``saxsim make-training-set`` then ``saxsim train``).
+
+Units: lengths in Å, polydispersities relative (Gaussian width / mean), volume fraction 0-1.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from functools import lru_cache
+
+import numpy as np
+
+#: every parameter any shape may have, in the order of the network's parameter vector
+PARAMETER_NAMES = ("radius", "radius_pd", "length", "length_pd", "volfraction")
+#: parameters sampled and learnt in log space (positive lengths spanning decades)
+LOG_PARAMETERS = ("radius", "length")
+
+
+@dataclass(frozen=True)
+class LogUniform:
+    low: float
+    high: float
+
+    def sample(self, rng: np.random.Generator, n: int) -> np.ndarray:
+        return np.exp(rng.uniform(np.log(self.low), np.log(self.high), n))
+
+
+@dataclass(frozen=True)
+class Uniform:
+    low: float
+    high: float
+
+    def sample(self, rng: np.random.Generator, n: int) -> np.ndarray:
+        return rng.uniform(self.low, self.high, n)
+
+
+@dataclass(frozen=True)
+class TruncatedNormal:
+    """Normal(mean, sd) redrawn outside [low, high] (thesis Table 3.3 priors, kept physical)."""
+
+    mean: float
+    sd: float
+    low: float = 0.0
+    high: float = np.inf
+
+    def sample(self, rng: np.random.Generator, n: int) -> np.ndarray:
+        out = rng.normal(self.mean, self.sd, n)
+        bad = (out < self.low) | (out > self.high)
+        while bad.any():
+            out[bad] = rng.normal(self.mean, self.sd, int(bad.sum()))
+            bad = (out < self.low) | (out > self.high)
+        return out
+
+
+@dataclass(frozen=True)
+class Choice:
+    values: tuple[float, ...]
+
+    def sample(self, rng: np.random.Generator, n: int) -> np.ndarray:
+        return rng.choice(np.asarray(self.values, dtype=float), n)
+
+
+#: the broad physical priors the shipped network is trained on (issue 4)
+BROAD_RADIUS = LogUniform(10.0, 500.0)
+BROAD_PD = Uniform(0.0, 0.3)
+BROAD_LENGTH = LogUniform(40.0, 4000.0)
+BROAD_VOLFRACTION = Uniform(0.02, 0.45)
+
+#: thesis Table 3.3 (nm converted to Å). N(10, 10) nm for the length is read as variance 10 nm²
+#: like the other rows (sd = 3.16 nm). Volume fraction 0 is left out: a hard-sphere fluid at
+#: φ = 0 *is* the sphere model, so no method can tell the two apart (docs/inverse.md).
+THESIS_RADIUS = TruncatedNormal(20.0, 1.0, low=1.0)
+THESIS_RADIUS_PD = TruncatedNormal(0.05, 0.03, low=0.0)
+THESIS_LENGTH = TruncatedNormal(100.0, np.sqrt(10.0) * 10.0, low=10.0)
+THESIS_LENGTH_PD = TruncatedNormal(0.08, 0.05, low=0.0)
+THESIS_VOLFRACTION = Choice((0.05, 0.1, 0.15, 0.2, 0.25, 0.3))
+
+
+@dataclass(frozen=True)
+class ShapeEntry:
+    """One shape class: how to draw its parameters and compute its I(q) with sasmodels."""
+
+    name: str
+    model_name: str
+    parameters: tuple[str, ...]
+    priors: dict = field(default_factory=dict)      # prior set name -> {parameter: prior}
+    fixed: dict = field(default_factory=dict)       # extra sasmodels parameters
+
+    def sample(self, rng: np.random.Generator, n: int, prior_set: str = "broad") -> dict:
+        """Draw n parameter sets (dict name -> array, Å)."""
+        priors = self.priors[prior_set]
+        return {p: priors[p].sample(rng, n) for p in self.parameters}
+
+    def sasmodels_parameters(self, values: dict, pd_n: int = 35) -> dict:
+        """sasmodels parameter dict (scale 1, background 0, contrast 1e-6/Å²) for one set."""
+        pars = {"scale": 1.0, "background": 0.0, "sld": 1.0, "sld_solvent": 0.0, **self.fixed}
+        for p in self.parameters:
+            pars[p] = float(values[p])
+            if p.endswith("_pd"):
+                pars[p + "_n"] = pd_n
+        return pars
+
+    def intensity(self, q: np.ndarray, values: dict) -> np.ndarray:
+        """I(q) in 1/cm (scale 1, background 0) at q (1/Å) for one parameter set."""
+        if self.model_name == "cylinder":
+            # same integral and weights as sasmodels' cylinder, ~100x faster (cylinder_table.py)
+            from .cylinder_table import cylinder_iq
+
+            return cylinder_iq(q, values["radius"], values["length"], values["radius_pd"],
+                               values["length_pd"])
+        return sasmodels_intensity(self.model_name, q, self.sasmodels_parameters(values))
+
+
+@lru_cache(maxsize=8)
+def _kernel(model_name: str, q_key: tuple):
+    from sasmodels.core import load_model
+
+    return load_model(model_name).make_kernel([np.asarray(q_key)])
+
+
+def sasmodels_intensity(model_name: str, q: np.ndarray, parameters: dict) -> np.ndarray:
+    """sasmodels I(q) (1/cm) at q (1/Å); kernels cached per (model, q grid)."""
+    from sasmodels.direct_model import call_kernel
+
+    kernel = _kernel(model_name, tuple(np.asarray(q, dtype=float).tolist()))
+    return np.asarray(call_kernel(kernel, parameters), dtype=float)
+
+
+def _priors(**broad_and_thesis) -> dict:
+    return {"broad": {k: v[0] for k, v in broad_and_thesis.items()},
+            "thesis": {k: v[1] for k, v in broad_and_thesis.items()}}
+
+
+CATALOGUE: tuple[ShapeEntry, ...] = (
+    ShapeEntry("sphere", "sphere", ("radius", "radius_pd"),
+               _priors(radius=(BROAD_RADIUS, THESIS_RADIUS),
+                       radius_pd=(BROAD_PD, THESIS_RADIUS_PD))),
+    # P@S with scale 1: sasmodels multiplies by the volume fraction itself; the interaction
+    # radius is the particle radius (radius_effective_mode 1), as in thesis Table 3.3
+    ShapeEntry("hardsphere", "sphere@hardsphere", ("radius", "radius_pd", "volfraction"),
+               _priors(radius=(BROAD_RADIUS, THESIS_RADIUS),
+                       radius_pd=(BROAD_PD, THESIS_RADIUS_PD),
+                       volfraction=(BROAD_VOLFRACTION, THESIS_VOLFRACTION)),
+               fixed={"radius_effective_mode": 1}),
+    ShapeEntry("cylinder", "cylinder", ("radius", "radius_pd", "length", "length_pd"),
+               _priors(radius=(BROAD_RADIUS, THESIS_RADIUS),
+                       radius_pd=(BROAD_PD, THESIS_RADIUS_PD),
+                       length=(BROAD_LENGTH, THESIS_LENGTH),
+                       length_pd=(BROAD_PD, THESIS_LENGTH_PD))),
+)
+
+SHAPE_NAMES = tuple(e.name for e in CATALOGUE)
+
+
+def entry(name: str) -> ShapeEntry:
+    """The catalogue entry called ``name`` (``KeyError`` listing the known ones otherwise)."""
+    for e in CATALOGUE:
+        if e.name == name:
+            return e
+    raise KeyError(f"unknown shape {name!r}; known: {', '.join(SHAPE_NAMES)}")

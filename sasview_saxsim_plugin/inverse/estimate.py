@@ -1,0 +1,150 @@
+"""``estimate(q, I, dI)``: shape class, parameter posterior and a sasmodels-ready seed.
+
+Confidence is judged twice: the classifier must be sure (top probability ≥ 0.9) and the
+estimated model, with a least-squares scale and background, must reproduce the data
+(reduced χ² below the 99th percentile of in-distribution curves, stored with the weights).
+A shape the network does not know usually fails the second test even when the classifier is
+sure, because its curve cannot be matched by the closest known shape.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from .catalogue import PARAMETER_NAMES, SHAPE_NAMES, entry
+from .features import check_range, clean_curve, featurize
+from .model_curves import fit_scale_background, model_intensity, noise_estimate
+from .networks import ShapePosteriorNet
+from .parameters import from_standard
+
+DEFAULT_WEIGHTS = Path(__file__).parent / "weights" / "shipped.pt"
+PROBABILITY_THRESHOLD = 0.9
+
+
+class WeightsError(RuntimeError):
+    """The weight file is missing or does not fit this version of the network."""
+
+
+@dataclass
+class Estimate:
+    """Result of ``estimate``. Lengths in Å; q in 1/Å; intensities in the data's units."""
+
+    shape: str
+    probabilities: dict
+    parameters: dict                      # name -> (median, p16, p84)
+    model_name: str
+    sasmodels_parameters: dict
+    confident: bool
+    reduced_chi2: float
+    notes: list = field(default_factory=list)
+    seconds: float = 0.0
+    samples: np.ndarray | None = field(default=None, repr=False)
+
+    def to_dict(self) -> dict:
+        """JSON-ready summary (what ``saxsim infer --json`` prints)."""
+        return {"shape": self.shape, "probabilities": self.probabilities,
+                "parameters": {k: list(v) for k, v in self.parameters.items()},
+                "model_name": self.model_name,
+                "sasmodels_parameters": self.sasmodels_parameters,
+                "confident": self.confident, "reduced_chi2": self.reduced_chi2,
+                "notes": self.notes, "seconds": self.seconds}
+
+
+class InverseModel:
+    """The shipped network loaded from a weight file, ready for batched inference."""
+
+    def __init__(self, path: Path = DEFAULT_WEIGHTS):
+        path = Path(path)
+        if not path.exists():
+            raise WeightsError(f"weight file {path} not found; run `saxsim train` or reinstall")
+        try:
+            blob = torch.load(path, map_location="cpu", weights_only=False)
+            self.net = ShapePosteriorNet(**blob["config"])
+            self.net.load_state_dict(blob["state"])
+        except Exception as exc:  # corrupt file or another architecture
+            raise WeightsError(f"weight file {path} cannot be used by this version: {exc}"
+                               ) from exc
+        self.net.eval()
+        self.temperature = float(blob.get("temperature", 1.0))
+        self.chi2_threshold = float(blob.get("chi2_threshold", 5.0))
+        self.path = path
+
+    @torch.no_grad()
+    def predict(self, features: np.ndarray, n_samples: int = 500, seed: int = 0,
+                shapes: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+        """Class probabilities (rows, shapes) and physical posterior samples (rows, n, 5) for the
+        most probable shape of each row (or the given ``shapes``)."""
+        x = torch.as_tensor(np.atleast_2d(features), dtype=torch.float32)
+        code = self.net.encode(x)
+        probs = torch.softmax(self.net.classifier(code) / self.temperature, dim=1)
+        chosen = probs.argmax(1) if shapes is None else torch.as_tensor(shapes)
+        gen = torch.Generator().manual_seed(seed)
+        samples = self.net.sample(self.net.condition(code, chosen), n_samples, gen)
+        return probs.numpy(), from_standard(samples.numpy())
+
+
+@lru_cache(maxsize=4)
+def load_model(path: str | None = None) -> InverseModel:
+    """Cached ``InverseModel`` (key: weight path)."""
+    return InverseModel(Path(path) if path else DEFAULT_WEIGHTS)
+
+
+def summarise(shape: str, samples: np.ndarray) -> dict:
+    """name -> (median, 16th, 84th percentile) for the parameters the shape has."""
+    out = {}
+    for j, name in enumerate(PARAMETER_NAMES):
+        if name in entry(shape).parameters:
+            p16, med, p84 = np.percentile(samples[:, j], [16, 50, 84])
+            out[name] = (float(med), float(p16), float(p84))
+    return out
+
+
+def estimate(q, intensity, d_intensity=None, *, q_unit: str = "1/A", n_samples: int = 500,
+             seed: int = 0, weights: str | Path | None = None) -> Estimate:
+    """Shape and parameters of a measured 1D SAXS curve.
+
+    q in 1/Å (or ``q_unit="1/nm"``), I in any scale, dI optional (same units as I).
+    Raises ``SaxsimInputError`` for unusable curves (too few points, q in the wrong unit,
+    no overlap with 0.002-0.6 1/Å); softer problems land in ``notes``.
+    """
+    start = time.perf_counter()
+    q, intensity, d_intensity, notes = clean_curve(q, intensity, d_intensity, q_unit)
+    features, n_valid = featurize(q, intensity)
+    notes += check_range(q, n_valid)
+    model = load_model(str(weights) if weights else None)
+    probs, samples = model.predict(features, n_samples, seed)
+    k = int(np.argmax(probs[0]))
+    shape = SHAPE_NAMES[k]
+    summary = summarise(shape, samples[0])
+    medians = {name: v[0] for name, v in summary.items()}
+    sigma = d_intensity if d_intensity is not None and np.all(d_intensity > 0) else None
+    if sigma is None:
+        sigma = noise_estimate(q, intensity)
+        notes.append("no usable dI: noise estimated from point-to-point scatter")
+    curve = model_intensity(shape, q, medians)
+    scale, background = fit_scale_background(intensity, curve, sigma)
+    chi2 = float(np.mean(((intensity - scale * curve - background) / sigma) ** 2))
+    confident = bool(probs[0, k] >= PROBABILITY_THRESHOLD and chi2 <= model.chi2_threshold)
+    if probs[0, k] < PROBABILITY_THRESHOLD:
+        notes.append(f"shape uncertain: top probability {probs[0, k]:.2f}")
+    if chi2 > model.chi2_threshold:
+        notes.append(f"the estimated {shape} model does not reproduce the data (reduced chi2 "
+                     f"{chi2:.3g} > {model.chi2_threshold:.3g}): probably a shape or structure "
+                     "the network does not know")
+    e = entry(shape)
+    pars = e.sasmodels_parameters(medians)
+    pars.update({"scale": scale, "background": background})
+    for name in e.parameters:
+        if name.endswith("_pd"):
+            pars[name + "_type"] = "gaussian"
+    return Estimate(shape=shape,
+                    probabilities={s: float(p) for s, p in zip(SHAPE_NAMES, probs[0], strict=True)},
+                    parameters=summary, model_name=e.model_name, sasmodels_parameters=pars,
+                    confident=confident, reduced_chi2=chi2, notes=notes,
+                    seconds=time.perf_counter() - start, samples=samples[0])

@@ -1,0 +1,113 @@
+"""From a measured curve to the network's input, shared by training and ``estimate``.
+
+The curve is averaged into 128 log-spaced q bins between 0.002 and 0.6 1/Å (``NETWORK_Q``), bins
+the data do not reach are masked, log10 I is taken and its mean over the valid bins removed (the
+absolute scale is unknown). Input vector: [normalised log10 I · mask, mask] (256 numbers).
+"""
+
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+
+from ..errors import SaxsimInputError
+
+NETWORK_Q_EDGES = np.geomspace(0.002, 0.6, 129)
+NETWORK_Q = np.sqrt(NETWORK_Q_EDGES[1:] * NETWORK_Q_EDGES[:-1])
+N_BINS = NETWORK_Q.size
+FEATURES = 2 * N_BINS
+MIN_POINTS = 20
+MIN_BINS = 24
+
+
+def clean_curve(q, intensity, d_intensity=None, q_unit: str = "1/A"
+                ) -> tuple[np.ndarray, np.ndarray, np.ndarray | None, list[str]]:
+    """Validate a measured curve; return sorted (q 1/Å, I, dI or None, notes).
+
+    Drops non-finite and non-positive intensities (with a note), converts 1/nm, refuses curves
+    that are too short or look like 1/nm while declared 1/Å (``SaxsimInputError``).
+    """
+    notes: list[str] = []
+    q = np.asarray(q, dtype=float).ravel()
+    intensity = np.asarray(intensity, dtype=float).ravel()
+    if q.shape != intensity.shape:
+        raise SaxsimInputError(f"q and I differ in length ({q.size} vs {intensity.size})")
+    d = None if d_intensity is None else np.asarray(d_intensity, dtype=float).ravel()
+    if d is not None and d.shape != q.shape:
+        raise SaxsimInputError(f"dI has {d.size} values for {q.size} q points")
+    if q_unit in ("1/nm", "nm^-1"):
+        q = q / 10.0
+    elif q_unit not in ("1/A", "1/Å", "A^-1"):
+        raise SaxsimInputError(f"q_unit must be '1/A' or '1/nm', not {q_unit!r}")
+    keep = np.isfinite(q) & np.isfinite(intensity) & (q > 0)
+    if d is not None:
+        keep &= np.isfinite(d)
+    if (~keep).any():
+        notes.append(f"{int((~keep).sum())} points with NaN/inf or q <= 0 ignored")
+    positive = intensity > 0
+    if (keep & ~positive).any():
+        notes.append(f"{int((keep & ~positive).sum())} points with I <= 0 ignored "
+                     "(log-scale input)")
+    keep &= positive
+    if keep.sum() < MIN_POINTS:
+        raise SaxsimInputError(f"only {int(keep.sum())} usable points (finite, q > 0, I > 0); "
+                               f"at least {MIN_POINTS} are needed")
+    order = np.argsort(q[keep])
+    q, intensity = q[keep][order], intensity[keep][order]
+    d = None if d is None else d[keep][order]
+    if q_unit.startswith("1/A") or q_unit in ("1/Å", "A^-1"):
+        if q[-1] > 1.5 and q[0] > 0.01:
+            raise SaxsimInputError(
+                f"q runs from {q[0]:.3g} to {q[-1]:.3g}: that looks like 1/nm, not 1/Å. "
+                "Divide q by 10 or pass q_unit='1/nm' (CLI: --q-unit 1/nm)")
+    return q, intensity, d, notes
+
+
+def featurize(q: np.ndarray, intensity: np.ndarray) -> tuple[np.ndarray, int]:
+    """Network input (FEATURES floats, float32) and the number of valid bins, from a clean curve.
+
+    q in 1/Å, sorted; I > 0. Each bin holds the mean I of its points; bins inside the data range
+    without points get the log-log interpolation at their centre; bins outside are masked.
+    """
+    log_q = np.log(q)
+    idx = np.searchsorted(NETWORK_Q_EDGES, q, side="right") - 1
+    inside = (idx >= 0) & (idx < N_BINS)
+    sums = np.bincount(idx[inside], weights=intensity[inside], minlength=N_BINS)
+    counts = np.bincount(idx[inside], minlength=N_BINS)
+    log_i = np.full(N_BINS, np.nan)
+    has = counts > 0
+    log_i[has] = np.log10(sums[has] / counts[has])
+    covered = (NETWORK_Q >= q[0]) & (NETWORK_Q <= q[-1]) & ~has
+    if covered.any():
+        log_i[covered] = np.interp(np.log(NETWORK_Q[covered]), log_q, np.log10(intensity))
+    mask = np.isfinite(log_i)
+    n_valid = int(mask.sum())
+    out = np.zeros(FEATURES, dtype=np.float32)
+    if n_valid:
+        values = log_i[mask] - log_i[mask].mean()
+        out[:N_BINS][mask] = values
+        out[N_BINS:][mask] = 1.0
+    return out, n_valid
+
+
+def check_range(q: np.ndarray, n_valid: int) -> list[str]:
+    """Notes on how the q range relates to the training range; error if they hardly overlap."""
+    notes = []
+    if n_valid < MIN_BINS:
+        raise SaxsimInputError(
+            f"the data cover only {n_valid} of the network's {N_BINS} q bins (0.002-0.6 1/Å, "
+            f"need {MIN_BINS}): q range {q[0]:.3g}-{q[-1]:.3g} 1/Å is outside what it was "
+            "trained on")
+    if q[0] < NETWORK_Q_EDGES[0] or q[-1] > NETWORK_Q_EDGES[-1]:
+        notes.append(f"points outside 0.002-0.6 1/Å (data {q[0]:.3g}-{q[-1]:.3g}) not used by "
+                     "the network")
+    if q[0] > 0.02 or q[-1] < 0.2:
+        notes.append(f"q range {q[0]:.3g}-{q[-1]:.3g} 1/Å is narrower than the training "
+                     "instruments (q_min 0.002-0.02, q_max 0.2-0.6): less reliable")
+    return notes
+
+
+def warn_notes(notes: list[str]) -> None:
+    for note in notes:
+        warnings.warn(note, stacklevel=3)

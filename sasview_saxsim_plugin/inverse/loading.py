@@ -1,0 +1,60 @@
+"""Read a measured 1D curve from any file SasView can load (sasdata's loaders)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from ..errors import SaxsimInputError
+
+
+@dataclass
+class MeasuredCurve:
+    """q (1/Å), I, dI (or None), dq (1-σ, 1/Å, or None), title and q unit as read."""
+
+    q: np.ndarray
+    intensity: np.ndarray
+    d_intensity: np.ndarray | None
+    dq: np.ndarray | None
+    title: str
+    q_unit: str
+
+
+def _unit_factor(unit: str) -> tuple[float, str]:
+    u = (unit or "").replace(" ", "").lower()
+    if "nm" in u:
+        return 0.1, "1/nm"
+    return 1.0, "1/A"
+
+
+def load_curve(path: str | Path, index: int = 0) -> MeasuredCurve:
+    """The ``index``-th 1D dataset of ``path``; q converted to 1/Å when the file says 1/nm.
+
+    Raises ``SaxsimInputError`` for missing/unreadable files, 2D data and SESANS."""
+    path = Path(path)
+    if not path.exists():
+        raise SaxsimInputError(f"{path}: no such file")
+    from sasdata.dataloader.loader import Loader
+
+    try:
+        datasets = Loader().load(str(path))
+    except Exception as exc:  # sasdata raises many types for unknown formats
+        raise SaxsimInputError(f"{path}: SasView's loaders cannot read it ({exc})") from exc
+    if not datasets:
+        raise SaxsimInputError(f"{path}: no dataset found")
+    if index >= len(datasets):
+        raise SaxsimInputError(f"{path} holds {len(datasets)} dataset(s); index {index} asked")
+    data = datasets[index]
+    if hasattr(data, "qx_data") or type(data).__name__ == "Data2D":
+        raise SaxsimInputError(f"{path}: 2D data; the shape estimate needs a 1D curve I(q) "
+                               "(reduce it to 1D first)")
+    if getattr(data, "isSesans", False):
+        raise SaxsimInputError(f"{path}: SESANS data (real-space correlation), not I(q)")
+    factor, unit = _unit_factor(getattr(data, "_xunit", ""))
+    q = np.asarray(data.x, dtype=float) * factor
+    dy = None if data.dy is None or not np.any(data.dy) else np.asarray(data.dy, dtype=float)
+    dx = None if data.dx is None or not np.any(data.dx) else np.asarray(data.dx, float) * factor
+    title = getattr(data, "title", "") or getattr(data, "filename", "") or path.name
+    return MeasuredCurve(q, np.asarray(data.y, dtype=float), dy, dx, str(title), unit)

@@ -1,0 +1,48 @@
+"""Model curves of the catalogue shapes on measured q points (optionally pinhole-smeared), and
+the linear scale + background that best match a measured curve."""
+
+from __future__ import annotations
+
+import numpy as np
+from sasmodels.resolution import pinhole_resolution
+
+from .catalogue import entry
+
+
+def model_intensity(shape: str, q: np.ndarray, values: dict, dq: np.ndarray | None = None
+                    ) -> np.ndarray:
+    """I(q) (1/cm, scale 1, background 0) of catalogue shape ``shape`` at q (1/Å); with dq
+    (1-σ Gaussian q resolution, 1/Å) the curve is smeared like sasmodels' Pinhole1D."""
+    e = entry(shape)
+    q = np.asarray(q, dtype=float)
+    if dq is None or not np.any(np.asarray(dq) > 0):
+        return e.intensity(q, values)
+    dq = np.maximum(np.asarray(dq, dtype=float), 1e-3 * q)
+    lo = max(float(np.min(q - 3 * dq)), 0.5 * q[0], 1e-5)
+    q_calc = np.geomspace(lo, float(np.max(q + 3 * dq)), 600)
+    return e.intensity(q_calc, values) @ pinhole_resolution(q_calc, q, dq)
+
+
+def fit_scale_background(intensity: np.ndarray, model: np.ndarray, sigma: np.ndarray
+                         ) -> tuple[float, float]:
+    """Weighted least squares I ≈ scale·model + background (scale ≥ 0)."""
+    w = 1.0 / sigma
+    a = np.stack([model * w, w], axis=1)
+    (scale, background), *_ = np.linalg.lstsq(a, intensity * w, rcond=None)
+    if scale <= 0:
+        scale = max(float(np.sum(intensity * model * w**2) / np.sum((model * w) ** 2)), 1e-30)
+        background = 0.0
+    return float(scale), float(background)
+
+
+def noise_estimate(q: np.ndarray, intensity: np.ndarray) -> np.ndarray:
+    """σ(I) from the point-to-point scatter when a file has no uncertainties: a running median
+    of |second difference| / sqrt(6) of I, relative to I (curvature makes it an overestimate)."""
+    log_i = np.log(intensity)
+    second = np.abs(log_i[1:-1] - 0.5 * (log_i[:-2] + log_i[2:]))
+    second = np.concatenate([second[:1], second, second[-1:]]) * np.sqrt(2.0 / 3.0)
+    width = max(5, intensity.size // 20) | 1
+    pad = np.pad(second, width // 2, mode="edge")
+    windows = np.lib.stride_tricks.sliding_window_view(pad, width)
+    relative = np.maximum(np.median(windows, axis=1), 1e-3)
+    return relative * intensity

@@ -1,0 +1,113 @@
+"""The two FrEIA networks.
+
+``ShapePosteriorNet`` (shipped): a curve encoder (MLP) shared by a shape classifier and a
+conditional invertible network (cINN, Ardizzone et al. 2019 "Guided image generation with
+conditional invertible neural networks") that maps the standardised parameters θ to a Gaussian
+latent z given the encoded curve and the shape. Trained by maximum likelihood, so its samples
+are posterior samples p(θ | curve, shape).
+
+``ThesisINN`` (baseline, thesis section 3.2.2): an RNVP network x -> [y, z] from the 10-number
+shape description (one-hot shape, radius in the shape's slot, pd, length, length pd, volume
+fraction) to the curve y and a 2D latent z, trained with MSE on y and MMD losses (inverse
+multiquadric kernel) on [y, z] and on the inverse direction.
+"""
+
+from __future__ import annotations
+
+import FrEIA.framework as Ff
+import FrEIA.modules as Fm
+import torch
+from torch import nn
+
+from .catalogue import PARAMETER_NAMES, SHAPE_NAMES
+from .features import FEATURES, N_BINS
+
+N_PARAMS = len(PARAMETER_NAMES)
+N_SHAPES = len(SHAPE_NAMES)
+
+
+def _mlp(sizes: list[int], act=nn.GELU, last_act: bool = False) -> nn.Sequential:
+    layers: list[nn.Module] = []
+    for i in range(len(sizes) - 1):
+        layers.append(nn.Linear(sizes[i], sizes[i + 1]))
+        if i < len(sizes) - 2 or last_act:
+            layers.append(act())
+    return nn.Sequential(*layers)
+
+
+class ShapePosteriorNet(nn.Module):
+    """Encoder + classifier + conditional INN over the N_PARAMS standardised parameters."""
+
+    def __init__(self, hidden: int = 512, code: int = 128, blocks: int = 8,
+                 subnet_hidden: int = 192):
+        super().__init__()
+        self.config = {"hidden": hidden, "code": code, "blocks": blocks,
+                       "subnet_hidden": subnet_hidden}
+        self.encoder = _mlp([FEATURES, hidden, hidden, hidden, code], last_act=True)
+        self.classifier = nn.Linear(code, N_SHAPES)
+        cond = code + N_SHAPES
+
+        def subnet(c_in: int, c_out: int) -> nn.Module:
+            net = _mlp([c_in, subnet_hidden, subnet_hidden, c_out])
+            nn.init.zeros_(net[-1].weight)
+            nn.init.zeros_(net[-1].bias)
+            return net
+
+        self.flow = Ff.SequenceINN(N_PARAMS)
+        for _ in range(blocks):
+            self.flow.append(Fm.AllInOneBlock, cond=0, cond_shape=(cond,),
+                             subnet_constructor=subnet, affine_clamping=2.0, permute_soft=True)
+
+    def encode(self, features: torch.Tensor) -> torch.Tensor:
+        return self.encoder(features)
+
+    def condition(self, code: torch.Tensor, shape: torch.Tensor) -> torch.Tensor:
+        return torch.cat([code, nn.functional.one_hot(shape, N_SHAPES).to(code.dtype)], dim=1)
+
+    def log_likelihood_terms(self, theta: torch.Tensor, cond: torch.Tensor):
+        z, log_jac = self.flow(theta, c=[cond])
+        return z, log_jac
+
+    def sample(self, cond: torch.Tensor, n: int, generator: torch.Generator | None = None
+               ) -> torch.Tensor:
+        """n posterior samples per condition row: (rows, n, N_PARAMS), standardised."""
+        rows = cond.shape[0]
+        z = torch.randn(rows * n, N_PARAMS, generator=generator, dtype=cond.dtype)
+        theta, _ = self.flow(z, c=[cond.repeat_interleave(n, dim=0)], rev=True)
+        return theta.reshape(rows, n, N_PARAMS)
+
+
+# --- thesis baseline -----------------------------------------------------------------------
+
+# one-hot (3) + radius slots (3) + radius_pd, length, length_pd, volfraction
+THESIS_X = 10
+THESIS_Z = 2             # thesis: a 2D latent space decreased the loss best
+THESIS_DIM = N_BINS + THESIS_Z
+
+
+class ThesisINN(nn.Module):
+    """RNVP INN x (padded) <-> [y, z]: 5 coupling blocks, subnets of 3 x 32 ELU, clamp 2."""
+
+    def __init__(self, blocks: int = 5, subnet_hidden: int = 32, clamp: float = 2.0):
+        super().__init__()
+        self.config = {"blocks": blocks, "subnet_hidden": subnet_hidden, "clamp": clamp}
+
+        def subnet(c_in: int, c_out: int) -> nn.Module:
+            return _mlp([c_in, subnet_hidden, subnet_hidden, subnet_hidden, c_out], act=nn.ELU)
+
+        self.inn = Ff.SequenceINN(THESIS_DIM)
+        for k in range(blocks):
+            self.inn.append(Fm.RNVPCouplingBlock, subnet_constructor=subnet, clamp=clamp)
+            self.inn.append(Fm.PermuteRandom, seed=k)
+
+    def forward(self, x: torch.Tensor, rev: bool = False) -> torch.Tensor:
+        out, _ = self.inn(x, rev=rev)
+        return out
+
+
+def inverse_multiquadric_mmd(a: torch.Tensor, b: torch.Tensor, c2: float = 1.0) -> torch.Tensor:
+    """Biased MMD² between samples a and b with k(x, y) = 1/sqrt(C² + |x - y|²) (thesis 3.2.2)."""
+    def k(x, y):
+        return torch.rsqrt(c2 + torch.cdist(x, y).pow(2))
+
+    return k(a, a).mean() + k(b, b).mean() - 2 * k(a, b).mean()

@@ -1,0 +1,206 @@
+"""Training loops for the shipped cINN and the thesis INN baseline (``saxsim train``).
+
+Both read the cached standard sets (``dataset.STANDARD_SETS``): the shipped network trains on
+"train" and picks its best epoch on "val"; the thesis baseline trains on "train-thesis" and
+checks on "val-thesis". The test sets are never read here.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from pathlib import Path
+
+import numpy as np
+import torch
+from torch import nn
+
+from .catalogue import PARAMETER_NAMES
+from .dataset import load_set
+from .features import N_BINS
+from .networks import (
+    N_PARAMS,
+    N_SHAPES,
+    THESIS_DIM,
+    THESIS_X,
+    ShapePosteriorNet,
+    ThesisINN,
+    inverse_multiquadric_mmd,
+)
+from .parameters import to_standard
+
+WEIGHTS_DIR = Path(__file__).parent / "weights"
+SHIPPED_WEIGHTS = WEIGHTS_DIR / "shipped.pt"
+THESIS_WEIGHTS = WEIGHTS_DIR / "thesis_inn.pt"
+
+
+def _device() -> torch.device:
+    return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+
+
+def _log(message: str, log) -> None:
+    print(message, flush=True)
+    if log is not None:
+        log.write(message + "\n")
+        log.flush()
+
+
+def train_shipped(epochs: int = 40, batch: int = 512, lr: float = 1e-3, max_minutes: float = 55,
+                  seed: int = 0, out: Path = SHIPPED_WEIGHTS, log=None, workers: int | None = None
+                  ) -> dict:
+    """Train ``ShapePosteriorNet`` by maximum likelihood + cross-entropy; save the best epoch
+    (lowest validation loss). Stops early when ``max_minutes`` would be exceeded."""
+    torch.manual_seed(seed)
+    device = _device()
+    train, val = load_set("train", workers), load_set("val", workers)
+
+    def tensors(d):
+        theta = to_standard(d["parameters"])
+        return (torch.as_tensor(d["features"]), torch.as_tensor(d["shape"]),
+                torch.as_tensor(theta, dtype=torch.float32))
+
+    x_tr, s_tr, t_tr = tensors(train)
+    x_va, s_va, t_va = (t.to(device) for t in tensors(val))
+    net = ShapePosteriorNet().to(device)
+    opt = torch.optim.AdamW(net.parameters(), lr=lr, weight_decay=1e-5)
+    steps = epochs * math.ceil(len(x_tr) / batch)
+    sched = torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=lr, total_steps=steps,
+                                                pct_start=0.05)
+    gen = torch.Generator().manual_seed(seed)
+
+    def losses(x, s, theta, noise):
+        code = net.encode(x)
+        logits = net.classifier(code)
+        # inactive parameters (NaN) are replaced by N(0, 1) noise the flow learns to ignore
+        theta = torch.where(torch.isnan(theta), noise, theta)
+        z, log_jac = net.log_likelihood_terms(theta, net.condition(code, s))
+        nll = (0.5 * z.pow(2).sum(1) - log_jac).mean() / N_PARAMS
+        ce = nn.functional.cross_entropy(logits, s)
+        acc = (logits.argmax(1) == s).float().mean()
+        return nll, ce, acc
+
+    best = (float("inf"), None, -1)
+    history = []
+    start = time.time()
+    for epoch in range(epochs):
+        net.train()
+        perm = torch.randperm(len(x_tr), generator=gen)
+        total = n = 0.0
+        for i in range(0, len(perm), batch):
+            idx = perm[i:i + batch]
+            x, s, theta = x_tr[idx].to(device), s_tr[idx].to(device), t_tr[idx].to(device)
+            noise = torch.randn(theta.shape, generator=gen).to(device)
+            nll, ce, _ = losses(x, s, theta, noise)
+            loss = nll + ce
+            opt.zero_grad()
+            loss.backward()
+            nn.utils.clip_grad_norm_(net.parameters(), 10.0)
+            opt.step()
+            sched.step()
+            total += float(loss) * len(idx)
+            n += len(idx)
+        net.eval()
+        with torch.no_grad():
+            noise = torch.randn(t_va.shape, generator=torch.Generator().manual_seed(1)).to(device)
+            nll, ce, acc = losses(x_va, s_va, t_va, noise)
+        val_loss = float(nll + ce)
+        elapsed = (time.time() - start) / 60
+        history.append({"epoch": epoch + 1, "train_loss": total / n, "val_nll": float(nll),
+                        "val_ce": float(ce), "val_accuracy": float(acc), "minutes": elapsed})
+        _log(f"epoch {epoch + 1:3d}  train {total / n:.4f}  val nll {float(nll):.4f}  "
+             f"ce {float(ce):.4f}  acc {float(acc):.4f}  {elapsed:.1f} min", log)
+        if val_loss < best[0]:
+            best = (val_loss, {k: v.detach().cpu().clone() for k, v in net.state_dict().items()},
+                    epoch + 1)
+        if elapsed / (epoch + 1) * (epoch + 2) > max_minutes:
+            _log(f"stopping after epoch {epoch + 1}: the next would pass {max_minutes} min", log)
+            break
+    out = Path(out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    torch.save({"kind": "shipped", "config": net.config, "state": best[1], "best_epoch": best[2],
+                "history": history, "parameter_names": PARAMETER_NAMES}, out)
+    return {"best_epoch": best[2], "history": history, "path": str(out)}
+
+
+# --- thesis baseline -----------------------------------------------------------------------
+
+def thesis_x(shape: np.ndarray, parameters: np.ndarray, stats: dict) -> np.ndarray:
+    """Thesis input vector: one-hot shape, radius in the shape's slot (0 elsewhere), radius pd,
+    length, length pd, volume fraction (0 when the shape has none), standardised."""
+    n = len(shape)
+    x = np.zeros((n, THESIS_X), np.float32)
+    x[np.arange(n), shape] = 1.0
+    z = (parameters - stats["mean"]) / stats["std"]
+    x[np.arange(n), N_SHAPES + shape] = z[:, 0]
+    x[:, 2 * N_SHAPES:] = np.nan_to_num(z[:, 1:], nan=0.0)
+    return x
+
+
+def train_thesis(epochs: int = 200, batch: int = 128, lr: float = 2e-3, seed: int = 0,
+                 out: Path = THESIS_WEIGHTS, log=None, workers: int | None = None,
+                 max_minutes: float = 30) -> dict:
+    """Thesis INN: x -> [y, z], losses 0.001 MSE(y) + 100 MMD([y, z]) + 1000 MMD(x) (4.2.2)."""
+    torch.manual_seed(seed)
+    device = _device()
+    train, val = load_set("train-thesis", workers), load_set("val-thesis", workers)
+    p = train["parameters"]
+    stats = {"mean": np.nanmean(p, axis=0), "std": np.nanstd(p, axis=0)}
+
+    def tensors(d):
+        x = thesis_x(d["shape"], d["parameters"], stats)
+        x = np.pad(x, ((0, 0), (0, THESIS_DIM - THESIS_X)))
+        return torch.as_tensor(x), torch.as_tensor(d["features"][:, :N_BINS])
+
+    x_tr, y_tr = tensors(train)
+    x_va, y_va = (t.to(device) for t in tensors(val))
+    net = ThesisINN().to(device)
+    opt = torch.optim.Adam(net.parameters(), lr=lr)
+    gen = torch.Generator().manual_seed(seed)
+
+    def losses(x, y, z_noise):
+        out = net(x)
+        y_pred, z_pred = out[:, :N_BINS], out[:, N_BINS:]
+        l_y = nn.functional.mse_loss(y_pred, y)
+        l_z = inverse_multiquadric_mmd(torch.cat([y_pred, z_pred], 1),
+                                       torch.cat([y, z_noise], 1))
+        x_rev = net(torch.cat([y, z_noise], 1), rev=True)
+        l_x = inverse_multiquadric_mmd(x_rev, x)
+        return 0.001 * l_y + 100 * l_z + 1000 * l_x
+
+    best = (float("inf"), None, -1)
+    history = []
+    start = time.time()
+    for epoch in range(epochs):
+        net.train()
+        perm = torch.randperm(len(x_tr), generator=gen)
+        for i in range(0, len(perm) - batch + 1, batch):
+            idx = perm[i:i + batch]
+            z = torch.randn(len(idx), THESIS_DIM - N_BINS, generator=gen).to(device)
+            loss = losses(x_tr[idx].to(device), y_tr[idx].to(device), z)
+            opt.zero_grad()
+            loss.backward()
+            nn.utils.clip_grad_norm_(net.parameters(), 10.0)
+            opt.step()
+        net.eval()
+        with torch.no_grad():
+            vals = []
+            g = torch.Generator().manual_seed(1)
+            for i in range(0, len(x_va) - batch + 1, batch):
+                z = torch.randn(batch, THESIS_DIM - N_BINS, generator=g).to(device)
+                vals.append(float(losses(x_va[i:i + batch], y_va[i:i + batch], z)))
+        val_loss = float(np.mean(vals))
+        elapsed = (time.time() - start) / 60
+        history.append({"epoch": epoch + 1, "val_loss": val_loss, "minutes": elapsed})
+        if (epoch + 1) % 10 == 0 or epoch == 0:
+            _log(f"thesis epoch {epoch + 1:3d}  val loss {val_loss:.4f}  {elapsed:.1f} min", log)
+        if val_loss < best[0]:
+            best = (val_loss, {k: v.detach().cpu().clone() for k, v in net.state_dict().items()},
+                    epoch + 1)
+        if elapsed / (epoch + 1) * (epoch + 2) > max_minutes:
+            _log(f"stopping after epoch {epoch + 1}: the next would pass {max_minutes} min", log)
+            break
+    out = Path(out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    torch.save({"kind": "thesis", "config": net.config, "state": best[1], "best_epoch": best[2],
+                "history": history, "stats": {k: v.tolist() for k, v in stats.items()}}, out)
+    return {"best_epoch": best[2], "history": history, "path": str(out)}

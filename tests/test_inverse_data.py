@@ -1,0 +1,149 @@
+"""Training-data physics for the inverse network, checked against sasmodels directly."""
+
+import numpy as np
+import pytest
+from sasmodels.core import load_model
+from sasmodels.direct_model import call_kernel
+from sasmodels.resolution import Pinhole1D
+
+from sasview_saxsim_plugin.errors import SaxsimInputError
+from sasview_saxsim_plugin.inverse.catalogue import CATALOGUE, entry
+from sasview_saxsim_plugin.inverse.cylinder_table import cylinder_iq
+from sasview_saxsim_plugin.inverse.dataset import SetSpec, make_set
+from sasview_saxsim_plugin.inverse.features import (
+    FEATURES,
+    N_BINS,
+    check_range,
+    clean_curve,
+    featurize,
+)
+from sasview_saxsim_plugin.inverse.measurement import CALC_Q, draw_instrument, measure, smear
+from sasview_saxsim_plugin.inverse.parameters import from_standard, to_standard
+from sasview_saxsim_plugin.inverse.refine import fit_model
+
+
+def _sasmodels(name, q, **pars):
+    kernel = load_model(name).make_kernel([q])
+    return call_kernel(kernel, {"background": 0.0, "scale": 1.0, **pars})
+
+
+@pytest.mark.parametrize("r,l,rpd,lpd", [(20, 100, 0.05, 0.08), (50, 1000, 0.2, 0.2),
+                                         (300, 40, 0.1, 0.0), (10, 3000, 0.0, 0.1)])
+def test_cylinder_table_matches_sasmodels(r, l, rpd, lpd):
+    q = np.geomspace(0.002, 0.6, 120)
+    ours = cylinder_iq(q, r, l, rpd, lpd, pd_n=15)
+    ref = _sasmodels("cylinder", q, radius=r, length=l, radius_pd=rpd, length_pd=lpd,
+                     radius_pd_n=15, length_pd_n=15, sld=1, sld_solvent=0)
+    assert np.max(np.abs(ours / ref - 1)) < 5e-3
+
+
+def test_catalogue_hardsphere_is_sasmodels_product_model():
+    e = entry("hardsphere")
+    values = {"radius": 40.0, "radius_pd": 0.1, "volfraction": 0.3}
+    ref = _sasmodels("sphere@hardsphere", CALC_Q, radius=40.0, radius_pd=0.1, radius_pd_n=35,
+                     volfraction=0.3, radius_effective_mode=1, sld=1, sld_solvent=0)
+    assert np.allclose(e.intensity(CALC_Q, values), ref, rtol=1e-10)
+    with pytest.raises(KeyError, match="known"):
+        entry("torus")
+
+
+@pytest.mark.parametrize("prior", ["broad", "thesis"])
+def test_priors_in_bounds(prior):
+    rng = np.random.default_rng(0)
+    for e in CATALOGUE:
+        v = e.sample(rng, 2000, prior)
+        assert set(v) == set(e.parameters)
+        for name, values in v.items():
+            assert np.all(values >= 0)
+            if prior == "broad" and name == "radius":
+                assert 10 <= values.min() and values.max() <= 500
+            if prior == "broad" and name.endswith("_pd"):
+                assert values.max() <= 0.3
+
+
+def test_smearing_matches_sasmodels_pinhole():
+    q = np.linspace(0.01, 0.3, 80)
+    i_calc = _sasmodels("sphere", CALC_Q, radius=80.0, sld=1, sld_solvent=0)
+    ours = smear(i_calc, q, 0.05)
+    res = Pinhole1D(q, 0.05 * q)
+    ref = res.apply(_sasmodels("sphere", res.q_calc, radius=80.0, sld=1, sld_solvent=0))
+    assert np.median(np.abs(ours / ref - 1)) < 0.01
+
+
+def test_measurement_noise_is_what_sigma_says():
+    rng = np.random.default_rng(1)
+    i_calc = _sasmodels("sphere", CALC_Q, radius=50.0, radius_pd=0.1, radius_pd_n=35, sld=1,
+                        sld_solvent=0)
+    z = []
+    for _ in range(50):
+        inst = draw_instrument(rng)
+        q, intensity, sigma = measure(i_calc, inst, rng)
+        clean = inst.scale * smear(i_calc, q, inst.dq_over_q)
+        if not inst.subtracted:
+            clean = clean + inst.background * clean[-1]
+        z.append((intensity - clean) / sigma)
+        assert 0.002 <= q[0] <= 0.02 + 1e-12 and 0.2 <= q[-1] <= 0.6
+    z = np.concatenate(z)
+    assert abs(np.std(z) - 1) < 0.05 and abs(np.mean(z)) < 0.05
+
+
+def test_features_ignore_scale_and_mask_outside():
+    q = np.geomspace(0.01, 0.3, 150)
+    intensity = _sasmodels("sphere", q, radius=60.0, sld=1, sld_solvent=0)
+    a, n_a = featurize(q, intensity)
+    b, n_b = featurize(q, 1234.0 * intensity)
+    assert a.shape == (FEATURES,) and np.allclose(a, b, atol=1e-5) and n_a == n_b
+    mask = a[N_BINS:]
+    from sasview_saxsim_plugin.inverse.features import NETWORK_Q
+    assert np.all(mask[(NETWORK_Q < 0.009) | (NETWORK_Q > 0.31)] == 0)
+    assert mask.sum() == n_a > 50
+
+
+def test_clean_curve_bad_input():
+    q = np.geomspace(0.005, 0.4, 100)
+    intensity = 1.0 / (1 + (q * 50) ** 4)
+    bad = intensity.copy()
+    bad[3], bad[10], bad[20] = np.nan, 0.0, -1.0
+    qc, ic, _, notes = clean_curve(q, bad)
+    assert qc.size == 97 and any("NaN" in n for n in notes) and any("I <= 0" in n for n in notes)
+    with pytest.raises(SaxsimInputError, match="at least 20"):
+        clean_curve(q[:15], intensity[:15])
+    with pytest.raises(SaxsimInputError, match="1/nm"):
+        clean_curve(q * 10, intensity)
+    qn, *_ = clean_curve(q * 10, intensity, q_unit="1/nm")
+    assert np.allclose(qn, q)
+    with pytest.raises(SaxsimInputError, match="outside"):
+        q_far = np.geomspace(0.7, 2.0, 50)
+        _, n = featurize(q_far, 1.0 / q_far**4)
+        check_range(q_far, n)
+
+
+def test_sets_are_seeded_and_distinct():
+    a = make_set(SetSpec(4, seed=7), workers=1, progress=False)
+    b = make_set(SetSpec(4, seed=7), workers=1, progress=False)
+    c = make_set(SetSpec(4, seed=8), workers=1, progress=False)
+    assert np.array_equal(a["features"], b["features"])
+    assert not np.allclose(a["parameters"][:, 0], c["parameters"][:, 0])
+    assert sorted(set(a["shape"])) == [0, 1, 2]
+
+
+def test_parameter_standardisation_round_trip():
+    rng = np.random.default_rng(2)
+    cyl, hs = entry("cylinder").sample(rng, 4000), entry("hardsphere").sample(rng, 4000)
+    v = np.stack([cyl["radius"], cyl["radius_pd"], cyl["length"], cyl["length_pd"],
+                  hs["volfraction"]], axis=1)
+    assert np.allclose(from_standard(to_standard(v)), v)
+    # under the broad priors the standardised coordinates have zero mean, unit variance
+    assert np.allclose(to_standard(v).std(0), 1, atol=0.05)
+    assert np.allclose(to_standard(v).mean(0), 0, atol=0.05)
+
+
+def test_refine_recovers_sphere():
+    q = np.geomspace(0.005, 0.4, 150)
+    truth = {"radius": 62.0, "radius_pd": 0.12}
+    intensity = 3.0 * entry("sphere").intensity(q, truth) + 0.01
+    sigma = 0.01 * intensity
+    fit = fit_model("sphere", q, intensity, sigma, {"radius": 55.0, "radius_pd": 0.05})
+    assert abs(fit.parameters["radius"] / 62.0 - 1) < 1e-3
+    assert abs(fit.parameters["radius_pd"] - 0.12) < 1e-3
+    assert abs(fit.scale / 3.0 - 1) < 1e-2 and fit.reduced_chi2 < 1e-3
