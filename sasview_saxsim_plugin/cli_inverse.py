@@ -65,8 +65,8 @@ def cmd_infer(a) -> int:
     from .inverse.estimate import estimate
     from .inverse.loading import load_curve
     from .inverse.model_curves import model_intensity, noise_estimate
-    from .inverse.refine import fit_model
     from .inverse.plotting import plot_estimate
+    from .inverse.refine import fit_model
 
     curve = load_curve(a.file, a.index)
     q_unit = a.q_unit or "1/A"

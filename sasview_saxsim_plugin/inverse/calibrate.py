@@ -4,7 +4,7 @@ train on ("val" and "calib"; never the test sets):
 - a softmax temperature minimising the validation cross-entropy (Guo et al. 2017), so class
   probabilities mean what they say;
 - the reduced-χ² threshold of the confidence flag: the 99th percentile of the χ² of the
-  estimate on in-distribution "calib" curves.
+  estimate (σ widened by the 5 % model tolerance) on in-distribution "calib" curves.
 """
 
 from __future__ import annotations
@@ -14,9 +14,9 @@ import torch
 
 from .catalogue import SHAPE_NAMES
 from .dataset import load_set
-from .estimate import InverseModel, summarise
+from .estimate import InverseModel, estimate_misfit, summarise
 from .features import clean_curve
-from .model_curves import fit_scale_background, model_intensity
+from .model_curves import model_intensity
 
 
 def _temperature(model: InverseModel, features: np.ndarray, shapes: np.ndarray) -> float:
@@ -38,9 +38,7 @@ def estimate_chi2(model: InverseModel, curves: np.ndarray, features: np.ndarray)
         qc, ic, sc, _ = clean_curve(q, intensity, sigma)
         shape = SHAPE_NAMES[int(np.argmax(probs[i]))]
         medians = {k: v[0] for k, v in summarise(shape, samples[i]).items()}
-        curve = model_intensity(shape, qc, medians)
-        scale, bg = fit_scale_background(ic, curve, sc)
-        out[i] = np.mean(((ic - scale * curve - bg) / sc) ** 2)
+        out[i] = estimate_misfit(qc, ic, sc, model_intensity(shape, qc, medians))[2]
     return out
 
 

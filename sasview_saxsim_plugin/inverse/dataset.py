@@ -20,7 +20,7 @@ from .catalogue import CATALOGUE, PARAMETER_NAMES
 from .features import FEATURES, clean_curve, featurize
 from .measurement import CALC_Q, draw_instrument, measure, thesis_instrument
 
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
 CHUNK = 250
 MAX_POINTS = 400
 

@@ -25,6 +25,9 @@ from .parameters import from_standard
 
 DEFAULT_WEIGHTS = Path(__file__).parent / "weights" / "shipped.pt"
 PROBABILITY_THRESHOLD = 0.9
+#: relative model tolerance added in quadrature to σ when judging the estimate: the network's
+#: median parameters are a few % off, which high-statistics data would otherwise punish
+MODEL_TOLERANCE = 0.05
 
 
 class WeightsError(RuntimeError):
@@ -105,6 +108,16 @@ def summarise(shape: str, samples: np.ndarray) -> dict:
     return out
 
 
+def estimate_misfit(q: np.ndarray, intensity: np.ndarray, sigma: np.ndarray, curve: np.ndarray
+                    ) -> tuple[float, float, float]:
+    """Scale, background and reduced χ² of ``curve`` against the data, with σ widened by
+    MODEL_TOLERANCE·I (the confidence test; see the module docstring)."""
+    widened = np.hypot(sigma, MODEL_TOLERANCE * intensity)
+    scale, background = fit_scale_background(intensity, curve, widened)
+    chi2 = float(np.mean(((intensity - scale * curve - background) / widened) ** 2))
+    return scale, background, chi2
+
+
 def estimate(q, intensity, d_intensity=None, *, q_unit: str = "1/A", n_samples: int = 500,
              seed: int = 0, weights: str | Path | None = None) -> Estimate:
     """Shape and parameters of a measured 1D SAXS curve.
@@ -128,8 +141,7 @@ def estimate(q, intensity, d_intensity=None, *, q_unit: str = "1/A", n_samples: 
         sigma = noise_estimate(q, intensity)
         notes.append("no usable dI: noise estimated from point-to-point scatter")
     curve = model_intensity(shape, q, medians)
-    scale, background = fit_scale_background(intensity, curve, sigma)
-    chi2 = float(np.mean(((intensity - scale * curve - background) / sigma) ** 2))
+    scale, background, chi2 = estimate_misfit(q, intensity, sigma, curve)
     confident = bool(probs[0, k] >= PROBABILITY_THRESHOLD and chi2 <= model.chi2_threshold)
     if probs[0, k] < PROBABILITY_THRESHOLD:
         notes.append(f"shape uncertain: top probability {probs[0, k]:.2f}")

@@ -41,7 +41,18 @@ class Instrument:
 
 
 def draw_instrument(rng: np.random.Generator) -> Instrument:
-    """A SAXS acquisition from the broad priors of issue 4 (lab source to synchrotron)."""
+    """A SAXS acquisition from the broad priors of issue 4 (lab source to synchrotron).
+
+    One in five has no counting model but a per-point multiplicative noise I·N(1, s²),
+    s uniform in 2-15 % (the thesis' noise model, s = 10 %, section 3.2.1)."""
+    if rng.random() < 0.2:
+        return Instrument(
+            q_min=float(np.exp(rng.uniform(np.log(0.002), np.log(0.02)))),
+            q_max=float(rng.uniform(0.2, 0.6)), n_points=int(rng.integers(60, 400)),
+            log_spacing=bool(rng.random() < 0.5), dq_over_q=float(rng.uniform(0.0, 0.10)),
+            scale=float(np.exp(rng.uniform(np.log(1e-3), np.log(1e3)))), background=0.0,
+            counts=np.inf, relative_floor=0.0, subtracted=False,
+            multiplicative_noise=float(rng.uniform(0.02, 0.15)))
     return Instrument(
         q_min=float(np.exp(rng.uniform(np.log(0.002), np.log(0.02)))),
         q_max=float(rng.uniform(0.2, 0.6)),

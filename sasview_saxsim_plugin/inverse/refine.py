@@ -66,8 +66,10 @@ def fit_model(shape: str, q: np.ndarray, intensity: np.ndarray, sigma: np.ndarra
         model = np.exp(x[-2]) * model_intensity(shape, q, values, dq) + x[-1] * span
         return (intensity - model) / sigma
 
-    res = least_squares(residuals, x0, bounds=(lo, hi), x_scale="jac", max_nfev=max_evaluations,
-                        method="trf")
+    # scipy does not count the finite-difference Jacobian's calls in max_nfev
+    budget = max(5, max_evaluations // (len(x0) + 1))
+    res = least_squares(residuals, x0, bounds=(lo, hi), x_scale="jac", max_nfev=budget,
+                        method="trf", ftol=1e-6, xtol=1e-6)
     values = {n: _from(n, v) for n, v in zip(names, res.x[:-2], strict=True)}
     chi2 = float(np.sum(res.fun**2) / max(q.size - len(res.x), 1))
     out = FitResult(shape, values, float(np.exp(res.x[-2])), float(res.x[-1] * span), chi2,

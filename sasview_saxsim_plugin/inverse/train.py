@@ -97,7 +97,7 @@ def train_shipped(epochs: int = 40, batch: int = 512, lr: float = 1e-3, max_minu
             nn.utils.clip_grad_norm_(net.parameters(), 10.0)
             opt.step()
             sched.step()
-            total += float(loss) * len(idx)
+            total += loss.item() * len(idx)
             n += len(idx)
         net.eval()
         with torch.no_grad():
@@ -118,8 +118,25 @@ def train_shipped(epochs: int = 40, batch: int = 512, lr: float = 1e-3, max_minu
     out = Path(out)
     out.parent.mkdir(parents=True, exist_ok=True)
     torch.save({"kind": "shipped", "config": net.config, "state": best[1], "best_epoch": best[2],
-                "history": history, "parameter_names": PARAMETER_NAMES}, out)
+                "history": history, "metadata": _metadata(seed, ("train", "val"))}, out)
     return {"best_epoch": best[2], "history": history, "path": str(out)}
+
+
+def _metadata(seed: int, sets: tuple[str, ...]) -> dict:
+    """What a weight file must carry to be reproduced and used correctly."""
+    from dataclasses import asdict
+
+    from .catalogue import CATALOGUE
+    from .dataset import FORMAT_VERSION, STANDARD_SETS
+    from .features import NETWORK_Q_EDGES
+
+    return {"parameter_names": PARAMETER_NAMES, "shapes": [e.name for e in CATALOGUE],
+            "network_q_edges_1_per_A": NETWORK_Q_EDGES.tolist(),
+            "normalisation": "log10 of bin-mean I minus its mean over valid bins; mask channel",
+            "priors": {e.name: {k: repr(v) for k, v in e.priors["broad"].items()}
+                       for e in CATALOGUE},
+            "sets": {n: asdict(STANDARD_SETS[n]) for n in sets},
+            "data_format": FORMAT_VERSION, "seed": seed, "torch": torch.__version__}
 
 
 # --- thesis baseline -----------------------------------------------------------------------
@@ -202,5 +219,6 @@ def train_thesis(epochs: int = 200, batch: int = 128, lr: float = 2e-3, seed: in
     out = Path(out)
     out.parent.mkdir(parents=True, exist_ok=True)
     torch.save({"kind": "thesis", "config": net.config, "state": best[1], "best_epoch": best[2],
-                "history": history, "stats": {k: v.tolist() for k, v in stats.items()}}, out)
+                "history": history, "stats": {k: v.tolist() for k, v in stats.items()},
+                "metadata": _metadata(seed, ("train-thesis", "val-thesis"))}, out)
     return {"best_epoch": best[2], "history": history, "path": str(out)}

@@ -1,0 +1,179 @@
+"""Held-out evaluation of the inverse networks (docs/inverse.md).
+
+    python benchmarks/inverse_eval.py [--json docs/inverse_eval.json]
+
+Test sets "test-thesis" (thesis Table 3.3 priors, section 3.2.1 grid and noise) and
+"test-broad" (issue 4 priors and instruments) are generated with their own seeds and never used
+for training, model selection or calibration. Prints confusion matrices, parameter errors and
+68 % interval coverage for the shipped cINN and the thesis INN, inference time, weight sizes,
+and the confidence flag on curves of shapes the network does not know.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import sys
+import time
+
+import numpy as np
+import torch
+
+from sasview_saxsim_plugin.inverse.catalogue import SHAPE_NAMES
+from sasview_saxsim_plugin.inverse.dataset import load_set
+from sasview_saxsim_plugin.inverse.estimate import DEFAULT_WEIGHTS, InverseModel, estimate
+from sasview_saxsim_plugin.inverse.evaluate import ThesisPredictor, evaluate_predictions
+from sasview_saxsim_plugin.inverse.measurement import CALC_Q, draw_instrument, measure
+from sasview_saxsim_plugin.inverse.train import THESIS_WEIGHTS
+
+
+def _print(name: str, m: dict) -> None:
+    print(f"\n{name}: accuracy {100 * m['accuracy']:.2f} % of {m['n']}")
+    print("confusion (rows true, columns predicted):", SHAPE_NAMES)
+    for row in m["confusion"]:
+        print("   ", row)
+    for shape, stats in m["per_shape"].items():
+        for p, s in stats.items():
+            if "median_relative_error" in s:
+                print(f"  {shape:10s} {p:11s} median rel {100 * s['median_relative_error']:6.2f} %"
+                      f"  p90 {100 * s['p90_relative_error']:6.1f} %  RMSE {s['rmse_A']:8.2f} Å"
+                      f"  MSE {s['mse_nm2']:9.4f} nm²  cov68 {s['coverage_68']:.2f}")
+            else:
+                print(f"  {shape:10s} {p:11s} median |err| {s['median_abs_error']:.4f}"
+                      f"  RMSE {s['rmse']:.4f}  MSE {s['mse']:.5f}  cov68 {s['coverage_68']:.2f}")
+
+
+def unknown_shapes(model: InverseModel, n: int = 30, seed: int = 5) -> dict:
+    """Curves of sasmodels shapes outside the catalogue, measured like the broad set: how
+    often is the estimate flagged not confident? (and in-distribution for comparison)"""
+    from sasview_saxsim_plugin.inverse.catalogue import sasmodels_intensity
+
+    rng = np.random.default_rng(seed)
+    cases = {
+        "core_shell_sphere": lambda: {"radius": rng.uniform(30, 200), "thickness":
+                                      rng.uniform(10, 60), "sld_core": 1.0, "sld_shell": 4.0,
+                                      "sld_solvent": 0.0},
+        "ellipsoid": lambda: {"radius_polar": rng.uniform(20, 60), "radius_equatorial":
+                              rng.uniform(150, 400), "sld": 1.0, "sld_solvent": 0.0},
+        "lamellar": lambda: {"thickness": rng.uniform(20, 100), "sld": 1.0, "sld_solvent": 0.0},
+        "power_law": lambda: {"power": rng.uniform(1.5, 3.5)},
+        "gauss_lorentz_gel": lambda: {},
+    }
+    out = {}
+    for name, draw in cases.items():
+        flags, shapes = [], []
+        for _ in range(n):
+            i_calc = sasmodels_intensity(name, CALC_Q, {"scale": 1.0, "background": 0.0,
+                                                         **draw()})
+            q, intensity, sigma = measure(i_calc, draw_instrument(rng), rng)
+            try:
+                r = estimate(q, intensity, sigma)
+            except Exception as exc:  # noqa: BLE001 - a refusal counts as flagged
+                flags.append(False)
+                shapes.append(f"refused: {exc}")
+                continue
+            flags.append(r.confident)
+            shapes.append(r.shape)
+        out[name] = {"confident_fraction": float(np.mean(flags)),
+                     "shapes": {s: shapes.count(s) for s in set(shapes)}}
+    return out
+
+
+def ambiguity_of_errors(model: InverseModel, data: dict, limit: int = 60) -> dict:
+    """For misclassified curves: fit the true model from the truth and the predicted model from
+    the network's estimate (same least-squares engine). If the wrong model fits at least as well
+    (BIC no worse), the curve cannot tell the classes apart: no method could classify it."""
+    from sasview_saxsim_plugin.inverse.catalogue import PARAMETER_NAMES
+    from sasview_saxsim_plugin.inverse.estimate import summarise
+    from sasview_saxsim_plugin.inverse.refine import fit_model
+
+    probs, samples = model.predict(data["features"], 200)
+    wrong = np.flatnonzero(probs.argmax(1) != data["shape"])[:limit]
+    indistinguishable = 0
+    for i in wrong:
+        q, intensity, sigma = data["curves"][i].astype(float)
+        ok = np.isfinite(q) & (intensity > 0)
+        q, intensity, sigma = q[ok], intensity[ok], sigma[ok]
+        true_shape = SHAPE_NAMES[data["shape"][i]]
+        truth = {n: float(v) for n, v in zip(PARAMETER_NAMES, data["parameters"][i], strict=True)
+                 if np.isfinite(v)}
+        pred_shape = SHAPE_NAMES[int(probs[i].argmax())]
+        start = {k: v[0] for k, v in summarise(pred_shape, samples[i]).items()}
+        fit_true = fit_model(true_shape, q, intensity, sigma, truth)
+        fit_pred = fit_model(pred_shape, q, intensity, sigma, start)
+        indistinguishable += fit_pred.bic <= fit_true.bic
+    return {"misclassified": int((probs.argmax(1) != data["shape"]).sum()),
+            "checked": int(len(wrong)), "indistinguishable": int(indistinguishable)}
+
+
+def in_distribution_confidence(curves: np.ndarray, shapes: np.ndarray, n: int = 300) -> dict:
+    flags, right, seconds = [], [], []
+    for (q, intensity, sigma), s in zip(curves[:n], shapes[:n], strict=True):
+        ok = np.isfinite(q)
+        r = estimate(q[ok], intensity[ok], sigma[ok])
+        flags.append(r.confident)
+        right.append(r.shape == SHAPE_NAMES[s])
+        seconds.append(r.seconds)
+    flags, right = np.array(flags), np.array(right)
+    return {"confident_fraction": float(flags.mean()),
+            "accuracy_when_confident": float(right[flags].mean()) if flags.any() else None,
+            "accuracy_when_not_confident": float(right[~flags].mean()) if (~flags).any()
+            else None,
+            "estimate_seconds_median": float(np.median(seconds)),
+            "estimate_seconds_p95": float(np.percentile(seconds, 95))}
+
+
+def main(argv=None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__)
+    ap.add_argument("--json", default="docs/inverse_eval.json")
+    ap.add_argument("--unknown", type=int, default=30, help="curves per unknown shape")
+    a = ap.parse_args(argv)
+    torch.set_num_threads(max(1, os.cpu_count() or 1))
+    shipped = InverseModel(DEFAULT_WEIGHTS)
+    thesis = ThesisPredictor(THESIS_WEIGHTS) if THESIS_WEIGHTS.exists() else None
+    report = {"machine": f"{platform.processor() or platform.machine()}, {os.cpu_count()} cores, "
+                         f"torch {torch.__version__}",
+              "weights_bytes": {"shipped": DEFAULT_WEIGHTS.stat().st_size,
+                                "thesis": THESIS_WEIGHTS.stat().st_size if thesis else None}}
+    for set_name in ("test-thesis", "test-broad"):
+        data = load_set(set_name)
+        x, s, p = data["features"], data["shape"], data["parameters"]
+        t = time.perf_counter()
+        probs, samples = shipped.predict(x, 500)
+        per_curve = (time.perf_counter() - t) / len(x)
+        m = evaluate_predictions(s, p, probs, samples)
+        m["network_seconds_per_curve_batched"] = per_curve
+        report[f"shipped/{set_name}"] = m
+        _print(f"shipped cINN on {set_name}", m)
+        if thesis:
+            probs, samples = thesis.predict(x, 200)
+            m = evaluate_predictions(s, p, probs, samples)
+            report[f"thesis/{set_name}"] = m
+            _print(f"thesis INN on {set_name}", m)
+        rng = np.random.default_rng(0)
+        order = rng.permutation(len(x))
+        conf = in_distribution_confidence(data["curves"][order].astype(float), s[order])
+        report[f"confidence/{set_name}"] = conf
+        amb = ambiguity_of_errors(shipped, data)
+        report[f"ambiguity/{set_name}"] = amb
+        print(f"{set_name}: of {amb['checked']} misclassified curves checked, "
+              f"{amb['indistinguishable']} are fitted at least as well (BIC) by the predicted "
+              "class as by the true one")
+        print(f"\n{set_name}: estimate() flags {100 * conf['confident_fraction']:.1f} % "
+              f"confident; accuracy when confident {conf['accuracy_when_confident']}; "
+              f"time per curve median {1e3 * conf['estimate_seconds_median']:.1f} ms, "
+              f"p95 {1e3 * conf['estimate_seconds_p95']:.1f} ms")
+    report["unknown_shapes"] = unknown_shapes(shipped, a.unknown)
+    print("\nshapes the network does not know (fraction flagged confident):")
+    for name, v in report["unknown_shapes"].items():
+        print(f"  {name:20s} {v['confident_fraction']:.2f}  {v['shapes']}")
+    with open(a.json, "w") as f:
+        json.dump(report, f, indent=1)
+    print(f"\nwrote {a.json}", file=sys.stderr)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
