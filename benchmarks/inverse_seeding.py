@@ -107,21 +107,27 @@ def main(argv=None) -> int:
     ap.add_argument("--curves", type=int, default=200)
     ap.add_argument("--workers", type=int, default=os.cpu_count())
     ap.add_argument("--strategies", nargs="+", default=list(STRATEGIES))
+    ap.add_argument("--multistart-curves", type=int,
+                    help="fewer curves for the (slow) multi-start strategy (default: --curves)")
     ap.add_argument("--json", default="docs/inverse_seeding.json")
     a = ap.parse_args(argv)
     data = load_set("test-broad")
     order = np.random.default_rng(2026).permutation(len(data["shape"]))[:a.curves]
     jobs = []
     for strategy in a.strategies:
-        for i in order:
+        n = a.multistart_curves if strategy == "multistart" and a.multistart_curves else a.curves
+        for i in order[:n]:
             q, intensity, sigma = data["curves"][i].astype(float)
             truth = {n: float(v) for n, v in zip(PARAMETER_NAMES, data["parameters"][i],
                                                   strict=True) if np.isfinite(v)}
             jobs.append((strategy, q, intensity, sigma, SHAPE_NAMES[data["shape"][i]], truth))
     rows = []
+    partial = open(a.json + ".rows.jsonl", "w")  # survives an interrupted run
     with ProcessPoolExecutor(a.workers) as pool:
         for k, row in enumerate(pool.map(_one, jobs, chunksize=1)):
             rows.append(row)
+            partial.write(json.dumps(row, default=float) + "\n")
+            partial.flush()
             if (k + 1) % 20 == 0:
                 print(f"{k + 1}/{len(jobs)}", file=sys.stderr, flush=True)
     summary = {}
@@ -137,6 +143,8 @@ def main(argv=None) -> int:
                              "seconds_p90": float(np.percentile(sec, 90))}
         print(f"{strategy:18s} {100 * ok:7.1f}% {100 * acc:8.1f}% {np.median(sec):8.2f} "
               f"{np.percentile(sec, 90):7.2f}")
+    partial.close()
+    os.remove(a.json + ".rows.jsonl")
     with open(a.json, "w") as f:
         json.dump({"summary": summary, "rows": rows}, f, indent=1, default=float)
     return 0

@@ -28,6 +28,7 @@ PROBABILITY_THRESHOLD = 0.9
 #: relative model tolerance added in quadrature to σ when judging the estimate: the network's
 #: median parameters are a few % off, which high-statistics data would otherwise punish
 MODEL_TOLERANCE = 0.05
+CHECK_POINTS = 100
 
 
 class WeightsError(RuntimeError):
@@ -140,8 +141,10 @@ def estimate(q, intensity, d_intensity=None, *, q_unit: str = "1/A", n_samples: 
     if sigma is None:
         sigma = noise_estimate(q, intensity)
         notes.append("no usable dI: noise estimated from point-to-point scatter")
-    curve = model_intensity(shape, q, medians)
-    scale, background, chi2 = estimate_misfit(q, intensity, sigma, curve)
+    # the check needs the shape of the curve, not every point: at most CHECK_POINTS of them
+    pick = np.unique(np.linspace(0, q.size - 1, min(q.size, CHECK_POINTS)).round().astype(int))
+    curve = model_intensity(shape, q[pick], medians)
+    scale, background, chi2 = estimate_misfit(q[pick], intensity[pick], sigma[pick], curve)
     confident = bool(probs[0, k] >= PROBABILITY_THRESHOLD and chi2 <= model.chi2_threshold)
     if probs[0, k] < PROBABILITY_THRESHOLD:
         notes.append(f"shape uncertain: top probability {probs[0, k]:.2f}")
