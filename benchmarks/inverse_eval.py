@@ -93,16 +93,16 @@ def ambiguity_of_errors(model: InverseModel, data: dict, limit: int = 60) -> dic
     wrong = np.flatnonzero(probs.argmax(1) != data["shape"])[:limit]
     indistinguishable = 0
     for i in wrong:
-        q, intensity, sigma = data["curves"][i].astype(float)
+        q, intensity, sigma, dq = data["curves"][i].astype(float)
         ok = np.isfinite(q) & (intensity > 0)
-        q, intensity, sigma = q[ok], intensity[ok], sigma[ok]
+        q, intensity, sigma, dq = q[ok], intensity[ok], sigma[ok], dq[ok]
         true_shape = SHAPE_NAMES[data["shape"][i]]
         truth = {n: float(v) for n, v in zip(PARAMETER_NAMES, data["parameters"][i], strict=True)
                  if np.isfinite(v)}
         pred_shape = SHAPE_NAMES[int(probs[i].argmax())]
         start = {k: v[0] for k, v in summarise(pred_shape, samples[i]).items()}
-        fit_true = fit_model(true_shape, q, intensity, sigma, truth)
-        fit_pred = fit_model(pred_shape, q, intensity, sigma, start)
+        fit_true = fit_model(true_shape, q, intensity, sigma, truth, dq)
+        fit_pred = fit_model(pred_shape, q, intensity, sigma, start, dq)
         indistinguishable += fit_pred.bic <= fit_true.bic
     return {"misclassified": int((probs.argmax(1) != data["shape"]).sum()),
             "checked": int(len(wrong)), "indistinguishable": int(indistinguishable)}
@@ -110,7 +110,7 @@ def ambiguity_of_errors(model: InverseModel, data: dict, limit: int = 60) -> dic
 
 def in_distribution_confidence(curves: np.ndarray, shapes: np.ndarray, n: int = 300) -> dict:
     flags, right, seconds = [], [], []
-    for (q, intensity, sigma), s in zip(curves[:n], shapes[:n], strict=True):
+    for (q, intensity, sigma, _), s in zip(curves[:n], shapes[:n], strict=True):
         ok = np.isfinite(q)
         r = estimate(q[ok], intensity[ok], sigma[ok])
         flags.append(r.confident)

@@ -35,7 +35,7 @@ def main(argv=None) -> int:
     model = load_model()
     curves = []
     for i in order:
-        q, intensity, sigma = data["curves"][i].astype(float)
+        q, intensity, sigma, _ = data["curves"][i].astype(float)
         ok = np.isfinite(q)
         curves.append((q[ok], intensity[ok], sigma[ok]))
     estimate(*curves[0])  # warm-up: kernels, weights

@@ -31,7 +31,7 @@ def cmd_train(a) -> int:
                                workers=a.workers, max_minutes=a.max_minutes)
             print(f"thesis INN: best epoch {r['best_epoch']}, weights {r['path']}")
         if a.model in ("shipped", "both"):
-            r = t.train_shipped(epochs=a.epochs or 40, out=a.out or t.SHIPPED_WEIGHTS, log=log,
+            r = t.train_shipped(epochs=a.epochs or 120, out=a.out or t.SHIPPED_WEIGHTS, log=log,
                                 workers=a.workers, max_minutes=a.max_minutes)
             from .inverse.calibrate import calibrate
             c = calibrate(r["path"])
@@ -66,7 +66,7 @@ def cmd_infer(a) -> int:
     from .inverse.loading import load_curve
     from .inverse.model_curves import model_intensity, noise_estimate
     from .inverse.plotting import plot_estimate
-    from .inverse.refine import fit_model
+    from .inverse.refine import refine_estimate
 
     curve = load_curve(a.file, a.index)
     q_unit = a.q_unit or "1/A"
@@ -78,8 +78,7 @@ def cmd_infer(a) -> int:
         qq, ii = q[keep], curve.intensity[keep]
         sig = curve.d_intensity[keep] if curve.d_intensity is not None else noise_estimate(qq, ii)
         dq = None if curve.dq is None else curve.dq[keep] * (0.1 if a.q_unit == "1/nm" else 1)
-        start = {k: v[0] for k, v in r.parameters.items()}
-        refined = fit_model(r.shape, qq, ii, sig, start, dq)
+        refined = refine_estimate(r, qq, ii, sig, dq)
     png = a.plot or os.path.splitext(os.path.basename(a.file))[0] + "_estimate.png"
     plot_estimate(q, curve.intensity, curve.d_intensity, r, png, curve.title, refined,
                   lambda s, qq, v: model_intensity(s, qq, v))
@@ -97,7 +96,7 @@ def cmd_infer(a) -> int:
     print(f"{curve.title} ({len(curve.q)} points, q {q_unit})")
     print(_table(r))
     if refined is not None:
-        print(f"\nrefined by least squares ({refined.evaluations} evaluations, "
+        print(f"\nrefined by least squares: {refined.shape} ({refined.evaluations} evaluations, "
               f"{refined.seconds:.2f} s): reduced chi2 {refined.reduced_chi2:.3g}")
         for name, v in refined.parameters.items():
             print(f"  {name:12s} {v:10.4g}")
@@ -114,7 +113,7 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
     m.set_defaults(func=cmd_make_training_set)
     t = sub.add_parser("train", help="train the shape-estimation network(s)")
     t.add_argument("--model", choices=("shipped", "thesis", "both"), default="shipped")
-    t.add_argument("--epochs", type=int, help="default 40 (shipped) / 200 (thesis)")
+    t.add_argument("--epochs", type=int, help="default 120 (shipped) / 200 (thesis)")
     t.add_argument("--max-minutes", type=float, default=55.0,
                    help="stop before this wall time (training only; default 55)")
     t.add_argument("--out", help="weight file (default: the package's weights folder)")

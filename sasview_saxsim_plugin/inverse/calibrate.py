@@ -32,7 +32,7 @@ def estimate_chi2(model: InverseModel, curves: np.ndarray, features: np.ndarray)
     """Reduced χ² of the estimate (median parameters, fitted scale + background) per curve."""
     probs, samples = model.predict(features, 200)
     out = np.empty(len(curves))
-    for i, (q, intensity, sigma) in enumerate(curves):
+    for i, (q, intensity, sigma, _) in enumerate(curves):
         ok = np.isfinite(q)
         q, intensity, sigma = q[ok], intensity[ok], sigma[ok]
         qc, ic, sc, _ = clean_curve(q, intensity, sigma)

@@ -21,6 +21,8 @@ from .features import FEATURES, clean_curve, featurize
 from .measurement import CALC_Q, draw_instrument, measure, thesis_instrument
 
 FORMAT_VERSION = 2
+#: layout of the stored measured curves (keep_curves sets only): rows q, I, dI, dq (1-σ, 1/Å)
+CURVES_VERSION = 2
 CHUNK = 250
 MAX_POINTS = 400
 
@@ -41,7 +43,8 @@ class SetSpec:
     keep_curves: bool = False
 
     def key(self) -> str:
-        text = json.dumps({**asdict(self), "format": FORMAT_VERSION,
+        extra = {"curves": CURVES_VERSION} if self.keep_curves else {}
+        text = json.dumps({**asdict(self), **extra, "format": FORMAT_VERSION,
                            "shapes": [e.model_name for e in CATALOGUE]}, sort_keys=True)
         return hashlib.sha256(text.encode()).hexdigest()[:12]
 
@@ -72,7 +75,7 @@ def _chunk(args) -> dict:
     m = spec.measurements
     feats = np.zeros((n * m, FEATURES), np.float32)
     params = np.full((n * m, len(PARAMETER_NAMES)), np.nan)
-    curves = np.full((n * m, 3, MAX_POINTS), np.nan, np.float32) if spec.keep_curves else None
+    curves = np.full((n * m, 4, MAX_POINTS), np.nan, np.float32) if spec.keep_curves else None
     row = 0
     for i in range(n):
         one = {p: values[p][i] for p in shape.parameters}
@@ -84,7 +87,7 @@ def _chunk(args) -> dict:
             feats[row], _ = featurize(qc, ic)
             params[row] = [one.get(p, np.nan) for p in PARAMETER_NAMES]
             if curves is not None:
-                curves[row, :, :q.size] = (q, intensity, sigma)
+                curves[row, :, :q.size] = (q, intensity, sigma, inst.dq_over_q * q)
             row += 1
     return {"features": feats, "parameters": params, "curves": curves,
             "shape": np.full(n * m, shape_index, np.int64)}

@@ -29,6 +29,7 @@ PROBABILITY_THRESHOLD = 0.9
 #: median parameters are a few % off, which high-statistics data would otherwise punish
 MODEL_TOLERANCE = 0.05
 CHECK_POINTS = 100
+ALTERNATIVE_PROBABILITY = 0.05
 
 
 class WeightsError(RuntimeError):
@@ -49,6 +50,8 @@ class Estimate:
     notes: list = field(default_factory=list)
     seconds: float = 0.0
     samples: np.ndarray | None = field(default=None, repr=False)
+    #: other shapes with probability >= ALTERNATIVE_PROBABILITY: shape -> parameter summary
+    alternatives: dict = field(default_factory=dict)
 
     def to_dict(self) -> dict:
         """JSON-ready summary (what ``saxsim infer --json`` prints)."""
@@ -57,7 +60,9 @@ class Estimate:
                 "model_name": self.model_name,
                 "sasmodels_parameters": self.sasmodels_parameters,
                 "confident": self.confident, "reduced_chi2": self.reduced_chi2,
-                "notes": self.notes, "seconds": self.seconds}
+                "notes": self.notes, "seconds": self.seconds,
+                "alternatives": {k: {n: list(v) for n, v in a.items()}
+                                 for k, a in self.alternatives.items()}}
 
 
 class InverseModel:
@@ -152,6 +157,11 @@ def estimate(q, intensity, d_intensity=None, *, q_unit: str = "1/A", n_samples: 
         notes.append(f"the estimated {shape} model does not reproduce the data (reduced chi2 "
                      f"{chi2:.3g} > {model.chi2_threshold:.3g}): probably a shape or structure "
                      "the network does not know")
+    alternatives = {}
+    for j in np.flatnonzero(probs[0] >= ALTERNATIVE_PROBABILITY):
+        if j != k:
+            _, alt = model.predict(features, n_samples, seed, shapes=np.array([j]))
+            alternatives[SHAPE_NAMES[j]] = summarise(SHAPE_NAMES[j], alt[0])
     e = entry(shape)
     pars = e.sasmodels_parameters(medians)
     pars.update({"scale": scale, "background": background})
@@ -162,4 +172,5 @@ def estimate(q, intensity, d_intensity=None, *, q_unit: str = "1/A", n_samples: 
                     probabilities={s: float(p) for s, p in zip(SHAPE_NAMES, probs[0], strict=True)},
                     parameters=summary, model_name=e.model_name, sasmodels_parameters=pars,
                     confident=confident, reduced_chi2=chi2, notes=notes,
-                    seconds=time.perf_counter() - start, samples=samples[0])
+                    seconds=time.perf_counter() - start, samples=samples[0],
+                    alternatives=alternatives)

@@ -84,3 +84,14 @@ def _to(name: str, value: float) -> float:
 
 def _from(name: str, value: float) -> float:
     return float(np.exp(value)) if name in _LOG else float(value)
+
+
+def refine_estimate(result, q: np.ndarray, intensity: np.ndarray, sigma: np.ndarray,
+                    dq: np.ndarray | None = None) -> FitResult:
+    """``--refine``: a local fit of the estimated model from the posterior medians, plus one of
+    each alternative shape the network gave ≥ 5 % probability; the lowest BIC wins."""
+    starts = {result.shape: {k: v[0] for k, v in result.parameters.items()}}
+    for shape, summary in result.alternatives.items():
+        starts[shape] = {k: v[0] for k, v in summary.items()}
+    fits = [fit_model(shape, q, intensity, sigma, start, dq) for shape, start in starts.items()]
+    return min(fits, key=lambda f: f.bic)

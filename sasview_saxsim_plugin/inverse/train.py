@@ -45,7 +45,7 @@ def _log(message: str, log) -> None:
         log.flush()
 
 
-def train_shipped(epochs: int = 40, batch: int = 512, lr: float = 1e-3, max_minutes: float = 55,
+def train_shipped(epochs: int = 120, batch: int = 512, lr: float = 1e-3, max_minutes: float = 55,
                   seed: int = 0, out: Path = SHIPPED_WEIGHTS, log=None, workers: int | None = None
                   ) -> dict:
     """Train ``ShapePosteriorNet`` by maximum likelihood + cross-entropy; save the best epoch
