@@ -104,21 +104,68 @@ def _one(args):
             "values": fit.parameters, "truth": truth}
 
 
+def summarise(rows: list[dict], strategies) -> dict:
+    """Success, class accuracy and time per strategy; prints a table."""
+    summary = {}
+    print(f"\n{'strategy':18s} {'curves':>6s} {'success':>8s} {'class acc':>9s} {'s/curve':>8s} "
+          f"{'mean s':>7s} {'p90 s':>7s}")
+    for strategy in strategies:
+        r = [x for x in rows if x["strategy"] == strategy]
+        if not r:
+            continue
+        ok = np.mean([x["ok"] for x in r])
+        acc = np.mean([x["shape"] == x["true_shape"] for x in r])
+        sec = np.array([x["seconds"] for x in r])
+        summary[strategy] = {"curves": len(r), "success": float(ok), "class_accuracy": float(acc),
+                             "seconds_median": float(np.median(sec)),
+                             "seconds_mean": float(sec.mean()),
+                             "seconds_p90": float(np.percentile(sec, 90))}
+        print(f"{strategy:18s} {len(r):6d} {100 * ok:7.1f}% {100 * acc:8.1f}% "
+              f"{np.median(sec):8.2f} {sec.mean():7.2f} {np.percentile(sec, 90):7.2f}")
+    return summary
+
+
+def merge(paths: list[str], out: str) -> int:
+    """Combine the rows of several (partial) runs (.json or .rows.jsonl) into one report."""
+    rows, seen = [], set()
+    for path in paths:
+        if path.endswith(".jsonl"):
+            part = [json.loads(line) for line in open(path)]
+        else:
+            part = json.load(open(path))["rows"]
+        for row in part:
+            key = (row["strategy"], json.dumps(row["truth"], sort_keys=True))
+            if key not in seen:
+                seen.add(key)
+                rows.append(row)
+    summary = summarise(rows, list(STRATEGIES))
+    with open(out, "w") as f:
+        json.dump({"summary": summary, "rows": rows, "merged_from": paths}, f, indent=1,
+                  default=float)
+    return 0
+
+
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__)
     ap.add_argument("--curves", type=int, default=200)
+    ap.add_argument("--start", type=int, default=0,
+                    help="skip the first curves of the fixed order (resume a partial run)")
     ap.add_argument("--workers", type=int, default=os.cpu_count())
     ap.add_argument("--strategies", nargs="+", default=list(STRATEGIES))
     ap.add_argument("--multistart-curves", type=int,
                     help="fewer curves for the (slow) multi-start strategy (default: --curves)")
     ap.add_argument("--json", default="docs/inverse_seeding.json")
+    ap.add_argument("--merge", nargs="+", metavar="RUN",
+                    help="only combine earlier runs' rows (.json / .rows.jsonl) into --json")
     a = ap.parse_args(argv)
+    if a.merge:
+        return merge(a.merge, a.json)
     data = load_set("test-broad")
     order = np.random.default_rng(2026).permutation(len(data["shape"]))[:a.curves]
     jobs = []
     for strategy in a.strategies:
         n = a.multistart_curves if strategy == "multistart" and a.multistart_curves else a.curves
-        for i in order[:n]:
+        for i in order[a.start:n]:
             q, intensity, sigma, dq = data["curves"][i].astype(float)
             truth = {n: float(v) for n, v in zip(PARAMETER_NAMES, data["parameters"][i],
                                                   strict=True) if np.isfinite(v)}
@@ -133,19 +180,7 @@ def main(argv=None) -> int:
             partial.flush()
             if (k + 1) % 20 == 0:
                 print(f"{k + 1}/{len(jobs)}", file=sys.stderr, flush=True)
-    summary = {}
-    print(f"\n{'strategy':18s} {'success':>8s} {'class acc':>9s} {'s/curve':>8s} {'p90 s':>7s}")
-    for strategy in a.strategies:
-        r = [x for x in rows if x["strategy"] == strategy]
-        ok = np.mean([x["ok"] for x in r])
-        acc = np.mean([x["shape"] == x["true_shape"] for x in r])
-        sec = np.array([x["seconds"] for x in r])
-        summary[strategy] = {"curves": len(r), "success": float(ok), "class_accuracy": float(acc),
-                             "seconds_median": float(np.median(sec)),
-                             "seconds_mean": float(sec.mean()),
-                             "seconds_p90": float(np.percentile(sec, 90))}
-        print(f"{strategy:18s} {100 * ok:7.1f}% {100 * acc:8.1f}% {np.median(sec):8.2f} "
-              f"{np.percentile(sec, 90):7.2f}")
+    summary = summarise(rows, a.strategies)
     partial.close()
     os.remove(a.json + ".rows.jsonl")
     with open(a.json, "w") as f:

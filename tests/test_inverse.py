@@ -45,9 +45,8 @@ def test_estimate_recovers_fresh_curves(shape, values):
     assert r.model_name == entry(shape).model_name
     assert pars["scale"] > 0 and "background" in pars and pars["radius_pd_type"] == "gaussian"
     # the seed reproduces the data: evaluate sasmodels itself with the seed dictionary
-    model = sasmodels_intensity(r.model_name, q, {**pars, "radius_pd_n": 35, "length_pd_n": 35}
-                                ) if shape != "cylinder" else None
-    if model is not None:
+    if shape != "cylinder":  # (sasmodels' own cylinder kernel is slow; the table is tested)
+        model = sasmodels_intensity(r.model_name, q, pars)
         assert np.median(np.abs(model / intensity - 1)) < 0.2
     json.dumps(r.to_dict())
 
