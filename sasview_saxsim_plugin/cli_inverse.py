@@ -5,7 +5,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import sys
 
 
 def cmd_make_training_set(a) -> int:
@@ -69,15 +68,20 @@ def cmd_infer(a) -> int:
     from .inverse.refine import refine_estimate
 
     curve = load_curve(a.file, a.index)
-    q_unit = a.q_unit or "1/A"
-    q = curve.q * (0.1 if a.q_unit == "1/nm" else 1.0)
+    # the loader already converted files that declare 1/nm; --q-unit overrides what they say
+    factor = 1.0
+    if a.q_unit == "1/nm" and curve.q_unit != "1/nm":
+        factor = 0.1
+    elif a.q_unit == "1/A" and curve.q_unit == "1/nm":
+        factor = 10.0
+    q = curve.q * factor
     r = estimate(q, curve.intensity, curve.d_intensity, weights=a.weights)
     refined = None
     if a.refine:
         keep = np.isfinite(curve.intensity) & (curve.intensity > 0) & (q > 0)
         qq, ii = q[keep], curve.intensity[keep]
         sig = curve.d_intensity[keep] if curve.d_intensity is not None else noise_estimate(qq, ii)
-        dq = None if curve.dq is None else curve.dq[keep] * (0.1 if a.q_unit == "1/nm" else 1)
+        dq = None if curve.dq is None else curve.dq[keep] * factor
         refined = refine_estimate(r, qq, ii, sig, dq)
     png = a.plot or os.path.splitext(os.path.basename(a.file))[0] + "_estimate.png"
     plot_estimate(q, curve.intensity, curve.d_intensity, r, png, curve.title, refined,
@@ -93,7 +97,7 @@ def cmd_infer(a) -> int:
                               "sasmodels_parameters": refined.sasmodels_parameters()}
         print(json.dumps(out, default=float))
         return 0
-    print(f"{curve.title} ({len(curve.q)} points, q {q_unit})")
+    print(f"{curve.title} ({len(curve.q)} points; q read as 1/Å after unit conversion)")
     print(_table(r))
     if refined is not None:
         print(f"\nrefined by least squares: {refined.shape} ({refined.evaluations} evaluations, "
@@ -132,6 +136,3 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
     i.add_argument("--weights", help="weight file (default: the shipped network)")
     i.set_defaults(func=cmd_infer)
 
-
-if __name__ == "__main__":  # pragma: no cover
-    sys.exit(0)

@@ -30,11 +30,7 @@ class FitResult:
     evaluations: int
     seconds: float
     success: bool
-
-    @property
-    def bic(self) -> float:
-        """χ² + k ln n, up to a constant (n points set by the caller's data)."""
-        return self._bic
+    bic: float  # χ² + k ln n (k fitted parameters incl. scale and background, n points)
 
     def sasmodels_parameters(self) -> dict:
         e = entry(self.shape)
@@ -72,10 +68,9 @@ def fit_model(shape: str, q: np.ndarray, intensity: np.ndarray, sigma: np.ndarra
                         method="trf", ftol=1e-6, xtol=1e-6)
     values = {n: _from(n, v) for n, v in zip(names, res.x[:-2], strict=True)}
     chi2 = float(np.sum(res.fun**2) / max(q.size - len(res.x), 1))
-    out = FitResult(shape, values, float(np.exp(res.x[-2])), float(res.x[-1] * span), chi2,
-                    evaluations, time.perf_counter() - t0, bool(res.success))
-    out._bic = float(np.sum(res.fun**2) + len(res.x) * np.log(q.size))
-    return out
+    bic = float(np.sum(res.fun**2) + len(res.x) * np.log(q.size))
+    return FitResult(shape, values, float(np.exp(res.x[-2])), float(res.x[-1] * span), chi2,
+                     evaluations, time.perf_counter() - t0, bool(res.success), bic)
 
 
 def _to(name: str, value: float) -> float:
