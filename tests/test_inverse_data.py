@@ -147,3 +147,19 @@ def test_refine_recovers_sphere():
     assert abs(fit.parameters["radius"] / 62.0 - 1) < 1e-3
     assert abs(fit.parameters["radius_pd"] - 0.12) < 1e-3
     assert abs(fit.scale / 3.0 - 1) < 1e-2 and fit.reduced_chi2 < 1e-3
+
+
+def test_load_curve_refuses_2d_and_sesans():
+    import os
+
+    import sas
+
+    from sasview_saxsim_plugin.inverse.loading import load_curve
+
+    base = os.path.join(os.path.dirname(sas.__file__), "example_data")
+    with pytest.raises(SaxsimInputError, match="2D data"):
+        load_curve(os.path.join(base, "2d_data", "14250_2D_NoDetInfo_NXcanSAS_v3.h5"))
+    with pytest.raises(SaxsimInputError, match="SESANS"):
+        load_curve(os.path.join(base, "sesans_data", "sphere2micron.ses"))
+    curve = load_curve(os.path.join(base, "1d_data", "PolySpheres.txt"))
+    assert curve.q.size == 128 and curve.d_intensity is not None and curve.q_unit == "1/A"
