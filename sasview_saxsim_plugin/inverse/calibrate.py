@@ -14,9 +14,8 @@ import torch
 
 from .catalogue import SHAPE_NAMES
 from .dataset import load_set
-from .estimate import CHECK_POINTS, InverseModel, estimate_misfit, summarise
+from .estimate import InverseModel, estimate_misfit, summarise
 from .features import clean_curve
-from .model_curves import model_intensity
 
 
 def _temperature(model: InverseModel, features: np.ndarray, shapes: np.ndarray) -> float:
@@ -38,10 +37,7 @@ def estimate_chi2(model: InverseModel, curves: np.ndarray, features: np.ndarray)
         qc, ic, sc, _ = clean_curve(q, intensity, sigma)
         shape = SHAPE_NAMES[int(np.argmax(probs[i]))]
         medians = {k: v[0] for k, v in summarise(shape, samples[i]).items()}
-        pick = np.unique(np.linspace(0, qc.size - 1, min(qc.size, CHECK_POINTS)).round()
-                         .astype(int))
-        curve = model_intensity(shape, qc[pick], medians)
-        out[i] = estimate_misfit(qc[pick], ic[pick], sc[pick], curve)[2]
+        out[i] = estimate_misfit(shape, medians, qc, ic, sc)[2]
     return out
 
 

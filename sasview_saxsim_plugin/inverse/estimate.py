@@ -114,10 +114,15 @@ def summarise(shape: str, samples: np.ndarray) -> dict:
     return out
 
 
-def estimate_misfit(q: np.ndarray, intensity: np.ndarray, sigma: np.ndarray, curve: np.ndarray
-                    ) -> tuple[float, float, float]:
-    """Scale, background and reduced χ² of ``curve`` against the data, with σ widened by
-    MODEL_TOLERANCE·I (the confidence test; see the module docstring)."""
+def estimate_misfit(shape: str, values: dict, q: np.ndarray, intensity: np.ndarray,
+                    sigma: np.ndarray) -> tuple[float, float, float]:
+    """Scale, background and reduced χ² of the catalogue ``shape`` at ``values`` (Å) against
+    the data, on at most CHECK_POINTS of its points, with σ widened by MODEL_TOLERANCE·I (the
+    confidence test; see the module docstring)."""
+    # the check needs the shape of the curve, not every point
+    pick = np.unique(np.linspace(0, q.size - 1, min(q.size, CHECK_POINTS)).round().astype(int))
+    q, intensity, sigma = q[pick], intensity[pick], sigma[pick]
+    curve = model_intensity(shape, q, values)
     widened = np.hypot(sigma, MODEL_TOLERANCE * intensity)
     scale, background = fit_scale_background(intensity, curve, widened)
     chi2 = float(np.mean(((intensity - scale * curve - background) / widened) ** 2))
@@ -146,10 +151,7 @@ def estimate(q, intensity, d_intensity=None, *, q_unit: str = "1/A", n_samples: 
     if sigma is None:
         sigma = noise_estimate(q, intensity)
         notes.append("no usable dI: noise estimated from point-to-point scatter")
-    # the check needs the shape of the curve, not every point: at most CHECK_POINTS of them
-    pick = np.unique(np.linspace(0, q.size - 1, min(q.size, CHECK_POINTS)).round().astype(int))
-    curve = model_intensity(shape, q[pick], medians)
-    scale, background, chi2 = estimate_misfit(q[pick], intensity[pick], sigma[pick], curve)
+    scale, background, chi2 = estimate_misfit(shape, medians, q, intensity, sigma)
     confident = bool(probs[0, k] >= PROBABILITY_THRESHOLD and chi2 <= model.chi2_threshold)
     if probs[0, k] < PROBABILITY_THRESHOLD:
         notes.append(f"shape uncertain: top probability {probs[0, k]:.2f}")

@@ -7,8 +7,6 @@ absolute scale is unknown). Input vector: [normalised log10 I · mask, mask] (25
 
 from __future__ import annotations
 
-import warnings
-
 import numpy as np
 
 from ..errors import SaxsimInputError
@@ -107,7 +105,3 @@ def check_range(q: np.ndarray, n_valid: int) -> list[str]:
                      "instruments (q_min 0.002-0.02, q_max 0.2-0.6): less reliable")
     return notes
 
-
-def warn_notes(notes: list[str]) -> None:
-    for note in notes:
-        warnings.warn(note, stacklevel=3)

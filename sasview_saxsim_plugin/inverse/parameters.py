@@ -8,7 +8,14 @@ from __future__ import annotations
 
 import numpy as np
 
-from .catalogue import BROAD_LENGTH, BROAD_PD, BROAD_RADIUS, BROAD_VOLFRACTION, PARAMETER_NAMES
+from .catalogue import (
+    BROAD_LENGTH,
+    BROAD_PD,
+    BROAD_RADIUS,
+    BROAD_VOLFRACTION,
+    LOG_PARAMETERS,
+    PARAMETER_NAMES,
+)
 
 _RANGES = {
     "radius": (np.log(BROAD_RADIUS.low), np.log(BROAD_RADIUS.high)),
@@ -19,7 +26,7 @@ _RANGES = {
 }
 CENTER = np.array([(a + b) / 2 for a, b in (_RANGES[p] for p in PARAMETER_NAMES)])
 WIDTH = np.array([(b - a) / np.sqrt(12.0) for a, b in (_RANGES[p] for p in PARAMETER_NAMES)])
-_LOG = np.array([p in ("radius", "length") for p in PARAMETER_NAMES])
+_LOG = np.array([p in LOG_PARAMETERS for p in PARAMETER_NAMES])
 #: physical bounds applied to samples mapped back (pd and volume fraction stay physical)
 LOWER = np.array([1.0, 0.0, 1.0, 0.0, 0.0])
 UPPER = np.array([np.inf, 1.0, np.inf, 1.0, 0.74])

@@ -45,6 +45,37 @@ def _log(message: str, log) -> None:
         log.flush()
 
 
+class _BestEpoch:
+    """Keeps the weights of the epoch with the lowest validation loss and the wall clock."""
+
+    def __init__(self, max_minutes: float, log):
+        self.loss, self.state, self.epoch = float("inf"), None, -1
+        self.max_minutes, self.log, self.start = max_minutes, log, time.time()
+
+    def minutes(self) -> float:
+        return (time.time() - self.start) / 60
+
+    def update(self, net: nn.Module, val_loss: float, epoch: int) -> None:
+        if val_loss < self.loss:
+            self.loss, self.epoch = val_loss, epoch
+            self.state = {k: v.detach().cpu().clone() for k, v in net.state_dict().items()}
+
+    def time_is_up(self, epoch: int) -> bool:
+        """True (and says so) when one more epoch would pass ``max_minutes``."""
+        if self.minutes() / epoch * (epoch + 1) > self.max_minutes:
+            _log(f"stopping after epoch {epoch}: the next would pass {self.max_minutes} min",
+                 self.log)
+            return True
+        return False
+
+    def save(self, out: Path, net: nn.Module, history: list, **extra) -> dict:
+        out = Path(out)
+        out.parent.mkdir(parents=True, exist_ok=True)
+        torch.save({"config": net.config, "state": self.state, "best_epoch": self.epoch,
+                    "history": history, **extra}, out)
+        return {"best_epoch": self.epoch, "history": history, "path": str(out)}
+
+
 def train_shipped(epochs: int = 120, batch: int = 512, lr: float = 1e-3, max_minutes: float = 55,
                   seed: int = 0, out: Path = SHIPPED_WEIGHTS, log=None, workers: int | None = None
                   ) -> dict:
@@ -79,9 +110,8 @@ def train_shipped(epochs: int = 120, batch: int = 512, lr: float = 1e-3, max_min
         acc = (logits.argmax(1) == s).float().mean()
         return nll, ce, acc
 
-    best = (float("inf"), None, -1)
+    best = _BestEpoch(max_minutes, log)
     history = []
-    start = time.time()
     for epoch in range(epochs):
         net.train()
         perm = torch.randperm(len(x_tr), generator=gen)
@@ -104,22 +134,16 @@ def train_shipped(epochs: int = 120, batch: int = 512, lr: float = 1e-3, max_min
             noise = torch.randn(t_va.shape, generator=torch.Generator().manual_seed(1)).to(device)
             nll, ce, acc = losses(x_va, s_va, t_va, noise)
         val_loss = float(nll + ce)
-        elapsed = (time.time() - start) / 60
+        elapsed = best.minutes()
         history.append({"epoch": epoch + 1, "train_loss": total / n, "val_nll": float(nll),
                         "val_ce": float(ce), "val_accuracy": float(acc), "minutes": elapsed})
         _log(f"epoch {epoch + 1:3d}  train {total / n:.4f}  val nll {float(nll):.4f}  "
              f"ce {float(ce):.4f}  acc {float(acc):.4f}  {elapsed:.1f} min", log)
-        if val_loss < best[0]:
-            best = (val_loss, {k: v.detach().cpu().clone() for k, v in net.state_dict().items()},
-                    epoch + 1)
-        if elapsed / (epoch + 1) * (epoch + 2) > max_minutes:
-            _log(f"stopping after epoch {epoch + 1}: the next would pass {max_minutes} min", log)
+        best.update(net, val_loss, epoch + 1)
+        if best.time_is_up(epoch + 1):
             break
-    out = Path(out)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    torch.save({"kind": "shipped", "config": net.config, "state": best[1], "best_epoch": best[2],
-                "history": history, "metadata": _metadata(seed, ("train", "val"))}, out)
-    return {"best_epoch": best[2], "history": history, "path": str(out)}
+    return best.save(out, net, history, kind="shipped",
+                     metadata=_metadata(seed, ("train", "val")))
 
 
 def _metadata(seed: int, sets: tuple[str, ...]) -> dict:
@@ -184,9 +208,8 @@ def train_thesis(epochs: int = 200, batch: int = 128, lr: float = 2e-3, seed: in
         l_x = inverse_multiquadric_mmd(x_rev, x)
         return 0.001 * l_y + 100 * l_z + 1000 * l_x
 
-    best = (float("inf"), None, -1)
+    best = _BestEpoch(max_minutes, log)
     history = []
-    start = time.time()
     for epoch in range(epochs):
         net.train()
         perm = torch.randperm(len(x_tr), generator=gen)
@@ -206,19 +229,13 @@ def train_thesis(epochs: int = 200, batch: int = 128, lr: float = 2e-3, seed: in
                 z = torch.randn(batch, THESIS_DIM - N_BINS, generator=g).to(device)
                 vals.append(float(losses(x_va[i:i + batch], y_va[i:i + batch], z)))
         val_loss = float(np.mean(vals))
-        elapsed = (time.time() - start) / 60
+        elapsed = best.minutes()
         history.append({"epoch": epoch + 1, "val_loss": val_loss, "minutes": elapsed})
         if (epoch + 1) % 10 == 0 or epoch == 0:
             _log(f"thesis epoch {epoch + 1:3d}  val loss {val_loss:.4f}  {elapsed:.1f} min", log)
-        if val_loss < best[0]:
-            best = (val_loss, {k: v.detach().cpu().clone() for k, v in net.state_dict().items()},
-                    epoch + 1)
-        if elapsed / (epoch + 1) * (epoch + 2) > max_minutes:
-            _log(f"stopping after epoch {epoch + 1}: the next would pass {max_minutes} min", log)
+        best.update(net, val_loss, epoch + 1)
+        if best.time_is_up(epoch + 1):
             break
-    out = Path(out)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    torch.save({"kind": "thesis", "config": net.config, "state": best[1], "best_epoch": best[2],
-                "history": history, "stats": {k: v.tolist() for k, v in stats.items()},
-                "metadata": _metadata(seed, ("train-thesis", "val-thesis"))}, out)
-    return {"best_epoch": best[2], "history": history, "path": str(out)}
+    return best.save(out, net, history, kind="thesis",
+                     stats={k: v.tolist() for k, v in stats.items()},
+                     metadata=_metadata(seed, ("train-thesis", "val-thesis")))
