@@ -277,10 +277,21 @@ def build_parser() -> argparse.ArgumentParser:
     mm.add_argument("--dir", help="target folder (default: SasView's plugin folder)")
     mm.add_argument("--overwrite", action="store_true")
     mm.set_defaults(func=cmd_make_model)
+    g = sub.add_parser("gui", help="start SasView with the saxsim perspectives "
+                                   "(same as sasview-saxsim)")
+    g.add_argument("sasview_args", nargs=argparse.REMAINDER,
+                   help="passed on to SasView (e.g. -l debug)")
+    g.set_defaults(func=cmd_gui)
     from .cli_inverse import add_commands
 
     add_commands(sub)
     return p
+
+
+def cmd_gui(a) -> int:
+    from .gui.launcher import main as launch
+
+    return launch(a.sasview_args)
 
 
 def _show_warning(message, category, filename, lineno, file=None, line=None):

@@ -59,13 +59,12 @@ def _table(r) -> str:
 
 
 def cmd_infer(a) -> int:
-    import numpy as np
+    import dataclasses
 
-    from .inverse.estimate import estimate
+    from .inverse.analysis import analyse_curve
     from .inverse.loading import load_curve
-    from .inverse.model_curves import model_intensity, noise_estimate
+    from .inverse.model_curves import model_intensity
     from .inverse.plotting import plot_estimate
-    from .inverse.refine import refine_estimate
 
     curve = load_curve(a.file, a.index)
     # the loader already converted files that declare 1/nm; --q-unit overrides what they say
@@ -74,15 +73,10 @@ def cmd_infer(a) -> int:
         factor = 0.1
     elif a.q_unit == "1/A" and curve.q_unit == "1/nm":
         factor = 10.0
-    q = curve.q * factor
-    r = estimate(q, curve.intensity, curve.d_intensity, weights=a.weights)
-    refined = None
-    if a.refine:
-        keep = np.isfinite(curve.intensity) & (curve.intensity > 0) & (q > 0)
-        qq, ii = q[keep], curve.intensity[keep]
-        sig = curve.d_intensity[keep] if curve.d_intensity is not None else noise_estimate(qq, ii)
-        dq = None if curve.dq is None else curve.dq[keep] * factor
-        refined = refine_estimate(r, qq, ii, sig, dq)
+    curve = dataclasses.replace(curve, q=curve.q * factor,
+                                dq=None if curve.dq is None else curve.dq * factor)
+    analysis = analyse_curve(curve, refine=a.refine, weights=a.weights)
+    r, refined, q = analysis.estimate, analysis.refined, curve.q
     png = a.plot or os.path.splitext(os.path.basename(a.file))[0] + "_estimate.png"
     plot_estimate(q, curve.intensity, curve.d_intensity, r, png, curve.title, refined,
                   lambda s, qq, v: model_intensity(s, qq, v))

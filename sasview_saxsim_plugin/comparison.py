@@ -8,6 +8,7 @@ import numpy as np
 
 from .errors import SaxsimInputError
 from .geometry import VoxelGrid
+from .progress import ProgressArg, prefixed
 from .scattering import Curve1D, compare_curves, reference_parameters, sasmodels_iq
 from .scattering.detector import Detector2D
 from .scattering.reference import realised_ensemble_iq, sasmodels_iqxy
@@ -38,15 +39,17 @@ def compare_particle(shape: str, dims: dict, *, pd: dict | None = None, q_min: f
                      q_max: float = 0.5, points: int = 200, sld: float = 1.0,
                      sld_solvent: float = 0.0, spacing: float | None = None,
                      supersample: int = 3, correction: str = "deconvolve",
-                     fit_scale: bool = False) -> Comparison:
+                     fit_scale: bool = False, progress: ProgressArg = False) -> Comparison:
     """One voxelised particle (lattice Debye) vs its sasmodels model in absolute units
-    (scale 1) on ``points`` log-spaced q in [q_min, q_max] (1/Å)."""
+    (scale 1) on ``points`` log-spaced q in [q_min, q_max] (1/Å).
+    ``progress``: see :mod:`sasview_saxsim_plugin.progress`."""
     if not (0 < q_min < q_max):
         raise SaxsimInputError(f"need 0 < q_min < q_max (1/Å), got {q_min}, {q_max}")
     q = np.geomspace(q_min, q_max, points)
     pd = dict(pd or {})
     curve = particle_curve(shape, dims, q, pd=pd, sld=sld, sld_solvent=sld_solvent,
-                           spacing=spacing, supersample=supersample, correction=correction)
+                           spacing=spacing, supersample=supersample, correction=correction,
+                           progress=progress)
     model, pars = reference_parameters(shape, dims, pd, sld, sld_solvent)
     ref = sasmodels_iq(model, q, pars)
     metrics = compare_curves(curve, ref, fit_scale=fit_scale)
@@ -63,7 +66,8 @@ def compare_ensemble(kind: str, *, box: float, n: int, radius: float, volume_fra
                      seed: int = 0, dtype=np.float32, q_min: float | None = None,
                      q_max: float | None = None, correction: str = "deconvolve",
                      supersample: int = 3, memory_budget=None, fit_scale: bool = False,
-                     size_sampling: str = "stratified", progress: bool = False) -> Comparison:
+                     size_sampling: str = "stratified", progress: ProgressArg = False
+                     ) -> Comparison:
     """A box of particles (split FFT, shell average, ``realisations`` seeds averaged) vs the
     sasmodels population model: ``spheres`` -> sphere, ``cylinders`` (random orientations) ->
     cylinder, ``hardspheres`` -> sphere@hardsphere (Percus-Yevick). Also reports the error
@@ -73,13 +77,14 @@ def compare_ensemble(kind: str, *, box: float, n: int, radius: float, volume_fra
     grid = VoxelGrid.from_box(box, n)
     curves, realised = [], []
     for k in range(realisations):
+        step = prefixed(progress, f"realisation {k + 1}/{realisations}: ")
         ens = build_ensemble(kind, grid, radius=radius, volume_fraction=volume_fraction,
                              radius_pd=radius_pd, length=length, length_pd=length_pd, sld=sld,
                              sld_solvent=sld_solvent, seed=seed + k, isotropic=True,
-                             progress=progress, size_sampling=size_sampling)
+                             progress=step, size_sampling=size_sampling)
         curve, _ = ensemble_curve(ens, dtype=dtype, q_min=q_min, q_max=q_max,
                                   correction=correction, supersample=supersample,
-                                  memory_budget=memory_budget, progress=progress)
+                                  memory_budget=memory_budget, progress=step)
         curves.append(curve)
         if kind in ("spheres", "cylinders"):
             realised.append(bin_like(curve, lambda q, e=ens: realised_ensemble_iq(

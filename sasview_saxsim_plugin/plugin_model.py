@@ -47,7 +47,7 @@ import numpy as np
 from numpy import inf
 
 __all__ = ["name", "title", "description", "category", "parameters", "form_volume", "Iq",
-           "Iqxy", "tests", "SHAPES"]
+           "Iqxy", "tests", "SHAPES", "radius_effective_modes", "radius_effective"]
 
 name = "numerical_density"
 title = "Numerical 3D density (voxelised particle, lattice Debye sum)"
@@ -105,6 +105,27 @@ def form_volume(shape, radius, length, radius_polar, radius_equatorial, thicknes
     if not all(v > 0 for v in dims.values()):
         return 1.0
     return volume(name_, dims)
+
+
+#: effective radii offered to structure factors (sasmodels adds mode 0, "unconstrained")
+radius_effective_modes = ["equivalent volume sphere", "outer radius"]
+
+
+def radius_effective(mode, shape, radius, length, radius_polar, radius_equatorial, thickness):
+    """Effective radius (Å) for P@S: 1 = sphere of the same volume, 2 = the largest distance
+    from the centre to the surface (half the cylinder diagonal, largest ellipsoid semi-axis)."""
+    name_ = _shape(shape)
+    dims = _dims(name_, radius, length, radius_polar, radius_equatorial, thickness)
+    if int(mode) == 1:
+        return (0.75 * form_volume(shape, radius, length, radius_polar, radius_equatorial,
+                                   thickness) / np.pi) ** (1.0 / 3.0)
+    if name_ == "cylinder":
+        return float(np.hypot(dims["radius"], 0.5 * dims["length"]))
+    if name_ == "ellipsoid":
+        return max(dims["radius_polar"], dims["radius_equatorial"])
+    if name_ == "core_shell_sphere":
+        return dims["radius"] + dims["thickness"]
+    return dims["radius"]
 
 
 def Iq(q, shape, sld, sld_solvent, radius, length, radius_polar, radius_equatorial, thickness,

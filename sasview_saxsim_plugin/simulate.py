@@ -23,6 +23,7 @@ from .geometry import (
     hard_spheres,
     make_body,
 )
+from .progress import ProgressArg, track
 from .scattering import (
     Curve1D,
     bin_edges,
@@ -81,13 +82,15 @@ def _pd_points(value: float, width: float, n_points: int):
 def particle_curve(shape: str, dims: dict, q: np.ndarray, *, pd: dict | None = None,
                    sld: float = 1.0, sld_solvent: float = 0.0, scale: float = 1.0,
                    background: float = 0.0, spacing: float | None = None, supersample: int = 3,
-                   correction: str = "deconvolve", voxels_across: int = 24) -> Curve1D:
+                   correction: str = "deconvolve", voxels_across: int = 24,
+                   progress: ProgressArg = False) -> Curve1D:
     """Orientation-averaged I(q) (1/cm) of one voxelised particle by the lattice Debye route,
     normalised like sasmodels: scale/⟨V⟩·⟨|A|²⟩·1e-4 + background.
 
     ``dims``: sasmodels lengths in Å (e.g. radius, length); ``pd``: {length name: relative
     Gaussian width, 'pd_n': points (35)} averaged with sasmodels' own weights. Geometries that
     differ only by an overall scale share one voxelisation (|A_s(q)|² = s⁶|A_1(qs)|²).
+    ``progress``: see :mod:`sasview_saxsim_plugin.progress` (one step per pd point).
     """
     q = np.asarray(q, float)
     if q.ndim != 1 or q.size == 0 or not np.all(np.isfinite(q)) or np.any(q <= 0):
@@ -120,7 +123,8 @@ def particle_curve(shape: str, dims: dict, q: np.ndarray, *, pd: dict | None = N
     total = np.zeros_like(q)
     vol = 0.0
     lengths = LENGTHS[shape]
-    for values, weight in combos:
+    for values, weight in track(combos, progress, "particle (lattice Debye)",
+                                unit="size"):
         geo = dict(dims)
         geo.update(zip(names, values, strict=True))
         first = geo[lengths[0]]
@@ -147,7 +151,7 @@ def build_ensemble(kind: str, grid: VoxelGrid, *, radius: float, volume_fraction
                    radius_pd: float = 0.0, length: float | None = None, length_pd: float = 0.0,
                    theta: float = 0.0, theta_spread: float = 0.0, phi: float | None = 0.0,
                    sld: float = 1.0, sld_solvent: float = 0.0, seed: int = 0,
-                   sweeps: int = 50, isotropic: bool = False, progress: bool = False,
+                   sweeps: int = 50, isotropic: bool = False, progress: ProgressArg = False,
                    size_sampling: str = "stratified") -> Ensemble:
     """``kind``: 'spheres' (dilute), 'cylinders' (dilute, oriented θ, φ; φ=None uniform;
     ``isotropic`` for random orientations) or 'hardspheres' (non-overlapping, equilibrated).
@@ -180,7 +184,7 @@ def ensemble_curve(ensemble: Ensemble, *, dtype=np.float32, bins: int | None = N
                    q_max: float | None = None, correction: str = "deconvolve",
                    supersample: int = 3, memory_budget=None, device=None, detector: bool = False,
                    clamp: bool = False, detector_rebin: int = 1,
-                   progress: bool = False) -> tuple[Curve1D, object]:
+                   progress: ProgressArg = False) -> tuple[Curve1D, object]:
     """Shell-averaged I(q) (1/cm, intensity of the box per box volume) of an ensemble through
     the split FFT, with thesis Table 3.1 uncertainties; optionally the kz = 0 detector slice.
 

@@ -19,6 +19,7 @@ import torch
 
 from ..errors import SaxsimInputError
 from ..geometry.grid import Density
+from ..progress import Progress, ProgressArg
 from ..scattering.voxel import check_correction
 from .reductions import Reduction, sinc
 
@@ -122,7 +123,7 @@ def _complex_view(buffer: np.ndarray) -> np.ndarray:
 def split_fft(density: Density, reductions: dict[str, Reduction] | None = None, *,
               voxel_correction: str = "none", memory_budget=None, device=None,
               backend: str = "auto", keep_spectrum: bool = False,
-              progress: bool = False) -> SplitFFTResult:
+              progress: ProgressArg = False) -> SplitFFTResult:
     """Run the two passes over ``density`` **in place** and the fused ``reductions``.
 
     After the call ``density.buffer`` holds the half spectrum: after pass 1 only (default) or,
@@ -146,9 +147,8 @@ def split_fft(density: Density, reductions: dict[str, Reduction] | None = None, 
     out = SplitFFTResult()
     bar = None
     if progress:
-        from tqdm import tqdm
         steps = -(-n // plan.slab_block) + -(-n // plan.pencil_block)
-        bar = tqdm(total=steps, desc=f"split FFT {n}³", unit="block", leave=False)
+        bar = Progress(progress, steps, f"split FFT {n}³", "block")
 
     # pass 1: slabs
     t0 = time.perf_counter()

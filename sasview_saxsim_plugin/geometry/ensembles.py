@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from ..errors import SaxsimInputError, require_fraction, require_positive
+from ..progress import ProgressArg, track
 from .grid import Density, VoxelGrid
 from .raster import add_shape
 from .shapes import Cylinder, Shape, Sphere
@@ -38,15 +39,11 @@ class Ensemble:
         return float(sum(s.volume for s in self.shapes) / self.grid.volume)
 
     def rasterise(self, dtype=np.float32, supersample: int = 3, clamp: bool = True,
-                  progress: bool = False) -> Density:
+                  progress: ProgressArg = False) -> Density:
         """Voxelise all particles (periodic wrap). ``clamp`` limits overlapping unions to the
         contrast (thesis 3.1.6); hard spheres never overlap so it changes nothing there."""
         density = self.grid.allocate(dtype)
-        shapes = self.shapes
-        if progress:
-            from tqdm import tqdm
-            shapes = tqdm(shapes, desc="rasterising", unit="particle", leave=False)
-        for s in shapes:
+        for s in track(self.shapes, progress, "rasterising", unit="particle"):
             add_shape(density, s, self.contrast, supersample=supersample, periodic=True)
         if clamp and self.contrast != 0:
             v = density.values
@@ -253,7 +250,7 @@ def _overlaps(p, r, pos, radii, cand, box):
 
 def hard_spheres(grid: VoxelGrid, radius: float, volume_fraction: float, radius_pd: float = 0.0,
                  contrast: float = 1.0, seed: int = 0, sweeps: int = 50,
-                 max_insertion_tries: int = 2_000_000, progress: bool = False,
+                 max_insertion_tries: int = 2_000_000, progress: ProgressArg = False,
                  size_sampling: str = "stratified") -> Ensemble:
     """Non-overlapping spheres at ``volume_fraction`` (≤ 0.5) in the periodic box.
 
@@ -320,12 +317,8 @@ def hard_spheres(grid: VoxelGrid, radius: float, volume_fraction: float, radius_
 
     step = 0.5 * radius
     accepted = moves = 0
-    sweep_iter = range(sweeps)
-    if progress:
-        from tqdm import tqdm
-        sweep_iter = tqdm(sweep_iter, desc=f"hard-sphere MC ({n} spheres)", unit="sweep",
-                          leave=False)
-    for sweep in sweep_iter:
+    for sweep in track(range(sweeps), progress, f"hard-sphere MC ({n} spheres)",
+                       unit="sweep"):
         acc_sweep = 0
         for i in rng.permutation(n):
             p = pos[i] + rng.uniform(-step, step, 3)

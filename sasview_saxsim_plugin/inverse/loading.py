@@ -46,15 +46,25 @@ def load_curve(path: str | Path, index: int = 0) -> MeasuredCurve:
         raise SaxsimInputError(f"{path}: no dataset found")
     if index >= len(datasets):
         raise SaxsimInputError(f"{path} holds {len(datasets)} dataset(s); index {index} asked")
-    data = datasets[index]
+    return curve_from_dataset(datasets[index], str(path))
+
+
+def curve_from_dataset(data, source: str = "dataset") -> MeasuredCurve:
+    """A sasdata/SasView ``Data1D`` as a ``MeasuredCurve`` (q converted to 1/Å when its unit
+    is 1/nm). Raises ``SaxsimInputError`` for 2D data, SESANS and empty curves; ``source``
+    names the data in the message."""
+    if data is None:
+        raise SaxsimInputError(f"{source}: no data (the dataset was closed or is empty)")
     if hasattr(data, "qx_data") or type(data).__name__ == "Data2D":
-        raise SaxsimInputError(f"{path}: 2D data; the shape estimate needs a 1D curve I(q) "
+        raise SaxsimInputError(f"{source}: 2D data; the shape estimate needs a 1D curve I(q) "
                                "(reduce it to 1D first)")
     if getattr(data, "isSesans", False):
-        raise SaxsimInputError(f"{path}: SESANS data (real-space correlation), not I(q)")
+        raise SaxsimInputError(f"{source}: SESANS data (real-space correlation), not I(q)")
+    if getattr(data, "x", None) is None or getattr(data, "y", None) is None:
+        raise SaxsimInputError(f"{source}: the dataset holds no q/I columns")
     factor, unit = _unit_factor(getattr(data, "_xunit", ""))
     q = np.asarray(data.x, dtype=float) * factor
     dy = None if data.dy is None or not np.any(data.dy) else np.asarray(data.dy, dtype=float)
     dx = None if data.dx is None or not np.any(data.dx) else np.asarray(data.dx, float) * factor
-    title = getattr(data, "title", "") or getattr(data, "filename", "") or path.name
+    title = getattr(data, "title", "") or getattr(data, "filename", "") or source
     return MeasuredCurve(q, np.asarray(data.y, dtype=float), dy, dx, str(title), unit)
