@@ -78,8 +78,13 @@ class ShapeEstimationWindow(QtWidgets.QWidget, SaxsimPerspective):
         self.table.setHorizontalHeaderLabels(COLUMNS)
         self.table.setSelectionBehavior(QtWidgets.QAbstractItemView.SelectRows)
         self.table.setEditTriggers(QtWidgets.QAbstractItemView.NoEditTriggers)
-        self.table.horizontalHeader().setSectionResizeMode(
-            QtWidgets.QHeaderView.ResizeToContents)
+        header = self.table.horizontalHeader()
+        header.setSectionResizeMode(QtWidgets.QHeaderView.ResizeToContents)
+        # long messages stay readable in the tooltip and the details pane
+        header.setSectionResizeMode(COLUMNS.index("status"), QtWidgets.QHeaderView.Interactive)
+        self.table.setColumnWidth(COLUMNS.index("status"), 200)
+        self.table.setWordWrap(False)
+        self.table.setTextElideMode(QtCore.Qt.ElideRight)
         self.table.itemSelectionChanged.connect(self._show_selected)
 
         self.chk_refine = QtWidgets.QCheckBox("refine by least squares (≈0.3 s per curve)")
@@ -288,9 +293,10 @@ class ShapeEstimationWindow(QtWidgets.QWidget, SaxsimPerspective):
                     cells[col] = _interval(e.parameters.get(name))
             for c, col in enumerate(COLUMNS):
                 item = QtWidgets.QTableWidgetItem(cells.get(col, ""))
-                if col == "status" and (row.problem or row.error):
-                    item.setForeground(QtGui.QBrush(QtGui.QColor("#b00020")))
+                if col == "status":
                     item.setToolTip(status)
+                    if row.problem or row.error:
+                        item.setForeground(QtGui.QBrush(QtGui.QColor("#b00020")))
                 if col == "confident" and e is not None and not e.confident:
                     item.setForeground(QtGui.QBrush(QtGui.QColor("#b00020")))
                 self.table.setItem(r, c, item)
