@@ -299,6 +299,9 @@ def _show_warning(message, category, filename, lineno, file=None, line=None):
 
 
 def main(argv=None) -> int:
+    argv = sys.argv[1:] if argv is None else list(argv)
+    if argv[:1] == ["gui"] and not {"-h", "--help"} & set(argv[1:]):
+        return cmd_gui(argparse.Namespace(sasview_args=argv[1:]))  # SasView parses the rest
     parser = build_parser()
     args = parser.parse_args(argv)
     try:

@@ -189,7 +189,9 @@ def test_unusable_datasets_get_a_message_not_a_traceback(window, qtbot, caplog):
     assert manager.perspective() is view                      # SasView still running
 
 
-def test_missing_weight_file_is_reported(window, qtbot, monkeypatch, tmp_path):
+@pytest.mark.parametrize("broken", ["missing", "corrupt"])
+def test_missing_or_broken_weight_file_is_reported(window, qtbot, monkeypatch, tmp_path,
+                                                   broken):
     import importlib
 
     from sasview_saxsim_plugin.gui.registration import show_perspective
@@ -200,7 +202,10 @@ def test_missing_weight_file_is_reported(window, qtbot, monkeypatch, tmp_path):
     manager = window.guiManager
     show_perspective(manager, "ShapeEstimate")
     view = manager.perspective()
-    monkeypatch.setattr(estimate_module, "DEFAULT_WEIGHTS", tmp_path / "missing.pt")
+    weights = tmp_path / "shipped.pt"
+    if broken == "corrupt":
+        weights.write_bytes(b"not a torch file")
+    monkeypatch.setattr(estimate_module, "DEFAULT_WEIGHTS", weights)
     estimate_module.load_model.cache_clear()
     try:
         index = view.add_curve(load_curve(EXAMPLES / "1d_data/PolySpheres.txt"), "no weights")
@@ -361,6 +366,9 @@ def test_launcher_registers_installs_model_and_starts_sasview(monkeypatch, capsy
     monkeypatch.setattr(sys, "argv", list(sys.argv))
     assert launcher.main(["-l", "debug"]) == 0
     assert started == [["sasview", "-l", "debug"]]
+    from sasview_saxsim_plugin.cli import main as saxsim_main
+    assert saxsim_main(["gui", "-l", "info"]) == 0                # saxsim gui = sasview-saxsim
+    assert started[-1] == ["sasview", "-l", "info"]
     assert "ShapeEstimate" in perspectives.PERSPECTIVES
     assert (sasview_plugin_dir() / "numerical_density.py").exists()
     assert "plugin model" in capsys.readouterr().out
