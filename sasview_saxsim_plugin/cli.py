@@ -14,7 +14,7 @@ import warnings
 
 import numpy as np
 
-from .errors import SaxsimInputError
+from .errors import SaxsimInputError, SaxsimRunError
 
 SHAPES = ("sphere", "cylinder", "ellipsoid", "core_shell_sphere")
 ENSEMBLES = ("single", "spheres", "cylinders", "hardspheres")
@@ -56,7 +56,16 @@ def _add_physics(p: argparse.ArgumentParser) -> None:
     n.add_argument("--supersample", type=int, default=3, help="sub-voxels per axis on edges")
     n.add_argument("--correction", choices=("deconvolve", "none", "sinc"), default="deconvolve",
                    help="voxel box-filter correction (docs/accuracy.md)")
-    n.add_argument("--memory-budget", help="working memory of FFT blocks, e.g. 512MiB")
+    n.add_argument("--memory-budget",
+                   help="memory the FFT may use, e.g. 2GiB; a box needing more is rasterised "
+                        "slab by slab and streamed through disk (default: what RAM allows)")
+    n.add_argument("--scheduler",
+                   help="run the FFT passes on Dask: 'local' (a LocalCluster) or "
+                        "tcp://HOST:PORT")
+    n.add_argument("--workers", type=int, default=2, help="LocalCluster workers (--scheduler "
+                                                          "local)")
+    n.add_argument("--workdir", help="folder for the on-disk intermediate (shared by all "
+                                     "Dask workers); default $SAXSIM_WORKDIR or the temp dir")
     n.add_argument("--fit-scale", action="store_true",
                    help="fit the reference's scale (weighted least squares) before comparing")
 
@@ -111,6 +120,7 @@ def _run_comparison(a):
                             dtype=dtype, q_min=a.q_min, q_max=a.q_max, correction=a.correction,
                             supersample=a.supersample, memory_budget=a.memory_budget,
                             fit_scale=a.fit_scale, size_sampling=a.size_sampling,
+                            scheduler=a.scheduler, workers=a.workers, workdir=a.workdir,
                             progress=not a.json)
 
 
@@ -151,7 +161,60 @@ def cmd_compare(a) -> int:
     return 0
 
 
+def _density_source(a):
+    from .outofcore.readers import open_density, read_unit_cell, unit_cell_from_atoms
+    from .outofcore.sources import CrystalliteSource
+    if a.density:
+        return open_density(a.density, a.voxel_size, a.dataset, a.pad_to), None
+    if a.crystallite_radius is None or a.spacing is None:
+        raise SaxsimInputError("--crystal needs --crystallite-radius (Å) and --spacing (Å); "
+                               "the grid is --n³ voxels")
+    if a.crystal.lower().endswith(".cif"):
+        import ase.io
+        try:
+            atoms = ase.io.read(a.crystal)
+        except Exception as exc:
+            raise SaxsimInputError(f"{a.crystal}: ase cannot read it ({exc})") from None
+        values, cell = unit_cell_from_atoms(atoms, a.cell_voxels)
+    else:
+        values, cell = read_unit_cell(a.crystal)
+    return (CrystalliteSource(values, cell, a.crystallite_radius, a.n, a.spacing,
+                              os.path.basename(a.crystal)), (cell, values))
+
+
+def cmd_simulate_density(a) -> int:
+    from .io import write_curve
+    from .outofcore.job import bragg_positions, plot_curve, stream_curve
+    source, cell = _density_source(a)          # cell: (vectors, values) of a crystal
+    if not a.json:
+        print(source.describe(), file=sys.stderr)
+    curve, res = stream_curve(source, memory_budget=a.memory_budget, scheduler=a.scheduler,
+                              workers=a.workers, workdir=a.workdir, correction=a.correction,
+                              q_min=a.q_min, q_max=a.q_max, resume=not a.no_resume,
+                              progress=not a.json)
+    out = a.output or "saxsim_density.dat"
+    write_curve(curve, out, overwrite=a.overwrite)
+    png = a.plot or os.path.splitext(out)[0] + ".png"
+    peaks = None
+    if cell is not None:
+        peaks = [(q, "".join(map(str, hkl)))
+                 for q, hkl in bragg_positions(*cell, q_max=float(curve.q.max()))[:12]]
+    plot_curve(curve, png, source.describe(), peaks)
+    info = {"output": out, "plot": png, "points": len(curve), "source": source.describe(),
+            "route": curve.meta["route"], "storage": curve.meta["storage"],
+            "seconds": res.seconds, "bytes_written": res.bytes_written,
+            "bytes_read": res.bytes_read}
+    if a.json:
+        print(json.dumps(info, default=float))
+    else:
+        print(f"wrote {out} ({len(curve)} points: Q 1/Å, I 1/cm per box volume, dI) and {png}; "
+              f"{curve.meta['route']}, intermediate in {curve.meta['storage']}")
+    return 0
+
+
 def cmd_simulate(a) -> int:
+    if a.density or a.crystal:
+        return cmd_simulate_density(a)
     from .io import write_curve
     from .scattering import plot_comparison
     comp = _run_comparison(a)
@@ -244,6 +307,21 @@ def build_parser() -> argparse.ArgumentParser:
     sub = p.add_subparsers(dest="command", required=True)
     s = sub.add_parser("simulate", help="numerical I(q) of a shape or ensemble -> file + PNG")
     _add_physics(s)
+    d = s.add_argument_group("any density (instead of --shape/--ensemble)")
+    d.add_argument("--density", help="3D density file: .npy, .h5 (--dataset), .mrc/.map, "
+                                     ".cube or CHGCAR (values: SLD contrast, 1e-6/Å²)")
+    d.add_argument("--voxel-size", type=float, help="voxel edge (Å); default from the file")
+    d.add_argument("--dataset", help="HDF5 dataset holding the density")
+    d.add_argument("--pad-to", type=int, help="grid points per axis (≥ the array; default "
+                                              "its largest axis)")
+    d.add_argument("--crystal", help="unit cell (.cube, CHGCAR, or a .cif built with ase) "
+                                     "tiled into a spherical crystallite of --n³ voxels of "
+                                     "--spacing Å")
+    d.add_argument("--crystallite-radius", type=float, help="crystallite radius (Å)")
+    d.add_argument("--cell-voxels", type=int, default=64,
+                   help="grid of a .cif cell's electron density (per axis)")
+    d.add_argument("--no-resume", action="store_true",
+                   help="start over instead of resuming an interrupted run")
     s.add_argument("-o", "--output", help="curve file: .dat (ASCII) or .h5 (NXcanSAS)")
     s.add_argument("--plot", help="PNG path (default: next to the output)")
     s.add_argument("--overwrite", action="store_true")
@@ -312,6 +390,9 @@ def main(argv=None) -> int:
     except SaxsimInputError as exc:
         print(f"saxsim {args.command}: error: {exc}", file=sys.stderr)
         return 2
+    except SaxsimRunError as exc:
+        print(f"saxsim {args.command}: error: {exc}", file=sys.stderr)
+        return 3
     except MemoryError:
         print(f"saxsim {args.command}: error: out of memory; use fewer grid points (--n) or a "
               f"smaller --memory-budget", file=sys.stderr)

@@ -31,3 +31,8 @@ def require_fraction(name: str, value: float, upper: float = 1.0, closed_low: bo
         lo = "[0" if closed_low else "(0"
         raise SaxsimInputError(f"{name} must lie in {lo}, {upper}], got {value!r}")
     return v
+
+
+class SaxsimRunError(RuntimeError):
+    """A long run failed for a reason outside the user's input (workers lost, storage gone);
+    nothing partial is returned. The CLI prints the message without a traceback."""

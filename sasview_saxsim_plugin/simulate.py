@@ -11,7 +11,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from .errors import SaxsimInputError, require_fraction, require_positive
-from .fft import DetectorSlice, ShellSums, split_fft
+from .fft import DetectorSlice, ShellSums, parse_bytes, split_fft
 from .geometry import (
     Body,
     Ensemble,
@@ -23,13 +23,12 @@ from .geometry import (
     hard_spheres,
     make_body,
 )
+from .geometry.grid import available_memory_bytes
 from .progress import ProgressArg, track
 from .scattering import (
     Curve1D,
-    bin_edges,
     isotropic_correction,
     lattice_debye,
-    native_edges,
     shell_curve,
     trusted_q_max,
 )
@@ -183,7 +182,8 @@ def ensemble_curve(ensemble: Ensemble, *, dtype=np.float32, bins: int | None = N
                    bin_spacing: str = "linear", q_min: float | None = None,
                    q_max: float | None = None, correction: str = "deconvolve",
                    supersample: int = 3, memory_budget=None, device=None, detector: bool = False,
-                   clamp: bool = False, detector_rebin: int = 1,
+                   clamp: bool = False, detector_rebin: int = 1, scheduler: str | None = None,
+                   workers: int = 2, workdir=None,
                    progress: ProgressArg = False) -> tuple[Curve1D, object]:
     """Shell-averaged I(q) (1/cm, intensity of the box per box volume) of an ensemble through
     the split FFT, with thesis Table 3.1 uncertainties; optionally the kz = 0 detector slice.
@@ -191,27 +191,48 @@ def ensemble_curve(ensemble: Ensemble, *, dtype=np.float32, bins: int | None = N
     Default bins: one DFT step (2π/L) wide up to π/(2d). ``clamp``: limit overlapping
     particles to the contrast (thesis) instead of adding them (independent scatterers, what
     sasmodels describes; hard spheres never overlap).
+
+    ``memory_budget`` (bytes or '2GiB'): what the FFT may hold. When the density does not fit
+    it (or 80 % of the available RAM), or a Dask ``scheduler`` is given ('local' or
+    'tcp://HOST:PORT'), the particles are rasterised slab by slab into the streamed split FFT
+    (outofcore; intermediate on disk in ``workdir`` when needed).
     """
     grid = ensemble.grid
+    need = grid.buffer_bytes(dtype)
+    budget = parse_bytes(memory_budget) if memory_budget is not None else None
+    avail = available_memory_bytes()
+    if scheduler is not None or (budget is not None and need > budget) or (
+            avail is not None and need > 0.8 * avail):
+        if detector or clamp or np.dtype(dtype) != np.float32:
+            raise SaxsimInputError(
+                f"a {grid.n}³ box needs {need / 2**30:.2f} GiB in memory; the streamed "
+                "(out-of-core / Dask) path computes single-precision 1D curves without the "
+                "detector slice or clamping: drop those options or raise --memory-budget")
+        from .outofcore.job import stream_curve
+        from .outofcore.sources import EnsembleSource
+        curve, res = stream_curve(EnsembleSource(ensemble, supersample),
+                                  memory_budget=memory_budget, scheduler=scheduler,
+                                  workers=workers, workdir=workdir, correction=correction,
+                                  q_min=q_min, q_max=q_max, bins=bins, bin_spacing=bin_spacing,
+                                  progress=progress)
+        curve.meta.update(volume_fraction=ensemble.volume_fraction,
+                          ensemble=dict(ensemble.stats), precision="float32")
+        return curve, None
     density = ensemble.rasterise(dtype, supersample, clamp=clamp, progress=progress)
     reds = {"shells": ShellSums()}
     if detector:
         reds["slice"] = DetectorSlice()
-    res = split_fft(density, reds, voxel_correction=correction, memory_budget=memory_budget,
+    # what the buffer leaves of the budget sizes the blocks
+    res = split_fft(density, reds, voxel_correction=correction,
+                    memory_budget=None if budget is None else budget - need,
                     device=device, progress=progress)
-    qmax = q_max if q_max is not None else trusted_q_max(grid.spacing)
-    if bins is None:
-        edges = native_edges(grid.box_length, qmax)
-        if q_min is not None:
-            edges = edges[edges >= q_min - np.pi / grid.box_length]
-    else:
-        edges = bin_edges(q_min if q_min is not None else 2 * np.pi / grid.box_length * 0.5,
-                          qmax, bins, bin_spacing)
+    from .outofcore.job import shell_edges
+    edges = shell_edges(grid.box_length, grid.spacing, q_min, q_max, bins, bin_spacing)
     curve = shell_curve(res.results["shells"], grid.box_length, grid.spacing, edges)
     curve.meta.update(n=grid.n, spacing_A=grid.spacing, box_A=grid.box_length,
                       volume_fraction=ensemble.volume_fraction, voxel_correction=correction,
                       fft_seconds=res.seconds, ensemble=dict(ensemble.stats),
-                      precision=np.dtype(dtype).name)
+                      precision=np.dtype(dtype).name, route="split FFT in memory")
     det = None
     if detector:
         det = detector_from_slice(res.results["slice"], grid.box_length, grid.spacing,

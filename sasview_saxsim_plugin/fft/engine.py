@@ -120,6 +120,32 @@ def _complex_view(buffer: np.ndarray) -> np.ndarray:
     return buffer.view(cdtype)
 
 
+def voxel_correction_factors(n: int, correction: str, device, real_dtype):
+    """Per-axis factors (x/y, z) of the voxel correction for the half spectrum, or None."""
+    check_correction(correction)
+    if correction == "none":
+        return None
+    from .reductions import fft_indices
+    power = 2 if correction == "sinc" else -2
+    sx = torch.from_numpy(sinc(np.pi * fft_indices(n) / n) ** power).to(device, real_dtype)
+    sz = torch.from_numpy(sinc(np.pi * np.arange(n // 2 + 1) / n) ** power).to(device,
+                                                                                 real_dtype)
+    return sx, sz
+
+
+def reduce_pencils(g: torch.Tensor, corr, reductions: dict, ky: slice) -> None:
+    """Hand one block of full-x pencils G[kx, ky, kz] to the reductions as |G|² with the voxel
+    correction ``corr`` (from :func:`voxel_correction_factors`) applied."""
+    if not reductions:
+        return
+    inten = torch.view_as_real(g).square().sum(-1)
+    if corr is not None:
+        inten.mul_(corr[0].view(-1, 1, 1)).mul_(corr[0][ky].view(1, -1, 1))
+        inten.mul_(corr[1].view(1, 1, -1))
+    for red in reductions.values():
+        red.add_block(inten, g, ky)
+
+
 def split_fft(density: Density, reductions: dict[str, Reduction] | None = None, *,
               voxel_correction: str = "none", memory_budget=None, device=None,
               backend: str = "auto", keep_spectrum: bool = False,
@@ -135,7 +161,7 @@ def split_fft(density: Density, reductions: dict[str, Reduction] | None = None, 
     """
     reductions = dict(reductions or {})
     grid = density.grid
-    n, m = grid.n, grid.n_half
+    n = grid.n
     check_correction(voxel_correction)
     plan = SplitFFTPlan.make(n, density.dtype, memory_budget, device, backend)
     dev = plan.device
@@ -180,13 +206,7 @@ def split_fft(density: Density, reductions: dict[str, Reduction] | None = None, 
 
     # pass 2: pencils along x, reductions fused
     t0 = time.perf_counter()
-    corr = None
-    if voxel_correction != "none":
-        from .reductions import fft_indices
-        power = 2 if voxel_correction == "sinc" else -2
-        sx = torch.from_numpy(sinc(np.pi * fft_indices(n) / n) ** power).to(dev, real_t)
-        sz = torch.from_numpy(sinc(np.pi * np.arange(m) / n) ** power).to(dev, real_t)
-        corr = (sx, sz)
+    corr = voxel_correction_factors(n, voxel_correction, dev, real_t)
     for k0 in range(0, n, plan.pencil_block):
         k1 = min(n, k0 + plan.pencil_block)
         ky = slice(k0, k1)
@@ -200,13 +220,7 @@ def split_fft(density: Density, reductions: dict[str, Reduction] | None = None, 
             g = torch.fft.fft(host_spec[:, k0:k1, :].to(dev), dim=0)
             if keep_spectrum:
                 host_spec[:, k0:k1, :] = g.cpu() if dev.type != "cpu" else g
-        if reductions:
-            inten = torch.view_as_real(g).square().sum(-1)
-            if corr is not None:
-                inten.mul_(corr[0].view(-1, 1, 1)).mul_(corr[0][ky].view(1, -1, 1))
-                inten.mul_(corr[1].view(1, 1, -1))
-            for red in reductions.values():
-                red.add_block(inten, g, ky)
+        reduce_pencils(g, corr, reductions, ky)
         if bar is not None:
             bar.update()
     out.seconds["pencil_pass"] = time.perf_counter() - t0

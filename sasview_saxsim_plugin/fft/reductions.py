@@ -47,6 +47,14 @@ class Reduction:
     def result(self):
         raise NotImplementedError
 
+    def state(self) -> dict:
+        """The accumulated sums as numpy arrays (checkpoints, partial results of tasks)."""
+        raise NotImplementedError(f"{type(self).__name__} cannot be checkpointed")
+
+    def add_state(self, state: dict) -> None:
+        """Add partial sums from ``state()`` of the same reduction (resume, merge tasks)."""
+        raise NotImplementedError(f"{type(self).__name__} cannot be checkpointed")
+
 
 class ShellSums(Reduction):
     """Sums of I and I² (full-spectrum weights) for every integer k² = kx² + ky² + kz².
@@ -72,6 +80,13 @@ class ShellSums(Reduction):
         self.sum_i += torch.bincount(k2, wi.reshape(-1), minlength=self.nbins).double()
         wi.mul_(intensity)
         self.sum_i2 += torch.bincount(k2, wi.reshape(-1), minlength=self.nbins).double()
+
+    def state(self) -> dict:
+        return {"sum_i": self.sum_i.cpu().numpy(), "sum_i2": self.sum_i2.cpu().numpy()}
+
+    def add_state(self, state: dict) -> None:
+        self.sum_i += torch.from_numpy(np.asarray(state["sum_i"])).to(self.sum_i.device)
+        self.sum_i2 += torch.from_numpy(np.asarray(state["sum_i2"])).to(self.sum_i2.device)
 
     def result(self) -> dict:
         counts = k2_counts(self.n)
@@ -107,6 +122,12 @@ class DetectorSlice(Reduction):
 
     def add_block(self, intensity, spectrum, ky):
         self.slice[:, ky] = intensity[:, :, 0].cpu()
+
+    def state(self) -> dict:
+        return {"slice": self.slice.numpy().copy()}
+
+    def add_state(self, state: dict) -> None:   # blocks cover disjoint ky: adding is merging
+        self.slice += torch.from_numpy(np.asarray(state["slice"]))
 
     def result(self) -> np.ndarray:
         return self.slice.numpy()
