@@ -294,7 +294,8 @@ def cmd_install_model(a) -> int:
 
 def cmd_make_model(a) -> int:
     from .density_model import make_density_model
-    path = make_density_model(a.density, a.voxel_size, a.name, a.dir, overwrite=a.overwrite)
+    path = make_density_model(a.density, a.voxel_size, a.name, a.dir, overwrite=a.overwrite,
+                              memory_budget=a.memory_budget, workdir=a.workdir, progress=True)
     print(f"wrote plugin model {a.name!r}: {path}")
     print(f"bound to {os.path.abspath(a.density)} (voxel size {a.voxel_size:g} Å); "
           f"restart SasView to see it under 'Plugin Models'")
@@ -354,6 +355,9 @@ def build_parser() -> argparse.ArgumentParser:
     mm.add_argument("--name", required=True, help="model name (a Python identifier)")
     mm.add_argument("--dir", help="target folder (default: SasView's plugin folder)")
     mm.add_argument("--overwrite", action="store_true")
+    mm.add_argument("--memory-budget", help="memory for computing the profile; a density "
+                                            "needing more is streamed through disk")
+    mm.add_argument("--workdir", help="folder for the on-disk intermediate")
     mm.set_defaults(func=cmd_make_model)
     g = sub.add_parser("gui", help="start SasView with the saxsim perspectives "
                                    "(same as sasview-saxsim)")

@@ -345,3 +345,30 @@ def test_density_from_array_matches(in_memory):
     b = split_fft(Density.from_array(padded, 8.0), {"s": ShellSums()},
                   voxel_correction="deconvolve")
     assert _rel(a.results["s"]["sum_i"], b.results["s"]["sum_i"]) < 1e-6
+
+
+def test_make_model_streams_a_density_too_large_for_the_debye_route(tmp_path):
+    from sasmodels.core import load_model
+    from sasmodels.direct_model import call_kernel
+
+    from sasview_saxsim_plugin.density_model import make_density_model
+    from sasview_saxsim_plugin.geometry import VoxelGrid, make_body
+    from sasview_saxsim_plugin.geometry.raster import add_body
+    grid = VoxelGrid(40, 2.0)
+    dens = grid.allocate(np.float32)
+    add_body(dens, make_body("sphere", radius=30.0, sld=1.0, sld_solvent=0.0), supersample=3)
+    np.save(tmp_path / "sphere.npy", dens.values)
+    debye = make_density_model(tmp_path / "sphere.npy", 2.0, "sph_debye", tmp_path)
+    shells = make_density_model(tmp_path / "sphere.npy", 2.0, "sph_shells", tmp_path,
+                                memory_budget="2MiB", workdir=tmp_path / "w")
+    assert (tmp_path / "sph_shells_profile.npz").exists()
+    assert not (tmp_path / "sph_debye_profile.npz").exists()
+    q = np.geomspace(0.01, 0.25, 60)
+    pars = {"scale": 1.0, "background": 0.0}
+    out = [call_kernel(load_model(str(m)).make_kernel([q]), pars) for m in (debye, shells)]
+    analytic = call_kernel(load_model("sphere").make_kernel([q]),
+                           dict(pars, radius=30.0, sld=1.0, sld_solvent=0.0))
+    rel = np.abs(out[1] - out[0]) / out[0]
+    away_from_minima = out[0] > 0.05 * analytic.max() * (q[0] / q) ** 4
+    assert np.median(rel[away_from_minima]) < 0.02      # shells vs exact Debye sum
+    assert np.median(np.abs(out[1] / analytic - 1)[away_from_minima]) < 0.05

@@ -292,7 +292,10 @@ def streamed_fft(source: DensitySource, reductions: dict[str, Reduction], *,
                     return out
                 x0 = slab_starts[b]
                 x1 = min(n, x0 + plan.slab_block)
+                t_source = time.perf_counter()
                 real = source.slab(x0, x1)
+                out.seconds["source"] = (out.seconds.get("source", 0.0)
+                                         + time.perf_counter() - t_source)
                 if not real.any():
                     out.empty_slabs += x1 - x0
                     spec = np.zeros((x1 - x0, n, n // 2 + 1), dtype=COMPLEX)
