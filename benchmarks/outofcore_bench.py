@@ -18,6 +18,7 @@ import datetime
 import json
 import os
 import resource
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -148,6 +149,7 @@ def main() -> int:
                 full = args + [work] if args[0] != "fftn" else args
                 print(f"{label} n={n} run {rep + 1} …", file=sys.stderr, flush=True)
                 r = run(full, a.timeout)
+                shutil.rmtree(work, ignore_errors=True)
                 r.update(label=label, n=n)
                 rows.append(r)
                 print(json.dumps(r), file=sys.stderr, flush=True)

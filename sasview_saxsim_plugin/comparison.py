@@ -66,12 +66,15 @@ def compare_ensemble(kind: str, *, box: float, n: int, radius: float, volume_fra
                      seed: int = 0, dtype=np.float32, q_min: float | None = None,
                      q_max: float | None = None, correction: str = "deconvolve",
                      supersample: int = 3, memory_budget=None, fit_scale: bool = False,
-                     size_sampling: str = "stratified", progress: ProgressArg = False
+                     size_sampling: str = "stratified", scheduler: str | None = None,
+                     workers: int = 2, workdir=None, progress: ProgressArg = False
                      ) -> Comparison:
     """A box of particles (split FFT, shell average, ``realisations`` seeds averaged) vs the
     sasmodels population model: ``spheres`` -> sphere, ``cylinders`` (random orientations) ->
     cylinder, ``hardspheres`` -> sphere@hardsphere (Percus-Yevick). Also reports the error
-    against the realised particles (``realised_*`` keys) where that reference exists."""
+    against the realised particles (``realised_*`` keys) where that reference exists.
+    ``memory_budget``, ``scheduler``, ``workers``, ``workdir``: see
+    ``simulate.ensemble_curve`` (streamed / Dask FFT when the box does not fit)."""
     if realisations < 1:
         raise SaxsimInputError(f"realisations must be >= 1, got {realisations}")
     grid = VoxelGrid.from_box(box, n)
@@ -84,7 +87,8 @@ def compare_ensemble(kind: str, *, box: float, n: int, radius: float, volume_fra
                              progress=step, size_sampling=size_sampling)
         curve, _ = ensemble_curve(ens, dtype=dtype, q_min=q_min, q_max=q_max,
                                   correction=correction, supersample=supersample,
-                                  memory_budget=memory_budget, progress=step)
+                                  memory_budget=memory_budget, scheduler=scheduler,
+                                  workers=workers, workdir=workdir, progress=step)
         curves.append(curve)
         if kind in ("spheres", "cylinders"):
             realised.append(bin_like(curve, lambda q, e=ens: realised_ensemble_iq(

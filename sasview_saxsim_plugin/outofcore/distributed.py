@@ -101,7 +101,9 @@ def dask_fft(source: DensitySource, reductions: dict[str, Callable], *, client=N
     (default: the system temp dir, fine for a LocalCluster). Results equal ``streamed_fft``'s.
     """
     n = source.n
-    plan = plan_stream(n, memory_budget=2**62, block_bytes=block_bytes or 64 * 2**20,
+    # blocks of up to 512 MiB per task; zarr chunks are (slab block, pencil block, n/2+1):
+    # the measured cost of small chunks (37 KB at n = 1024 with 64 MiB blocks) was 5x
+    plan = plan_stream(n, memory_budget=2**62, block_bytes=block_bytes or 512 * 2**20,
                        storage="disk")
     root = Path(storage_dir or os.environ.get("SAXSIM_WORKDIR", tempfile.gettempdir()))
     root.mkdir(parents=True, exist_ok=True)

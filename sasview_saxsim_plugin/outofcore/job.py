@@ -62,7 +62,7 @@ def stream_curve(source: DensitySource, *, memory_budget=None, scheduler: str | 
 
 def bragg_positions(cell: np.ndarray, cell_values: np.ndarray | None = None, *,
                     q_max: float,
-                    min_relative: float = 1e-4) -> list[tuple]:
+                    min_relative: float = 1e-9) -> list[tuple]:
     """(q in 1/Å, (h, k, l)) of the lattice reflections up to ``q_max`` for cell rows a, b, c
     (Å), one per distinct |q|. With the cell's density ``cell_values`` only reflections whose
     structure factor |F(hkl)|² (the cell grid's DFT) exceeds ``min_relative`` of the largest

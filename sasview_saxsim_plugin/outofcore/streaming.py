@@ -109,8 +109,10 @@ def check_resources(plan: StreamPlan, workdir: Path) -> None:
             f"the run needs {need_ram / 2**30:.2f} GiB of RAM, {avail / 2**30:.2f} GiB are "
             f"available: lower --memory-budget (the intermediate then goes to disk)")
     if plan.storage == "disk":
-        workdir.mkdir(parents=True, exist_ok=True)
-        free = shutil.disk_usage(workdir).free
+        existing = workdir
+        while not existing.exists() and existing != existing.parent:
+            existing = existing.parent          # a refused run leaves no folder behind
+        free = shutil.disk_usage(existing).free
         have = _existing_bytes(workdir)
         if plan.intermediate_bytes - have > free:
             raise SaxsimInputError(
