@@ -1,7 +1,8 @@
 #!/usr/bin/env python
 """Streamed (out-of-core) split FFT: time, peak RSS and disk bytes per grid size, next to
-torch.fft.fftn; and the same job on a Dask LocalCluster of 1 and 2 workers. Each run in a
-fresh process (its own peak RSS). The density is dense random float32 per x-plane (no empty
+torch.fft.fftn (the reference of benchmarks/fft_bench.py: the transform and the same shell
+reduction); and the same job on a Dask LocalCluster of 1 and 2 workers. Each run in a fresh
+process (its own peak RSS). The density is dense random float32 per x-plane (no empty
 slabs to skip, no rasterisation cost), output: the isotropic shell sums (complex64).
 
     python benchmarks/outofcore_bench.py local --sizes 512 1024 1536 2048 --budget 4GiB
@@ -64,18 +65,13 @@ def _worker(mode: str, n: int, budget: str, workers: int, workdir: str) -> dict:
 
 
 def _fftn_worker(n: int) -> dict:
-    import numpy as np
-    import torch
-    x = torch.empty((n, n, n), dtype=torch.float32)
-    for i in range(n):
-        x[i] = torch.from_numpy(np.random.default_rng((0, i)).random((n, n), np.float32))
-    t0 = time.perf_counter()
-    g = torch.fft.fftn(x.to(torch.complex64))
-    inten = torch.view_as_real(g).square().sum(-1)
-    total = float(inten.double().sum())
-    return {"mode": "torch.fft.fftn", "n": n, "seconds": time.perf_counter() - t0,
+    # the reference of benchmarks/fft_bench.py: torch.fft.fftn of the same kind of density,
+    # then the same shell reduction (sasview_saxsim_plugin.bench.run_once)
+    from sasview_saxsim_plugin.bench import run_once
+    seconds, sums = run_once("torch_fftn", n)
+    return {"mode": "torch.fft.fftn", "n": n, "seconds": seconds,
             "peak_rss_gib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20,
-            "disk_bytes": 0, "checksum": total, "storage": "ram"}
+            "disk_bytes": 0, "checksum": float(sums["sum_i"].sum()), "storage": "ram"}
 
 
 def run(args: list[str], timeout: float) -> dict:

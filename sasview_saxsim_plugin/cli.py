@@ -166,9 +166,12 @@ def _density_source(a):
     from .outofcore.sources import CrystalliteSource
     if a.density:
         return open_density(a.density, a.voxel_size, a.dataset, a.pad_to), None
-    if a.crystallite_radius is None or a.spacing is None:
-        raise SaxsimInputError("--crystal needs --crystallite-radius (Å) and --spacing (Å); "
-                               "the grid is --n³ voxels")
+    if a.spacing is None:
+        raise SaxsimInputError("--crystal needs --spacing (Å); the grid is --n³ voxels")
+    outline = None
+    if a.crystallite_radius is None:        # the particle options give the outline
+        from .geometry.shapes import make_body
+        outline = make_body(a.shape, **_dims(a)).parts[0][0]
     if a.crystal.lower().endswith(".cif"):
         import ase.io
         try:
@@ -179,7 +182,7 @@ def _density_source(a):
     else:
         values, cell = read_unit_cell(a.crystal)
     return (CrystalliteSource(values, cell, a.crystallite_radius, a.n, a.spacing,
-                              os.path.basename(a.crystal)), (cell, values))
+                              os.path.basename(a.crystal), outline), (cell, values))
 
 
 def cmd_simulate_density(a) -> int:
@@ -318,7 +321,9 @@ def build_parser() -> argparse.ArgumentParser:
     d.add_argument("--crystal", help="unit cell (.cube, CHGCAR, or a .cif built with ase) "
                                      "tiled into a spherical crystallite of --n³ voxels of "
                                      "--spacing Å")
-    d.add_argument("--crystallite-radius", type=float, help="crystallite radius (Å)")
+    d.add_argument("--crystallite-radius", type=float,
+                   help="spherical crystallite radius (Å); without it the particle options "
+                        "(--shape cylinder --radius … --length …) give the outline")
     d.add_argument("--cell-voxels", type=int, default=64,
                    help="grid of a .cif cell's electron density (per axis)")
     d.add_argument("--no-resume", action="store_true",

@@ -372,3 +372,18 @@ def test_make_model_streams_a_density_too_large_for_the_debye_route(tmp_path):
     away_from_minima = out[0] > 0.05 * analytic.max() * (q[0] / q) ** 4
     assert np.median(rel[away_from_minima]) < 0.02      # shells vs exact Debye sum
     assert np.median(np.abs(out[1] / analytic - 1)[away_from_minima]) < 0.05
+
+
+def test_crystallite_outline_of_any_shape():
+    from sasview_saxsim_plugin.geometry.shapes import Cylinder
+    cell = np.eye(3) * 3.0
+    values = np.ones((6, 6, 6), np.float32)
+    rod = Cylinder(12.0, 40.0, 90.0, 0.0)            # axis along x (θ = 90°, φ = 0)
+    src = CrystalliteSource(values, cell, n=64, spacing=1.0, outline=rod)
+    dens = np.concatenate([src.slab(x0, x0 + 16) for x0 in range(0, 64, 16)])
+    volume = np.pi * 12.0 ** 2 * 40.0
+    assert abs(np.count_nonzero(dens) - volume) / volume < 0.03
+    extent = np.flatnonzero(dens.any(axis=(1, 2)))
+    assert 39 <= extent.size <= 41                   # 40 Å along x at 1 Å voxels
+    with pytest.raises(SaxsimInputError, match="does not fit"):
+        CrystalliteSource(values, cell, radius=40.0, n=64, spacing=1.0)

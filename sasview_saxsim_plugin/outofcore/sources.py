@@ -187,14 +187,16 @@ class EnsembleSource(DensitySource):
 
 class CrystalliteSource(DensitySource):
     """A unit-cell density (values on an (a, b, c) grid of the cell) repeated through space
-    and cut to a sphere of ``radius`` (Å) at the box centre; nearest-voxel sampling of the
-    cell grid at each box voxel (triclinic cells allowed through fractional coordinates).
-
-    Lengths in Å; ``cell`` rows are the lattice vectors a, b, c (Å).
+    and cut to a particle at the box centre: a sphere of ``radius`` (Å) or any
+    ``geometry.shapes.Shape`` centred at the origin (``outline``: cylinder, ellipsoid, …).
+    Nearest-voxel sampling of the cell grid at each box voxel (triclinic cells allowed
+    through fractional coordinates). Lengths in Å; ``cell`` rows are the lattice vectors.
     """
 
-    def __init__(self, cell_values: np.ndarray, cell: np.ndarray, radius: float, n: int,
-                 spacing: float, label: str = "unit cell"):
+    def __init__(self, cell_values: np.ndarray, cell: np.ndarray, radius: float | None = None,
+                 n: int = 256, spacing: float = 1.0, label: str = "unit cell", outline=None):
+        from ..geometry.shapes import Sphere
+
         self.values = np.asarray(cell_values, dtype=np.float32)
         if self.values.ndim != 3:
             raise SaxsimInputError(f"{label}: the cell density must be 3D")
@@ -205,12 +207,17 @@ class CrystalliteSource(DensitySource):
             raise SaxsimInputError(f"{label}: the cell must be three independent vectors (Å)")
         self.inverse = np.linalg.inv(self.cell)
         self.n, self.spacing = int(n), check_voxel_size(spacing, label)
-        self.radius = require_positive("crystallite radius", radius, "Å")
-        if 2 * self.radius > (self.n - 2) * self.spacing:
+        if outline is None:
+            if radius is None:
+                raise SaxsimInputError("a crystallite needs a radius (Å) or an outline shape")
+            outline = Sphere(require_positive("crystallite radius", radius, "Å"))
+        self.outline = outline
+        extent = 2 * float(np.max(outline.half_extent()))
+        if extent > (self.n - 2) * self.spacing:
             raise SaxsimInputError(
-                f"a crystallite of radius {radius:g} Å does not fit a box of {self.n} × "
+                f"a crystallite {extent:g} Å across does not fit a box of {self.n} × "
                 f"{self.spacing:g} Å = {self.n * self.spacing:g} Å: use more voxels, larger "
-                "voxels or a smaller radius")
+                "voxels or a smaller particle")
         self.label = label
 
     def slab(self, x0: int, x1: int) -> np.ndarray:
@@ -220,7 +227,7 @@ class CrystalliteSource(DensitySource):
         yy, zz = np.meshgrid(axis, axis, indexing="ij")
         shape = np.array(self.values.shape)
         for k, x in enumerate(axis[x0:x1]):
-            inside = x * x + yy * yy + zz * zz <= self.radius ** 2
+            inside = self.outline.distance_bound(np.full_like(yy, x), yy, zz) <= 0
             if not inside.any():
                 continue
             pts = np.stack([np.full(int(inside.sum()), x), yy[inside], zz[inside]], axis=1)
@@ -231,10 +238,12 @@ class CrystalliteSource(DensitySource):
 
     def fingerprint(self) -> str:
         return _digest("crystallite", hashlib.sha256(self.values.tobytes()).hexdigest(),
-                       self.values.shape, self.cell.round(9).tolist(), self.radius, self.n,
-                       self.spacing)
+                       self.values.shape, self.cell.round(9).tolist(), repr(self.outline),
+                       np.round(self.outline.half_extent(), 9).tolist(), self.n, self.spacing)
 
     def describe(self) -> str:
         a, b, c = np.linalg.norm(self.cell, axis=1)
-        return (f"{self.label} (a, b, c = {a:.4g}, {b:.4g}, {c:.4g} Å) tiled into a sphere of "
-                f"radius {self.radius:g} Å, {self.n}³ voxels of {self.spacing:g} Å")
+        kind = type(self.outline).__name__.lower()
+        across = 2 * float(np.max(self.outline.half_extent()))
+        return (f"{self.label} (a, b, c = {a:.4g}, {b:.4g}, {c:.4g} Å) tiled into a {kind} "
+                f"{across:.4g} Å across, {self.n}³ voxels of {self.spacing:g} Å")
