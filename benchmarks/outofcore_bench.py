@@ -53,8 +53,8 @@ def _worker(mode: str, n: int, budget: str, workers: int, workdir: str) -> dict:
             cluster.close()
         extra = {"storage": "zarr", "workers": workers,
                  "worker_peak_rss_gib": max(worker_rss.values()),
-                 "tasks": [res.resumed_from["tasks_pass1"], res.resumed_from["tasks_pass2"]],
-                 "bytes_returned": res.resumed_from["bytes_returned"]}
+                 "tasks": [res.tasks["tasks_pass1"], res.tasks["tasks_pass2"]],
+                 "bytes_returned": res.tasks["bytes_returned"]}
     wall = time.perf_counter() - t0
     total = float(res.results["s"]["sum_i"].sum())
     return {"mode": mode, "n": n, "seconds": wall, "pass_seconds": res.seconds,

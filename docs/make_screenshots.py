@@ -117,19 +117,18 @@ def main() -> int:
     for row in range(model.rowCount()):      # send PolySpheres: its q range, its fit pages
         model.item(row).setCheckState(QtCore.Qt.Checked if row == 0 else QtCore.Qt.Unchecked)
     explorer.sendData()
-    view.apply_settings("particle", "cylinder", radius=20.0, length=100.0, radius_pd=0.1,
-                        q_min=0.005, q_max=0.3, points=150)
-    t0 = time.perf_counter()
-    view.on_compute()
-    wait(app, lambda: view.job is None)
-    print(f"numerical view ({time.perf_counter() - t0:.1f} s): {view.metrics.text()}")
+    def compute(*args, **settings) -> None:
+        view.apply_settings(*args, **settings)
+        t0 = time.perf_counter()
+        view.on_compute()
+        wait(app, lambda: view.job is None)
+        print(f"numerical view ({time.perf_counter() - t0:.1f} s): {view.metrics.text()}")
+
+    compute("particle", "cylinder", radius=20.0, length=100.0, radius_pd=0.1, q_min=0.005,
+            q_max=0.3, points=150)
     view.setData([model.item(0)])             # back to the data's q range
-    view.apply_settings("box", "hardspheres", radius=40.0, volume_fraction=0.2, n=160,
-                        box=1200.0, realisations=2, radius_pd=0.05)
-    t0 = time.perf_counter()
-    view.on_compute()
-    wait(app, lambda: view.job is None)
-    print(f"numerical view ({time.perf_counter() - t0:.1f} s): {view.metrics.text()}")
+    compute("box", "hardspheres", radius=40.0, volume_fraction=0.2, n=160, box=1200.0,
+            realisations=2, radius_pd=0.05)
     spin(app, 1.0)
     window.grab().save(str(OUT / "gui_numerical_vs_analytical.png"))
     print("written:", *sorted(p.name for p in OUT.glob("gui_*.png")))

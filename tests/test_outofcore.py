@@ -286,7 +286,7 @@ def test_dask_two_workers_equal_the_local_engine(ensemble, in_memory, client, tm
     from sasview_saxsim_plugin.outofcore.distributed import dask_fft
     res = dask_fft(EnsembleSource(ensemble), {"s": ShellSums}, client=client,
                    storage_dir=tmp_path, block_bytes=2**20)
-    assert res.resumed_from["workers"] == 2
+    assert res.tasks["workers"] == 2
     assert _rel(res.results["s"]["sum_i"], in_memory[1]) < 1e-6
     assert not list(tmp_path.glob("*.zarr"))
     np.save(tmp_path / "d.npy", in_memory[0])

@@ -165,8 +165,8 @@ def dask_fft(source: DensitySource, reductions: dict[str, Callable], *, client=N
             returned += sum(np.asarray(v).nbytes for v in st.values())
         out.seconds["pencil_pass"] = time.perf_counter() - t0
         out.results = {name: red.result() for name, red in reds.items()}
-        out.resumed_from = {"workers": workers, "tasks_pass1": len(starts),
-                            "tasks_pass2": len(futures), "bytes_returned": returned}
+        out.tasks = {"workers": workers, "tasks_pass1": len(starts),
+                     "tasks_pass2": len(futures), "bytes_returned": returned}
         return out
     finally:
         shutil.rmtree(path, ignore_errors=True)

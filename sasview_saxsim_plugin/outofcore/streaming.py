@@ -135,8 +135,9 @@ class StreamResult:
     plan: StreamPlan | None = None
     bytes_written: int = 0
     bytes_read: int = 0
-    resumed_from: dict = field(default_factory=dict)
+    resumed_from: dict = field(default_factory=dict)   # blocks already done per pass
     empty_slabs: int = 0
+    tasks: dict = field(default_factory=dict)          # Dask: workers, tasks, bytes returned
 
 
 class _Intermediate:
