@@ -389,3 +389,17 @@ def test_launcher_refuses_an_untested_sasview(monkeypatch, capsys):
     assert launcher.main([]) == 2
     err = capsys.readouterr().err
     assert "SasView 6.3.0 is not supported" in err and "6.1.x" in err
+
+
+def test_register_works_in_a_fresh_process_before_any_qt_import():
+    """sasview-saxsim registers before SasView has imported Qt; SasView's perspectives import
+    matplotlib's Qt backend, which fails unless PySide6 is already loaded."""
+    import subprocess
+    import sys
+
+    code = ("import sys; from sasview_saxsim_plugin.gui import register; "
+            "print(register()); print('PyQt5' in sys.modules)")
+    p = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                       timeout=120)
+    assert p.returncode == 0, p.stderr[-2000:]
+    assert "['ShapeEstimate', 'NumericalModel']" in p.stdout

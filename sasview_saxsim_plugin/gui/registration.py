@@ -35,6 +35,9 @@ def register() -> list[str]:
     ``compat.SasViewCompatibilityError`` for a SasView this package was not tested with.
     """
     check_sasview()
+    # SasView loads PySide6 before its perspectives, whose matplotlib Qt backends pick the
+    # Qt binding already imported (else they look for PyQt5/PySide2 and fail)
+    import PySide6.QtWidgets  # noqa: F401
     import sas.qtgui.Perspectives as perspectives
     from sas.qtgui.MainWindow.GuiManager import GuiManager
 
