@@ -32,6 +32,11 @@ def _rel(a, b):
     return float(np.linalg.norm(np.asarray(a) - np.asarray(b)) / np.linalg.norm(b))
 
 
+def _jobs(root):
+    """The job folders a streamed run keeps inside its work folder."""
+    return sorted(root.glob("saxsim-stream-*")) if root.exists() else []
+
+
 @pytest.fixture(scope="module")
 def ensemble():
     grid = VoxelGrid.from_box(640.0, 80)
@@ -56,11 +61,14 @@ def test_slab_raster_equals_whole_raster(ensemble, in_memory):
 
 @pytest.mark.parametrize("storage", ["ram", "disk"])
 def test_streamed_equals_in_memory_split_fft(ensemble, in_memory, storage, tmp_path):
+    (tmp_path / "w").mkdir()
+    (tmp_path / "w" / "mine.txt").write_text("the user's file")
     res = streamed_fft(EnsembleSource(ensemble), {"s": ShellSums()}, storage=storage,
                        block_bytes=2**20, memory_budget="1GiB", workdir=tmp_path / "w")
     assert res.plan.storage == storage
     assert _rel(res.results["s"]["sum_i"], in_memory[1]) < 1e-6
-    assert not (tmp_path / "w").exists()          # temporary files removed on success
+    assert not _jobs(tmp_path / "w")              # temporary files removed on success
+    assert (tmp_path / "w" / "mine.txt").read_text() == "the user's file"   # and only them
     if storage == "disk":
         assert res.bytes_written == res.bytes_read == 80 * 80 * 41 * 8
 
@@ -86,13 +94,13 @@ def test_resume_after_an_interruption_gives_the_identical_result(ensemble, tmp_p
         part = streamed_fft(EnsembleSource(ensemble), {"s": ShellSums()},
                             stop_after_blocks=stop, keep_workdir=True, **kw)
         assert not part.results
-        state = json.loads((tmp_path / "w" / "state.json").read_text())
+        state = json.loads((_jobs(tmp_path / "w")[0] / "state.json").read_text())
         assert state["pass1_done"] + state["pass2_done"] == stop
         again = streamed_fft(EnsembleSource(ensemble), {"s": ShellSums()}, **kw)
         assert sum(again.resumed_from.values()) == stop
         np.testing.assert_array_equal(again.results["s"]["sum_i"], full.results["s"]["sum_i"])
         np.testing.assert_array_equal(again.results["s"]["sum_i2"], full.results["s"]["sum_i2"])
-        assert not (tmp_path / "w").exists()
+        assert not _jobs(tmp_path / "w")
 
 
 KILL_SCRIPT = """
@@ -118,15 +126,16 @@ def test_kill_9_and_run_again(in_memory, tmp_path):
     work = tmp_path / "w"
     proc = subprocess.Popen([sys.executable, "-c", KILL_SCRIPT, str(tmp_path / "d.npy"),
                              str(work)])
-    state_file = work / "state.json"
     deadline = time.time() + 120
-    while time.time() < deadline:
-        if state_file.exists() and json.loads(state_file.read_text())["pass1_done"] >= 4:
-            break
+
+    def state():
+        files = [j / "state.json" for j in _jobs(work) if (j / "state.json").exists()]
+        return json.loads(files[0].read_text()) if files else {}
+    while time.time() < deadline and state().get("pass1_done", 0) < 4:
         time.sleep(0.05)
     os.kill(proc.pid, signal.SIGKILL)
     proc.wait()
-    done = json.loads(state_file.read_text())["pass1_done"]
+    done = state()["pass1_done"]
     assert 4 <= done < 80
 
     class Slow(ArraySource):            # the same job (same fingerprint) in this process
@@ -140,7 +149,7 @@ def test_kill_9_and_run_again(in_memory, tmp_path):
                        block_bytes=2**18, workdir=tmp_path / "ref")
     np.testing.assert_array_equal(res.results["s"]["sum_i"], ref.results["s"]["sum_i"])
     np.testing.assert_array_equal(res.results["s"]["sum_i2"], ref.results["s"]["sum_i2"])
-    assert not work.exists()
+    assert not _jobs(work)
 
 
 def test_ensemble_curve_streams_when_the_budget_is_small(ensemble, tmp_path):

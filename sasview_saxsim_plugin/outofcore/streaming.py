@@ -9,8 +9,8 @@ sums: the isotropic 1D curve). Only blocks are ever in memory.
 
 A run on disk keeps ``state.json`` and the reductions' partial sums next to the intermediate
 after every ``checkpoint_seconds``; killed (even with kill -9) and started again with the same
-job, it resumes after the last completed block and gives the identical result. Its folder is
-removed on success.
+job, it resumes after the last completed block and gives the identical result. Its own folder
+inside ``workdir`` (never the folder the user named) is removed on success.
 """
 
 from __future__ import annotations
@@ -204,10 +204,12 @@ def _job_key(source: DensitySource, plan: StreamPlan, correction: str, reduction
     return hashlib.sha256(text.encode()).hexdigest()[:20]
 
 
-def default_workdir(key: str) -> Path:
-    """Work folder for a job: $SAXSIM_WORKDIR or the system temp dir, one folder per job."""
-    root = Path(os.environ.get("SAXSIM_WORKDIR", tempfile.gettempdir()))
-    return root / f"saxsim-stream-{key}"
+def job_folder(key: str, root: str | os.PathLike | None = None) -> Path:
+    """The job's own folder inside ``root`` (default $SAXSIM_WORKDIR or the system temp dir).
+    Only this folder is ever deleted, never the folder the user named."""
+    base = Path(root) if root is not None else Path(
+        os.environ.get("SAXSIM_WORKDIR", tempfile.gettempdir()))
+    return base / f"saxsim-stream-{key}"
 
 
 def _save_state(workdir: Path, state: dict, reductions: dict) -> None:
@@ -248,13 +250,14 @@ def streamed_fft(source: DensitySource, reductions: dict[str, Reduction], *,
     """Run both passes of the split FFT over ``source`` with the fused ``reductions``.
 
     Intensities given to the reductions are raw |DFT|² with the voxel correction, as in
-    ``fft.split_fft``. ``stop_after_blocks`` ends the run after that many blocks (both
-    passes counted) as if it had been killed, for tests of the resume logic.
+    ``fft.split_fft``. The on-disk intermediate lives in a folder of its own inside
+    ``workdir``, removed on success. ``stop_after_blocks`` ends the run after that many
+    blocks (both passes counted) as if it had been killed, for tests of the resume logic.
     """
     n = source.n
     plan = plan_stream(n, memory_budget, block_bytes, storage)
     key = _job_key(source, plan, voxel_correction, reductions)
-    work = Path(workdir) if workdir is not None else default_workdir(key)
+    work = job_folder(key, workdir)
     check_resources(plan, work)
     dev = torch.device("cpu")
     for red in reductions.values():
