@@ -14,7 +14,6 @@ positions; appends the table to docs/benchmarks.md unless --no-append.
 from __future__ import annotations
 
 import argparse
-import datetime
 import json
 import os
 import resource
@@ -23,16 +22,16 @@ import sys
 import time
 
 import numpy as np
+from _report import append_section  # benchmarks/ is on sys.path
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 
 
 def main() -> int:
     import ase
-    import ase.io
 
     from sasview_saxsim_plugin.outofcore.job import bragg_positions
-    from sasview_saxsim_plugin.outofcore.readers import unit_cell_from_atoms
+    from sasview_saxsim_plugin.outofcore.readers import read_unit_cell
 
     p = argparse.ArgumentParser(description=__doc__,
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -59,9 +58,8 @@ def main() -> int:
     wall = time.perf_counter() - t0
     peak_rss = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 2**20
     info = json.loads(run.stdout.strip().splitlines()[-1])
-    atoms = ase.io.read(cif)
-    lattice = atoms.cell.cellpar()[0]
-    values, cell = unit_cell_from_atoms(atoms, 64)
+    values, cell = read_unit_cell(cif, 64)
+    lattice = float(np.linalg.norm(cell[0]))         # cubic: a = |a|
     q, i = np.loadtxt(dat, comments="#", usecols=(0, 1), unpack=True)
     step = 2 * np.pi / (a.n * a.spacing)
     rows = []
@@ -83,11 +81,8 @@ def main() -> int:
     text = "\n".join(lines)
     print(text)
     if not a.no_append:
-        with open(os.path.join(HERE, "..", "docs", "benchmarks.md"), "a") as fh:
-            fh.write(f"\n### Crystallite from a CIF, {datetime.date.today()}\n\n"
-                     f"`python benchmarks/crystallite_figure.py --n {a.n} --spacing "
-                     f"{a.spacing} --radius {a.radius}` (figure: docs/figures/"
-                     f"crystallite_sic_{a.n}.png)\n\n{text}\n")
+        append_section("Crystallite from a CIF", text,
+                       note=f" (figure: docs/figures/crystallite_sic_{a.n}.png)")
     return 0
 
 

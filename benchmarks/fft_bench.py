@@ -8,10 +8,11 @@ machine, to docs/benchmarks.md.
 """
 
 import argparse
-import datetime
 import json
 import os
 import sys
+
+from _report import append_section
 
 from sasview_saxsim_plugin.bench import METHODS, format_table, machine_description, run_benchmark
 
@@ -36,15 +37,11 @@ def main():
         with open(a.json_out, "w") as fh:
             json.dump({"machine": machine, "results": rows}, fh, indent=1)
     if not a.no_append:
-        with open(os.path.join(HERE, "..", "docs", "benchmarks.md"), "a") as fh:
-            fh.write(f"\n### FFT benchmark, {datetime.date.today()} — {machine}\n\n")
-            fh.write(f"`python benchmarks/fft_bench.py --sizes {' '.join(map(str, a.sizes))} "
-                     f"--methods {' '.join(a.methods)} --repeats {a.repeats}`; median of "
-                     f"{a.repeats} runs, each (method, n) in a fresh process, dense random "
-                     f"float32 density, complex64, 1D shell reduction included. Peak RSS is "
-                     f"the process high-water mark (interpreter + torch ≈ 250 MiB included).\n\n")
-            fh.write(table + "\n")
-
+        append_section("FFT benchmark", table, machine,
+                       f"; median of {a.repeats} runs, each (method, n) in a fresh process, "
+                       "dense random float32 density, complex64, 1D shell reduction included. "
+                       "Peak RSS is the process high-water mark (interpreter + torch ≈ 250 MiB "
+                       "included).")
 
 if __name__ == "__main__":
     main()

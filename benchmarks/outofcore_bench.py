@@ -15,7 +15,6 @@ Prints a table and appends it, with the machine, to docs/benchmarks.md (unless -
 from __future__ import annotations
 
 import argparse
-import datetime
 import json
 import os
 import resource
@@ -24,6 +23,8 @@ import subprocess
 import sys
 import tempfile
 import time
+
+from _report import append_section  # benchmarks/ is on sys.path
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 
@@ -157,12 +158,7 @@ def main() -> int:
         with open(a.json_out, "w") as fh:
             json.dump({"machine": head, "rows": rows}, fh, indent=1)
     if not a.no_append:
-        with open(os.path.join(HERE, "..", "docs", "benchmarks.md"), "a") as fh:
-            fh.write(f"\n### Out-of-core split FFT ({a.mode}), {datetime.date.today()} — "
-                     f"{head}\n\n`python benchmarks/outofcore_bench.py {a.mode} --sizes "
-                     f"{' '.join(map(str, a.sizes))} --budget {a.budget}"
-                     + (f" --workers {' '.join(map(str, a.workers))}" if a.mode == "dask"
-                        else "") + f" --repeats {a.repeats}`\n\n{text}\n")
+        append_section(f"Out-of-core split FFT ({a.mode})", text, head)
     return 0
 
 

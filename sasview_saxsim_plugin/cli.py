@@ -162,7 +162,7 @@ def cmd_compare(a) -> int:
 
 
 def _density_source(a):
-    from .outofcore.readers import open_density, read_unit_cell, unit_cell_from_atoms
+    from .outofcore.readers import open_density, read_unit_cell
     from .outofcore.sources import CrystalliteSource
     if a.density:
         return open_density(a.density, a.voxel_size, a.dataset, a.pad_to), None
@@ -172,15 +172,7 @@ def _density_source(a):
     if a.crystallite_radius is None:        # the particle options give the outline
         from .geometry.shapes import make_body
         outline = make_body(a.shape, **_dims(a)).parts[0][0]
-    if a.crystal.lower().endswith(".cif"):
-        import ase.io
-        try:
-            atoms = ase.io.read(a.crystal)
-        except Exception as exc:
-            raise SaxsimInputError(f"{a.crystal}: ase cannot read it ({exc})") from None
-        values, cell = unit_cell_from_atoms(atoms, a.cell_voxels)
-    else:
-        values, cell = read_unit_cell(a.crystal)
+    values, cell = read_unit_cell(a.crystal, a.cell_voxels)
     return (CrystalliteSource(values, cell, a.crystallite_radius, a.n, a.spacing,
                               os.path.basename(a.crystal), outline), (cell, values))
 

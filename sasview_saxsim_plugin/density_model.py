@@ -131,11 +131,8 @@ def streamed_profile(path: str | os.PathLike, voxel_size: float, memory_budget=N
     k_max = n // 2
     inside = k2 <= k_max ** 2            # complete shells only (the corners of the cube are not)
     q = 2 * np.pi * np.sqrt(k2[inside]) / (n * voxel_size)
-    a2 = mean[inside] * voxel_size ** 6
-    total = float(sum(np.asarray(arr[x0:x0 + 64], dtype=np.float64).sum()
-                      for x0 in range(0, arr.shape[0], 64)))
-    a2[0] = (voxel_size ** 3 * total) ** 2           # k² = 0: the forward amplitude
-    return ShellProfile(q, a2, float(voxel_size))
+    # k² = 0 holds |Σρ|² (no voxel correction here): a2[0] is the forward amplitude (d³Σρ)²
+    return ShellProfile(q, mean[inside] * voxel_size ** 6, float(voxel_size))
 
 
 def load_density_array(path: str | os.PathLike) -> np.ndarray:

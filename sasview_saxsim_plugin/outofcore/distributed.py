@@ -28,7 +28,7 @@ from ..errors import SaxsimInputError, SaxsimRunError
 from ..fft.engine import reduce_pencils, voxel_correction_factors
 from ..progress import Progress, ProgressArg
 from .sources import DensitySource
-from .streaming import COMPLEX, StreamResult, plan_stream
+from .streaming import StreamResult, check_disk, plan_stream, slab_spectrum
 
 
 class DaskRunError(SaxsimRunError):
@@ -38,11 +38,7 @@ class DaskRunError(SaxsimRunError):
 def _slab_task(source: DensitySource, path: str, x0: int, x1: int) -> int:
     import zarr
     torch.set_num_threads(1)
-    real = source.slab(x0, x1)
-    if real.any():
-        spec = torch.fft.rfft2(torch.from_numpy(real), dim=(1, 2)).numpy()
-    else:
-        spec = np.zeros((x1 - x0, source.n, source.n // 2 + 1), dtype=COMPLEX)
+    spec = slab_spectrum(source.slab(x0, x1))
     zarr.open_array(path, mode="r+")[x0:x1] = spec
     return spec.nbytes
 
@@ -106,12 +102,8 @@ def dask_fft(source: DensitySource, reductions: dict[str, Callable], *, client=N
     plan = plan_stream(n, memory_budget=2**62, block_bytes=block_bytes or 512 * 2**20,
                        storage="disk")
     root = Path(storage_dir or os.environ.get("SAXSIM_WORKDIR", tempfile.gettempdir()))
+    check_disk(plan.intermediate_bytes, root)
     root.mkdir(parents=True, exist_ok=True)
-    free = shutil.disk_usage(root).free
-    if plan.intermediate_bytes > free:
-        raise SaxsimInputError(f"the intermediate needs {plan.intermediate_bytes / 2**30:.2f} "
-                               f"GiB in {root}, {free / 2**30:.2f} GiB are free: pass a larger "
-                               "shared --workdir")
     path = str(root / f"saxsim-dask-{uuid.uuid4().hex[:12]}.zarr")
     own_client = client is None
     client = client or connect(scheduler, n_workers)

@@ -38,6 +38,8 @@ def _kind(path: Path) -> str:
         return "mrc"
     if suffix == ".cube":
         return "cube"
+    if suffix == ".cif":
+        return "cif"
     if name.startswith(("chgcar", "chg", "aeccar", "locpot")) or suffix == ".vasp":
         return "vasp"
     raise SaxsimInputError(f"{path}: unknown density format; use .npy, .h5, .mrc/.map, .cube "
@@ -134,12 +136,17 @@ def _open_mrc(path: Path, voxel_size, n) -> ArraySource:
                        _identity(path))
 
 
-def read_unit_cell(path: str | os.PathLike) -> tuple[np.ndarray, np.ndarray]:
-    """(values on the cell grid, cell vectors as rows in Å) from a Gaussian cube or a VASP
-    CHGCAR (read with ase). CHGCAR values are divided by the cell volume (ρ in e/Å³)."""
+def read_unit_cell(path: str | os.PathLike, cell_voxels: int = 64
+                   ) -> tuple[np.ndarray, np.ndarray]:
+    """(values on the cell grid, cell vectors as rows in Å) from a Gaussian cube, a VASP
+    CHGCAR or a CIF (all read with ase; a CIF's atoms become a Gaussian-atom electron density
+    on ``cell_voxels`` per axis, see :func:`unit_cell_from_atoms`)."""
     path = Path(path)
     kind = _kind(path)
     try:
+        if kind == "cif":
+            import ase.io
+            return unit_cell_from_atoms(ase.io.read(str(path)), cell_voxels)
         if kind == "cube":
             from ase.io.cube import read_cube_data
             values, atoms = read_cube_data(str(path))
@@ -150,7 +157,8 @@ def read_unit_cell(path: str | os.PathLike) -> tuple[np.ndarray, np.ndarray]:
                 raise ValueError("no charge density block")
             values, atoms = chg.chg[-1], chg.atoms[-1]
         else:
-            raise SaxsimInputError(f"{path}: a unit cell comes from a .cube or CHGCAR file")
+            raise SaxsimInputError(f"{path}: a unit cell comes from a .cube, CHGCAR or .cif "
+                                   "file")
     except SaxsimInputError:
         raise
     except Exception as exc:  # ase raises many kinds for broken files

@@ -42,7 +42,8 @@ class DensitySource:
         return f"{type(self).__name__}: {self.n}³ voxels of {self.spacing:g} Å"
 
 
-def _digest(*parts) -> str:
+def digest(*parts) -> str:
+    """Hex SHA-256 of JSON-able parts and bytes (fingerprints and job keys)."""
     h = hashlib.sha256()
     for p in parts:
         h.update(p if isinstance(p, bytes) else json.dumps(p, sort_keys=True,
@@ -91,11 +92,11 @@ class ArraySource(DensitySource):
 
     def fingerprint(self) -> str:
         if self._identity is not None:
-            return _digest("array", self._identity, self.shape, self.n, self.spacing)
+            return digest("array", self._identity, self.shape, self.n, self.spacing)
         h = hashlib.sha256()
         for x0 in range(0, self.shape[0], 16):
             h.update(np.ascontiguousarray(self.array[x0:x0 + 16], dtype=np.float32).tobytes())
-        return _digest("array", h.hexdigest(), self.shape, self.n, self.spacing)
+        return digest("array", h.hexdigest(), self.shape, self.n, self.spacing)
 
     def describe(self) -> str:
         return (f"{self.label}: {'×'.join(map(str, self.shape))} voxels of {self.spacing:g} Å "
@@ -128,7 +129,7 @@ class RandomSource(DensitySource):
         return out
 
     def fingerprint(self) -> str:
-        return _digest("random", self.n, self.spacing, self.seed)
+        return digest("random", self.n, self.spacing, self.seed)
 
 
 class EnsembleSource(DensitySource):
@@ -177,7 +178,7 @@ class EnsembleSource(DensitySource):
     def fingerprint(self) -> str:
         shapes = [(type(s).__name__, np.round(s.center, 9).tolist(),
                    np.round(s.half_extent(), 9).tolist(), repr(s)) for s in self.ensemble.shapes]
-        return _digest("ensemble", shapes, self.n, self.spacing, self.supersample,
+        return digest("ensemble", shapes, self.n, self.spacing, self.supersample,
                        self.ensemble.contrast)
 
     def describe(self) -> str:
@@ -237,7 +238,7 @@ class CrystalliteSource(DensitySource):
         return out
 
     def fingerprint(self) -> str:
-        return _digest("crystallite", hashlib.sha256(self.values.tobytes()).hexdigest(),
+        return digest("crystallite", hashlib.sha256(self.values.tobytes()).hexdigest(),
                        self.values.shape, self.cell.round(9).tolist(), repr(self.outline),
                        np.round(self.outline.half_extent(), 9).tolist(), self.n, self.spacing)
 

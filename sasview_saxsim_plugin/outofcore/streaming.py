@@ -31,7 +31,7 @@ from ..fft.engine import parse_bytes, reduce_pencils, voxel_correction_factors
 from ..fft.reductions import Reduction
 from ..geometry.grid import available_memory_bytes
 from ..progress import Progress, ProgressArg
-from .sources import DensitySource
+from .sources import DensitySource, digest
 
 COMPLEX = np.dtype(np.complex64)
 #: bytes per pencil-pass element: complex in + FFT out + |G|² + k² index + bincount scratch
@@ -63,6 +63,13 @@ class StreamPlan:
         return (f"streamed split FFT n={self.n}: intermediate {self.intermediate_bytes / 2**30:.2f}"
                 f" GiB on {where}, blocks of {self.slab_block} slabs / {self.pencil_block} pencil "
                 f"rows ({self.block_bytes / 2**20:.0f} MiB) within {self.budget / 2**30:.2f} GiB")
+
+
+def slab_spectrum(real: np.ndarray) -> np.ndarray:
+    """``rfft2`` over (y, z) of a block of x-slabs (complex64); zeros for an empty block."""
+    if not real.any():
+        return np.zeros(real.shape[:2] + (real.shape[2] // 2 + 1,), dtype=COMPLEX)
+    return torch.fft.rfft2(torch.from_numpy(real), dim=(1, 2)).numpy()
 
 
 def intermediate_bytes(n: int) -> int:
@@ -100,6 +107,20 @@ def plan_stream(n: int, memory_budget=None, block_bytes=None, storage: str = "au
                       max(1, min(n, block // per_pencil)), budget, inter)
 
 
+def check_disk(need: int, folder: Path) -> None:
+    """Refuse, with the numbers, ``need`` bytes of intermediate in ``folder`` (which may not
+    exist yet: the nearest existing parent is asked, so a refused run creates nothing)."""
+    existing = folder
+    while not existing.exists() and existing != existing.parent:
+        existing = existing.parent
+    free = shutil.disk_usage(existing).free
+    if need > free:
+        raise SaxsimInputError(
+            f"the intermediate spectrum needs {need / 2**30:.2f} GiB in {folder}, only "
+            f"{free / 2**30:.2f} GiB are free: pass --workdir on a larger disk, or use fewer "
+            "grid points")
+
+
 def check_resources(plan: StreamPlan, workdir: Path) -> None:
     """Refuse up front, with the numbers, a run the machine cannot hold."""
     avail = available_memory_bytes()
@@ -109,16 +130,7 @@ def check_resources(plan: StreamPlan, workdir: Path) -> None:
             f"the run needs {need_ram / 2**30:.2f} GiB of RAM, {avail / 2**30:.2f} GiB are "
             f"available: lower --memory-budget (the intermediate then goes to disk)")
     if plan.storage == "disk":
-        existing = workdir
-        while not existing.exists() and existing != existing.parent:
-            existing = existing.parent          # a refused run leaves no folder behind
-        free = shutil.disk_usage(existing).free
-        have = _existing_bytes(workdir)
-        if plan.intermediate_bytes - have > free:
-            raise SaxsimInputError(
-                f"the intermediate spectrum needs {plan.intermediate_bytes / 2**30:.2f} GiB in "
-                f"{workdir}, only {free / 2**30:.2f} GiB are free: pass --workdir on a larger "
-                "disk, or use fewer grid points")
+        check_disk(plan.intermediate_bytes - _existing_bytes(workdir), workdir)
 
 
 def _existing_bytes(workdir: Path) -> int:
@@ -198,10 +210,8 @@ class _Intermediate:
 
 
 def _job_key(source: DensitySource, plan: StreamPlan, correction: str, reductions: dict) -> str:
-    import hashlib
-    text = json.dumps([source.fingerprint(), plan.n, plan.slab_block, plan.pencil_block,
-                       correction, sorted(reductions), STATE_VERSION])
-    return hashlib.sha256(text.encode()).hexdigest()[:20]
+    return digest(source.fingerprint(), plan.n, plan.slab_block, plan.pencil_block,
+                  correction, sorted(reductions), STATE_VERSION)[:20]
 
 
 def job_folder(key: str, root: str | os.PathLike | None = None) -> Path:
@@ -271,8 +281,6 @@ def streamed_fft(source: DensitySource, reductions: dict[str, Reduction], *,
     state = {"key": key, "pass1_done": state.get("pass1_done", 0),
              "pass2_done": state.get("pass2_done", 0), "n": n,
              "source": source.describe()}
-    slab_starts = list(range(0, n, plan.slab_block))
-    pencil_starts = list(range(0, n, plan.pencil_block))
     blocks_run = 0
     last_checkpoint = time.monotonic()
 
@@ -285,57 +293,49 @@ def streamed_fft(source: DensitySource, reductions: dict[str, Reduction], *,
             _save_state(work, state, reductions)
             last_checkpoint = time.monotonic()
 
-    def stop_now() -> bool:
-        return stop_after_blocks is not None and blocks_run >= stop_after_blocks
+    def run_pass(done_key: str, size: int, label: str, do_block) -> bool:
+        """``do_block(lo, hi)`` for every block not done yet (state[done_key] counts them),
+        with progress and checkpoints; False when stopped by ``stop_after_blocks``."""
+        nonlocal blocks_run
+        starts = range(0, n, size)
+        with Progress(progress, len(starts), label, "block") as bar:
+            bar.update(state[done_key])
+            for b in range(state[done_key], len(starts)):
+                if stop_after_blocks is not None and blocks_run >= stop_after_blocks:
+                    checkpoint(force=True)
+                    return False
+                do_block(starts[b], min(n, starts[b] + size))
+                state[done_key] = b + 1
+                blocks_run += 1
+                checkpoint(force=b + 1 == len(starts))
+                bar.update()
+        return True
+
+    def slabs(x0: int, x1: int) -> None:
+        t_source = time.perf_counter()
+        real = source.slab(x0, x1)
+        out.seconds["source"] = out.seconds.get("source", 0.0) + time.perf_counter() - t_source
+        if not real.any():
+            out.empty_slabs += x1 - x0
+        out.bytes_written += inter.write_slabs(x0, slab_spectrum(real))
+
+    corr = voxel_correction_factors(n, voxel_correction, dev, torch.float32)
+
+    def pencils(y0: int, y1: int) -> None:
+        block = np.empty((n, y1 - y0, n // 2 + 1), dtype=COMPLEX)
+        out.bytes_read += inter.read_pencils(y0, y1, block)
+        reduce_pencils(torch.fft.fft(torch.from_numpy(block), dim=0), corr, reductions,
+                       slice(y0, y1))
 
     try:
-        t0 = time.perf_counter()
-        with Progress(progress, len(slab_starts), f"pass 1: slabs of {n}³", "block") as bar:
-            bar.update(state["pass1_done"])
-            for b in range(state["pass1_done"], len(slab_starts)):
-                if stop_now():
-                    checkpoint(force=True)
-                    return out
-                x0 = slab_starts[b]
-                x1 = min(n, x0 + plan.slab_block)
-                t_source = time.perf_counter()
-                real = source.slab(x0, x1)
-                out.seconds["source"] = (out.seconds.get("source", 0.0)
-                                         + time.perf_counter() - t_source)
-                if not real.any():
-                    out.empty_slabs += x1 - x0
-                    spec = np.zeros((x1 - x0, n, n // 2 + 1), dtype=COMPLEX)
-                else:
-                    spec = torch.fft.rfft2(torch.from_numpy(real), dim=(1, 2)).numpy()
-                out.bytes_written += inter.write_slabs(x0, spec)
-                del real, spec
-                state["pass1_done"] = b + 1
-                blocks_run += 1
-                checkpoint(force=b + 1 == len(slab_starts))
-                bar.update()
-        out.seconds["slab_pass"] = time.perf_counter() - t0
-
-        t0 = time.perf_counter()
-        corr = voxel_correction_factors(n, voxel_correction, dev, torch.float32)
-        m = n // 2 + 1
-        with Progress(progress, len(pencil_starts), f"pass 2: pencils of {n}³", "block") as bar:
-            bar.update(state["pass2_done"])
-            for b in range(state["pass2_done"], len(pencil_starts)):
-                if stop_now():
-                    checkpoint(force=True)
-                    return out
-                y0 = pencil_starts[b]
-                y1 = min(n, y0 + plan.pencil_block)
-                block = np.empty((n, y1 - y0, m), dtype=COMPLEX)
-                out.bytes_read += inter.read_pencils(y0, y1, block)
-                g = torch.fft.fft(torch.from_numpy(block), dim=0)
-                reduce_pencils(g, corr, reductions, slice(y0, y1))
-                del g
-                state["pass2_done"] = b + 1
-                blocks_run += 1
-                checkpoint()
-                bar.update()
-        out.seconds["pencil_pass"] = time.perf_counter() - t0
+        for done_key, size, label, do_block, timer in (
+                ("pass1_done", plan.slab_block, f"pass 1: slabs of {n}³", slabs, "slab_pass"),
+                ("pass2_done", plan.pencil_block, f"pass 2: pencils of {n}³", pencils,
+                 "pencil_pass")):
+            t0 = time.perf_counter()
+            if not run_pass(done_key, size, label, do_block):
+                return out
+            out.seconds[timer] = time.perf_counter() - t0
     finally:
         inter.close()
     out.results = {name: red.result() for name, red in reductions.items()}
