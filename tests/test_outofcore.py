@@ -396,3 +396,9 @@ def test_crystallite_outline_of_any_shape():
     assert 39 <= extent.size <= 41                   # 40 Å along x at 1 Å voxels
     with pytest.raises(SaxsimInputError, match="does not fit"):
         CrystalliteSource(values, cell, radius=40.0, n=64, spacing=1.0)
+
+
+def test_dask_needs_workers():
+    from sasview_saxsim_plugin.outofcore.distributed import connect
+    with pytest.raises(SaxsimInputError, match="at least 1"):
+        connect("local", n_workers=0)

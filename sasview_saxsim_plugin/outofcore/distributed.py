@@ -75,6 +75,8 @@ def connect(scheduler: str = "local", n_workers: int = 2, memory_limit: str | No
     from distributed import Client, LocalCluster
 
     if scheduler == "local":
+        if int(n_workers) < 1:
+            raise SaxsimInputError(f"--workers must be at least 1, got {n_workers}")
         cluster = LocalCluster(n_workers=n_workers, threads_per_worker=1, processes=True,
                                memory_limit=memory_limit or "auto", dashboard_address=None)
         return Client(cluster)
@@ -82,10 +84,17 @@ def connect(scheduler: str = "local", n_workers: int = 2, memory_limit: str | No
         raise SaxsimInputError(f"--scheduler must be 'local' or an address like "
                                f"tcp://HOST:PORT, got {scheduler!r}")
     try:
-        return Client(scheduler, timeout="10s")
+        client = Client(scheduler, timeout="10s")
     except (OSError, TimeoutError) as exc:
         raise SaxsimInputError(f"cannot reach the Dask scheduler at {scheduler} ({exc}); is "
                                "it running and reachable from here?") from None
+    try:            # tasks submitted to a scheduler without workers would wait forever
+        client.wait_for_workers(1, timeout=30)
+    except TimeoutError:
+        client.close()
+        raise SaxsimInputError(f"the Dask scheduler at {scheduler} has no workers (waited "
+                               "30 s): start some with dask worker " + scheduler) from None
+    return client
 
 
 def dask_fft(source: DensitySource, reductions: dict[str, Callable], *, client=None,
