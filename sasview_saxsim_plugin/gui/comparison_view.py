@@ -238,9 +238,9 @@ class NumericalComparisonWindow(QtWidgets.QWidget, SaxsimPerspective):
     def _enable_fields(self, *_) -> None:
         route, shape = self.cb_route.currentData(), self.cb_shape.currentText()
         used = set(SHAPE_LENGTHS.get(shape, ()))
+        lengths = {k for ks in SHAPE_LENGTHS.values() for k in ks}
         for key in self.fields:
-            if key in FIELDS and key in ("radius", "length", "radius_polar",
-                                         "radius_equatorial", "thickness"):
+            if key in lengths:
                 on = key in used
             elif key in ("radius_pd", "length_pd"):
                 on = key[:-3] in used
