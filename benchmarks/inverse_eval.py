@@ -25,6 +25,7 @@ from sasview_saxsim_plugin.inverse.catalogue import SHAPE_NAMES
 from sasview_saxsim_plugin.inverse.dataset import load_set
 from sasview_saxsim_plugin.inverse.estimate import DEFAULT_WEIGHTS, InverseModel, estimate
 from sasview_saxsim_plugin.inverse.evaluate import ThesisPredictor, evaluate_predictions
+from sasview_saxsim_plugin.inverse.features import N_BINS
 from sasview_saxsim_plugin.inverse.measurement import CALC_Q, draw_instrument, measure
 from sasview_saxsim_plugin.inverse.train import THESIS_WEIGHTS
 
@@ -129,6 +130,8 @@ def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__)
     ap.add_argument("--json", default="docs/inverse_eval.json")
     ap.add_argument("--unknown", type=int, default=30, help="curves per unknown shape")
+    ap.add_argument("--store-in-weights", action="store_true",
+                    help="also write the test accuracies into the shipped weight file")
     a = ap.parse_args(argv)
     torch.set_num_threads(max(1, os.cpu_count() or 1))
     shipped = InverseModel(DEFAULT_WEIGHTS)
@@ -147,6 +150,12 @@ def main(argv=None) -> int:
         m["network_seconds_per_curve_batched"] = per_curve
         report[f"shipped/{set_name}"] = m
         _print(f"shipped cINN on {set_name}", m)
+        if shipped.channels > 2:  # the same curves given without dI (channel blanked)
+            no_d = x.copy()
+            no_d[:, 2 * N_BINS:] = 0.0
+            m = evaluate_predictions(s, p, *shipped.predict(no_d, 500))
+            report[f"shipped-without-dI/{set_name}"] = m
+            _print(f"shipped cINN on {set_name}, dI not given", m)
         if thesis:
             probs, samples = thesis.predict(x, 200)
             m = evaluate_predictions(s, p, probs, samples)
@@ -171,6 +180,13 @@ def main(argv=None) -> int:
         print(f"  {name:20s} {v['confident_fraction']:.2f}  {v['shapes']}")
     with open(a.json, "w") as f:
         json.dump(report, f, indent=1)
+    if a.store_in_weights:  # design.md: the weights carry their test metrics
+        blob = torch.load(DEFAULT_WEIGHTS, map_location="cpu", weights_only=False)
+        blob["test_metrics"] = {
+            key: {"accuracy": m["accuracy"], "confusion": m["confusion"], "n": m["n"]}
+            for key, m in report.items() if key.startswith("shipped")}
+        blob["test_metrics"]["command"] = "python benchmarks/inverse_eval.py --store-in-weights"
+        torch.save(blob, DEFAULT_WEIGHTS)
     print(f"\nwrote {a.json}", file=sys.stderr)
     return 0
 

@@ -42,8 +42,8 @@ def main(argv=None) -> int:
     net, full = [], []
     for q, intensity, sigma in curves:
         t = time.perf_counter()
-        qc, ic, _, _ = clean_curve(q, intensity, sigma)
-        x, _ = featurize(qc, ic)
+        qc, ic, sc, _ = clean_curve(q, intensity, sigma)
+        x, _ = featurize(qc, ic, sc)
         model.predict(x, 500)
         net.append(time.perf_counter() - t)
         t = time.perf_counter()

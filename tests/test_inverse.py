@@ -96,6 +96,30 @@ def test_missing_or_broken_weights(tmp_path):
         InverseModel(broken)
 
 
+@pytest.mark.parametrize("encoder,channels", [("mlp", 2), ("conv", 3)])
+def test_weights_of_either_input_format_load(tmp_path, encoder, channels):
+    """Weight files store their encoder and input channels; a format-2 file (no dI/I channel)
+    reads the first two channels of today's features and gives the same answer with or without
+    dI, a 3-channel file sees dI."""
+    import torch
+
+    from sasview_saxsim_plugin.inverse.features import clean_curve, featurize
+    from sasview_saxsim_plugin.inverse.networks import ShapePosteriorNet
+
+    torch.manual_seed(0)
+    net = ShapePosteriorNet(hidden=32, code=16, blocks=2, subnet_hidden=16, encoder=encoder,
+                            channels=channels)
+    path = tmp_path / "w.pt"
+    torch.save({"config": net.config, "state": net.state_dict()}, path)
+    model = InverseModel(path)
+    q, intensity, sigma = _measured("sphere", {"radius": 43.0, "radius_pd": 0.08})
+    qc, ic, sc, _ = clean_curve(q, intensity, sigma)
+    with_d = model.predict(featurize(qc, ic, sc)[0], 20)[0]
+    without_d = model.predict(featurize(qc, ic)[0], 20)[0]
+    assert with_d.shape == (1, 3) and np.isclose(with_d.sum(), 1)
+    assert np.allclose(with_d, without_d) == (channels == 2)
+
+
 def test_cli_infer_json_and_refine(tmp_path):
     q, intensity, sigma = _measured("sphere", {"radius": 55.0, "radius_pd": 0.1})
     path = tmp_path / "curve.dat"

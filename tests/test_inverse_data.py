@@ -93,10 +93,45 @@ def test_features_ignore_scale_and_mask_outside():
     a, n_a = featurize(q, intensity)
     b, n_b = featurize(q, 1234.0 * intensity)
     assert a.shape == (FEATURES,) and np.allclose(a, b, atol=1e-5) and n_a == n_b
-    mask = a[N_BINS:]
+    mask = a[N_BINS:2 * N_BINS]
     from sasview_saxsim_plugin.inverse.features import NETWORK_Q
     assert np.all(mask[(NETWORK_Q < 0.009) | (NETWORK_Q > 0.31)] == 0)
     assert mask.sum() == n_a > 50
+    assert np.all(a[2 * N_BINS:] == 0)  # no dI given: noise channel blank
+
+
+def test_noise_channel_is_relative_error_of_bin_means():
+    from sasview_saxsim_plugin.inverse.features import (
+        NETWORK_Q_EDGES,
+        NOISE_CLIP,
+        NOISE_OFFSET,
+    )
+    rng = np.random.default_rng(3)
+    q = np.sort(rng.uniform(0.004, 0.5, 300))
+    intensity = _sasmodels("sphere", q, radius=40.0, sld=1, sld_solvent=0) + 1e-4
+    d_intensity = intensity * rng.uniform(0.005, 0.05, q.size)
+    a, _ = featurize(q, intensity, d_intensity)
+    b, _ = featurize(q, 77.0 * intensity, 77.0 * d_intensity)
+    assert np.allclose(a, b, atol=1e-5)                       # scale drops out
+    noise = a[2 * N_BINS:]
+    checked = 0
+    for k in range(N_BINS):                                   # one bin at a time, by hand
+        inside = (q >= NETWORK_Q_EDGES[k]) & (q < NETWORK_Q_EDGES[k + 1])
+        if inside.sum() >= 2:
+            rel = np.sqrt(np.sum(d_intensity[inside] ** 2)) / np.sum(intensity[inside])
+            expected = np.clip(np.log10(rel), *NOISE_CLIP) + NOISE_OFFSET
+            assert noise[k] == pytest.approx(expected, abs=1e-5)
+            checked += 1
+    assert checked > 40
+    assert np.all(noise[a[N_BINS:2 * N_BINS] == 0] == 0)      # masked bins stay blank
+    # doubling dI raises every valid bin by log10(2) (inside the clip range)
+    c, _ = featurize(q, intensity, 2 * d_intensity)
+    valid = a[N_BINS:2 * N_BINS] == 1
+    assert np.allclose(c[2 * N_BINS:][valid] - noise[valid], np.log10(2), atol=1e-5)
+    # unusable dI (a zero) is ignored, not half-used
+    bad = d_intensity.copy()
+    bad[5] = 0.0
+    assert np.all(featurize(q, intensity, bad)[0][2 * N_BINS:] == 0)
 
 
 def test_clean_curve_bad_input():
@@ -163,3 +198,19 @@ def test_load_curve_refuses_2d_and_sesans():
         load_curve(os.path.join(base, "sesans_data", "sphere2micron.ses"))
     curve = load_curve(os.path.join(base, "1d_data", "PolySpheres.txt"))
     assert curve.q.size == 128 and curve.d_intensity is not None and curve.q_unit == "1/A"
+
+
+def test_training_loop_runs_and_saves_loadable_weights(tmp_path, monkeypatch):
+    """Smoke test of ``train_shipped`` on a tiny set (the real run takes ~50 min)."""
+    from sasview_saxsim_plugin.inverse.estimate import InverseModel
+    from sasview_saxsim_plugin.inverse.train import train_shipped
+
+    monkeypatch.setenv("SAXSIM_CACHE", str(tmp_path / "cache"))
+    r = train_shipped(epochs=2, batch=8, train_sets=(SetSpec(6, seed=31),),
+                      val_sets=(SetSpec(2, seed=32),), out=tmp_path / "w.pt")
+    assert r["best_epoch"] in (1, 2) and len(r["history"]) == 2
+    assert all(np.isfinite(h["val_nll"]) for h in r["history"])
+    model = InverseModel(tmp_path / "w.pt")
+    assert model.channels == 3 and model.net.config["encoder"] == "conv"
+    probs, samples = model.predict(np.zeros((2, FEATURES), np.float32), 5)
+    assert probs.shape == (2, 3) and samples.shape == (2, 5, 5)

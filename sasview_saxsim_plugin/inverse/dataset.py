@@ -20,7 +20,7 @@ from .catalogue import CATALOGUE, PARAMETER_NAMES
 from .features import FEATURES, clean_curve, featurize
 from .measurement import CALC_Q, draw_instrument, measure, thesis_instrument
 
-FORMAT_VERSION = 2
+FORMAT_VERSION = 3  # 3: dI/I channel in the features
 #: layout of the stored measured curves (keep_curves sets only): rows q, I, dI, dq (1-σ, 1/Å)
 CURVES_VERSION = 2
 CHUNK = 250
@@ -52,6 +52,7 @@ class SetSpec:
 #: the named sets used by ``saxsim train`` and the evaluation (seeds differ: never overlap)
 STANDARD_SETS = {
     "train": SetSpec(20000, measurements=2, seed=101),
+    "train-extra": SetSpec(10000, measurements=2, seed=105),
     "val": SetSpec(1000, seed=102),
     "calib": SetSpec(200, seed=104, keep_curves=True),
     "test-broad": SetSpec(1000, seed=103, keep_curves=True),
@@ -83,8 +84,8 @@ def _chunk(args) -> dict:
         for _ in range(m):
             inst = draw_instrument(rng) if spec.instrument == "broad" else thesis_instrument()
             q, intensity, sigma = measure(i_calc, inst, rng)
-            qc, ic, _, _ = clean_curve(q, intensity)
-            feats[row], _ = featurize(qc, ic)
+            qc, ic, sc, _ = clean_curve(q, intensity, sigma)
+            feats[row], _ = featurize(qc, ic, sc)
             params[row] = [one.get(p, np.nan) for p in PARAMETER_NAMES]
             if curves is not None:
                 curves[row, :, :q.size] = (q, intensity, sigma, inst.dq_over_q * q)

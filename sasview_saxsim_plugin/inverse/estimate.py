@@ -18,7 +18,7 @@ import numpy as np
 import torch
 
 from .catalogue import PARAMETER_NAMES, SHAPE_NAMES, entry
-from .features import check_range, clean_curve, featurize
+from .features import N_BINS, check_range, clean_curve, featurize
 from .model_curves import fit_scale_background, model_intensity, noise_estimate
 from .networks import ShapePosteriorNet
 from .parameters import from_standard
@@ -80,17 +80,22 @@ class InverseModel:
             raise WeightsError(f"weight file {path} cannot be used by this version: {exc}"
                                ) from exc
         self.net.eval()
+        self.channels = int(blob["config"].get("channels", 2))
         self.temperature = float(blob.get("temperature", 1.0))
         self.chi2_threshold = float(blob.get("chi2_threshold", 5.0))
         self.path = path
+
+    def inputs(self, features: np.ndarray) -> torch.Tensor:
+        """The part of ``featurize`` rows this network reads (weights of format 2: no dI/I)."""
+        x = np.atleast_2d(features)[:, :self.channels * N_BINS]
+        return torch.as_tensor(x, dtype=torch.float32)
 
     @torch.no_grad()
     def predict(self, features: np.ndarray, n_samples: int = 500, seed: int = 0,
                 shapes: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
         """Class probabilities (rows, shapes) and physical posterior samples (rows, n, 5) for the
         most probable shape of each row (or the given ``shapes``)."""
-        x = torch.as_tensor(np.atleast_2d(features), dtype=torch.float32)
-        code = self.net.encode(x)
+        code = self.net.encode(self.inputs(features))
         probs = torch.softmax(self.net.classifier(code) / self.temperature, dim=1)
         chosen = probs.argmax(1) if shapes is None else torch.as_tensor(shapes)
         gen = torch.Generator().manual_seed(seed)
@@ -139,7 +144,8 @@ def estimate(q, intensity, d_intensity=None, *, q_unit: str = "1/A", n_samples: 
     """
     start = time.perf_counter()
     q, intensity, d_intensity, notes = clean_curve(q, intensity, d_intensity, q_unit)
-    features, n_valid = featurize(q, intensity)
+    usable_d = d_intensity is not None and bool(np.all(d_intensity > 0))
+    features, n_valid = featurize(q, intensity, d_intensity if usable_d else None)
     notes += check_range(q, n_valid)
     model = load_model(str(weights) if weights else None)
     probs, samples = model.predict(features, n_samples, seed)
@@ -147,7 +153,7 @@ def estimate(q, intensity, d_intensity=None, *, q_unit: str = "1/A", n_samples: 
     shape = SHAPE_NAMES[k]
     summary = summarise(shape, samples[0])
     medians = {name: v[0] for name, v in summary.items()}
-    sigma = d_intensity if d_intensity is not None and np.all(d_intensity > 0) else None
+    sigma = d_intensity if usable_d else None
     if sigma is None:
         sigma = noise_estimate(q, intensity)
         notes.append("no usable dI: noise estimated from point-to-point scatter")

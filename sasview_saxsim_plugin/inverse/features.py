@@ -2,7 +2,11 @@
 
 The curve is averaged into 128 log-spaced q bins between 0.002 and 0.6 1/Å (``NETWORK_Q``), bins
 the data do not reach are masked, log10 I is taken and its mean over the valid bins removed (the
-absolute scale is unknown). Input vector: [normalised log10 I · mask, mask] (256 numbers).
+absolute scale is unknown). Input vector (384 numbers): [normalised log10 I · mask, mask,
+noise], where noise is log10 of the relative error of each bin's mean, shifted by
+NOISE_OFFSET to be positive, or 0 everywhere when the curve has no usable dI. Without it the
+network cannot tell a real 1 % wiggle (a weak structure-factor peak) from counting noise.
+Weight files trained on the first two channels only (format 2) read the first 256 numbers.
 """
 
 from __future__ import annotations
@@ -14,7 +18,11 @@ from ..errors import SaxsimInputError
 NETWORK_Q_EDGES = np.geomspace(0.002, 0.6, 129)
 NETWORK_Q = np.sqrt(NETWORK_Q_EDGES[1:] * NETWORK_Q_EDGES[:-1])
 N_BINS = NETWORK_Q.size
-FEATURES = 2 * N_BINS
+CHANNELS = 3
+FEATURES = CHANNELS * N_BINS
+#: log10(relative error) is clipped to [NOISE_CLIP] and shifted by NOISE_OFFSET (values 0.5-5)
+NOISE_CLIP = (-4.0, 0.5)
+NOISE_OFFSET = 4.5
 MIN_POINTS = 20
 MIN_BINS = 24
 
@@ -62,11 +70,14 @@ def clean_curve(q, intensity, d_intensity=None, q_unit: str = "1/A"
     return q, intensity, d, notes
 
 
-def featurize(q: np.ndarray, intensity: np.ndarray) -> tuple[np.ndarray, int]:
+def featurize(q: np.ndarray, intensity: np.ndarray, d_intensity: np.ndarray | None = None
+              ) -> tuple[np.ndarray, int]:
     """Network input (FEATURES floats, float32) and the number of valid bins, from a clean curve.
 
-    q in 1/Å, sorted; I > 0. Each bin holds the mean I of its points; bins inside the data range
-    without points get the log-log interpolation at their centre; bins outside are masked.
+    q in 1/Å, sorted; I > 0; dI (1-σ, same units as I) optional, used only when all > 0. Each
+    bin holds the mean I of its points and the relative error of that mean,
+    sqrt(Σ dI²)/n / mean I; bins inside the data range without points get the log-log
+    interpolation of I and of the points' dI/I at their centre; bins outside are masked.
     """
     log_q = np.log(q)
     idx = np.searchsorted(NETWORK_Q_EDGES, q, side="right") - 1
@@ -85,7 +96,18 @@ def featurize(q: np.ndarray, intensity: np.ndarray) -> tuple[np.ndarray, int]:
     if n_valid:
         values = log_i[mask] - log_i[mask].mean()
         out[:N_BINS][mask] = values
-        out[N_BINS:][mask] = 1.0
+        out[N_BINS:2 * N_BINS][mask] = 1.0
+    usable = (d_intensity is not None and d_intensity.shape == q.shape
+              and bool(np.all(d_intensity > 0)))
+    if n_valid and usable:
+        var = np.bincount(idx[inside], weights=d_intensity[inside] ** 2, minlength=N_BINS)
+        log_rel = np.full(N_BINS, np.nan)
+        log_rel[has] = np.log10(np.sqrt(var[has]) / sums[has])  # = sqrt(Σσ²)/n / (Σ I/n)
+        if covered.any():
+            log_rel[covered] = np.interp(np.log(NETWORK_Q[covered]), log_q,
+                                         np.log10(d_intensity / intensity))
+        noise = np.clip(log_rel[mask], *NOISE_CLIP) + NOISE_OFFSET
+        out[2 * N_BINS:][mask] = noise
     return out, n_valid
 
 

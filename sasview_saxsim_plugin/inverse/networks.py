@@ -20,7 +20,7 @@ import torch
 from torch import nn
 
 from .catalogue import PARAMETER_NAMES, SHAPE_NAMES
-from .features import FEATURES, N_BINS
+from .features import N_BINS
 
 N_PARAMS = len(PARAMETER_NAMES)
 N_SHAPES = len(SHAPE_NAMES)
@@ -35,15 +35,52 @@ def _mlp(sizes: list[int], act=nn.GELU, last_act: bool = False) -> nn.Sequential
     return nn.Sequential(*layers)
 
 
+class ConvEncoder(nn.Module):
+    """1D convolutions along log q, then an MLP head.
+
+    A change of particle size shifts a curve along log q (I(q; R) = R⁶ f(qR) for a sphere), so
+    detectors of fringes, Guinier knees and structure-factor peaks are shared across q by
+    convolution instead of being learnt once per bin position as in the MLP.
+    """
+
+    def __init__(self, channels: int, hidden: int, code: int, width: int = 24):
+        super().__init__()
+        self.channels = channels
+        w = width
+        self.conv = nn.Sequential(
+            nn.Conv1d(channels, w, 5, padding=2), nn.GELU(),
+            nn.Conv1d(w, w, 5, stride=2, padding=2), nn.GELU(),            # 64 bins
+            nn.Conv1d(w, 2 * w, 5, padding=2), nn.GELU(),
+            nn.Conv1d(2 * w, 2 * w, 5, stride=2, padding=2), nn.GELU(),    # 32 bins
+            nn.Conv1d(2 * w, 4 * w, 5, stride=2, padding=2), nn.GELU(),    # 16 bins
+        )
+        self.head = _mlp([4 * w * (N_BINS // 8), hidden, code], last_act=True)
+
+    def forward(self, features: torch.Tensor) -> torch.Tensor:
+        x = features.reshape(features.shape[0], self.channels, N_BINS)
+        return self.head(self.conv(x).flatten(1))
+
+
 class ShapePosteriorNet(nn.Module):
-    """Encoder + classifier + conditional INN over the N_PARAMS standardised parameters."""
+    """Encoder + classifier + conditional INN over the N_PARAMS standardised parameters.
+
+    ``channels``: per-bin input channels (2: normalised log I and mask; 3: plus the relative
+    error of the bin mean); ``encoder``: "mlp" or "conv" (``ConvEncoder``).
+    """
 
     def __init__(self, hidden: int = 512, code: int = 128, blocks: int = 8,
-                 subnet_hidden: int = 192):
+                 subnet_hidden: int = 192, encoder: str = "mlp", channels: int = 2):
         super().__init__()
         self.config = {"hidden": hidden, "code": code, "blocks": blocks,
-                       "subnet_hidden": subnet_hidden}
-        self.encoder = _mlp([FEATURES, hidden, hidden, hidden, code], last_act=True)
+                       "subnet_hidden": subnet_hidden, "encoder": encoder,
+                       "channels": channels}
+        if encoder == "mlp":
+            self.encoder = _mlp([channels * N_BINS, hidden, hidden, hidden, code],
+                                last_act=True)
+        elif encoder == "conv":
+            self.encoder = ConvEncoder(channels, hidden, code)
+        else:
+            raise ValueError(f"encoder must be 'mlp' or 'conv', not {encoder!r}")
         self.classifier = nn.Linear(code, N_SHAPES)
         cond = code + N_SHAPES
 

@@ -76,23 +76,41 @@ class _BestEpoch:
         return {"best_epoch": self.epoch, "history": history, "path": str(out)}
 
 
-def train_shipped(epochs: int = 120, batch: int = 512, lr: float = 1e-3, max_minutes: float = 55,
-                  seed: int = 0, out: Path = SHIPPED_WEIGHTS, log=None, workers: int | None = None
-                  ) -> dict:
+#: what ``saxsim train`` ships: trained on both training priors, model selection on both
+#: validation sets (the test sets are never read)
+SHIPPED_TRAIN_SETS = ("train", "train-extra", "train-thesis")
+SHIPPED_VAL_SETS = ("val", "val-thesis")
+
+
+def _joined(names: tuple[str, ...], workers: int | None) -> dict:
+    parts = [load_set(n, workers) for n in names]
+    return {k: np.concatenate([p[k] for p in parts]) for k in ("features", "parameters", "shape")}
+
+
+def train_shipped(epochs: int = 100, batch: int = 512, lr: float = 1e-3, max_minutes: float = 55,
+                  seed: int = 0, out: Path = SHIPPED_WEIGHTS, log=None, workers: int | None = None,
+                  encoder: str = "conv", channels: int = 3,
+                  train_sets: tuple = SHIPPED_TRAIN_SETS,
+                  val_sets: tuple = SHIPPED_VAL_SETS,
+                  noise_dropout: float = 0.25) -> dict:
     """Train ``ShapePosteriorNet`` by maximum likelihood + cross-entropy; save the best epoch
-    (lowest validation loss). Stops early when ``max_minutes`` would be exceeded."""
+    (lowest validation loss). Stops early when ``max_minutes`` would be exceeded.
+
+    ``noise_dropout``: fraction of training rows whose dI/I channel is blanked (as for a curve
+    without dI), so the network works with and without uncertainties."""
     torch.manual_seed(seed)
     device = _device()
-    train, val = load_set("train", workers), load_set("val", workers)
+    train, val = _joined(train_sets, workers), _joined(val_sets, workers)
+    width = channels * N_BINS
 
     def tensors(d):
         theta = to_standard(d["parameters"])
-        return (torch.as_tensor(d["features"]), torch.as_tensor(d["shape"]),
+        return (torch.as_tensor(d["features"][:, :width]), torch.as_tensor(d["shape"]),
                 torch.as_tensor(theta, dtype=torch.float32))
 
     x_tr, s_tr, t_tr = tensors(train)
     x_va, s_va, t_va = (t.to(device) for t in tensors(val))
-    net = ShapePosteriorNet().to(device)
+    net = ShapePosteriorNet(encoder=encoder, channels=channels).to(device)
     opt = torch.optim.AdamW(net.parameters(), lr=lr, weight_decay=1e-5)
     steps = epochs * math.ceil(len(x_tr) / batch)
     sched = torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=lr, total_steps=steps,
@@ -120,6 +138,10 @@ def train_shipped(epochs: int = 120, batch: int = 512, lr: float = 1e-3, max_min
             idx = perm[i:i + batch]
             x, s, theta = x_tr[idx].to(device), s_tr[idx].to(device), t_tr[idx].to(device)
             noise = torch.randn(theta.shape, generator=gen).to(device)
+            if channels > 2 and noise_dropout > 0:
+                blank = (torch.rand(len(idx), 1, generator=gen) < noise_dropout).to(device)
+                x = torch.cat([x[:, :2 * N_BINS],
+                               torch.where(blank, 0.0, x[:, 2 * N_BINS:])], dim=1)
             nll, ce, _ = losses(x, s, theta, noise)
             loss = nll + ce
             opt.zero_grad()
@@ -143,10 +165,10 @@ def train_shipped(epochs: int = 120, batch: int = 512, lr: float = 1e-3, max_min
         if best.time_is_up(epoch + 1):
             break
     return best.save(out, net, history, kind="shipped",
-                     metadata=_metadata(seed, ("train", "val")))
+                     metadata=_metadata(seed, train_sets + val_sets))
 
 
-def _metadata(seed: int, sets: tuple[str, ...]) -> dict:
+def _metadata(seed: int, sets: tuple) -> dict:
     """What a weight file must carry to be reproduced and used correctly."""
     from dataclasses import asdict
 
@@ -156,10 +178,12 @@ def _metadata(seed: int, sets: tuple[str, ...]) -> dict:
 
     return {"parameter_names": PARAMETER_NAMES, "shapes": [e.name for e in CATALOGUE],
             "network_q_edges_1_per_A": NETWORK_Q_EDGES.tolist(),
-            "normalisation": "log10 of bin-mean I minus its mean over valid bins; mask channel",
-            "priors": {e.name: {k: repr(v) for k, v in e.priors["broad"].items()}
-                       for e in CATALOGUE},
-            "sets": {n: asdict(STANDARD_SETS[n]) for n in sets},
+            "normalisation": "log10 of bin-mean I minus its mean over valid bins; mask channel; "
+                             "log10 relative error of the bin mean + NOISE_OFFSET (0: no dI)",
+            "priors": {e.name: {prior: {k: repr(v) for k, v in values.items()}
+                                for prior, values in e.priors.items()} for e in CATALOGUE},
+            "sets": {n if isinstance(n, str) else f"custom-{n.key()}":
+                     asdict(STANDARD_SETS[n] if isinstance(n, str) else n) for n in sets},
             "data_format": FORMAT_VERSION, "seed": seed, "torch": torch.__version__}
 
 
