@@ -35,7 +35,8 @@ def cmd_train(a) -> int:
             from .inverse.calibrate import calibrate
             c = calibrate(r["path"])
             print(f"shipped cINN: best epoch {r['best_epoch']}, temperature "
-                  f"{c['temperature']:.3f}, chi2 threshold {c['chi2_threshold']:.3g}, "
+                  f"{c['temperature']:.3f}, latent scale {c['z_scale']:.2f}, "
+                  f"chi2 threshold {c['chi2_threshold']:.3g}, "
                   f"weights {r['path']}")
     finally:
         if log:

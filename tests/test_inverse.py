@@ -120,6 +120,28 @@ def test_weights_of_either_input_format_load(tmp_path, encoder, channels):
     assert np.allclose(with_d, without_d) == (channels == 2)
 
 
+def test_latent_scale_widens_intervals_not_medians(tmp_path):
+    """The calibrated latent scale stored with the weights widens the posterior."""
+    import torch
+
+    from sasview_saxsim_plugin.inverse.features import clean_curve, featurize
+
+    blob = torch.load(DEFAULT_WEIGHTS, map_location="cpu", weights_only=False)
+    q, intensity, sigma = _measured("sphere", {"radius": 43.0, "radius_pd": 0.08})
+    x = featurize(*clean_curve(q, intensity, sigma)[:3])[0]
+    widths, medians = [], []
+    for scale in (1.0, 1.5):
+        blob["z_scale"] = scale
+        torch.save(blob, tmp_path / f"w{scale}.pt")
+        _, samples = InverseModel(tmp_path / f"w{scale}.pt").predict(x, 2000)
+        radius = samples[0, :, 0]
+        p16, p50, p84 = np.percentile(radius, [16, 50, 84])
+        widths.append(p84 - p16)
+        medians.append(p50)
+    assert widths[1] > 1.05 * widths[0]  # the flow is nonlinear: 1.5× in z gave 1.15× here
+    assert medians[1] == pytest.approx(medians[0], rel=0.01)
+
+
 def test_cli_infer_json_and_refine(tmp_path):
     q, intensity, sigma = _measured("sphere", {"radius": 55.0, "radius_pd": 0.1})
     path = tmp_path / "curve.dat"

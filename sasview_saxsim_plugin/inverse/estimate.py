@@ -83,6 +83,7 @@ class InverseModel:
         self.channels = int(blob["config"].get("channels", 2))
         self.temperature = float(blob.get("temperature", 1.0))
         self.chi2_threshold = float(blob.get("chi2_threshold", 5.0))
+        self.z_scale = float(blob.get("z_scale", 1.0))
         self.path = path
 
     def inputs(self, features: np.ndarray) -> torch.Tensor:
@@ -99,7 +100,8 @@ class InverseModel:
         probs = torch.softmax(self.net.classifier(code) / self.temperature, dim=1)
         chosen = probs.argmax(1) if shapes is None else torch.as_tensor(shapes)
         gen = torch.Generator().manual_seed(seed)
-        samples = self.net.sample(self.net.condition(code, chosen), n_samples, gen)
+        samples = self.net.sample(self.net.condition(code, chosen), n_samples, gen,
+                                  self.z_scale)
         return probs.numpy(), from_standard(samples.numpy())
 
 
