@@ -87,6 +87,31 @@ def test_unknown_shape_is_not_confident():
     assert not estimate(q, intensity, sigma).confident
 
 
+def test_code_distance_separates_known_from_unknown_curves():
+    """The encoder-code density (third confidence test): fresh catalogue curves lie inside its
+    in-distribution threshold, power-law curves (no particle size at all) outside."""
+    model = InverseModel(DEFAULT_WEIGHTS)
+    assert np.isfinite(model.code_threshold)
+    rng = np.random.default_rng(8)
+    known = []
+    for shape, values in [("sphere", {"radius": 43.0, "radius_pd": 0.08}),
+                          ("hardsphere", {"radius": 35.0, "radius_pd": 0.05,
+                                          "volfraction": 0.3}),
+                          ("cylinder", {"radius": 25.0, "radius_pd": 0.1, "length": 300.0,
+                                        "length_pd": 0.1})]:
+        r = estimate(*_measured(shape, values, seed=int(rng.integers(1000))))
+        known.append(r.code_distance)
+    assert max(known) < model.code_threshold
+    unknown = []
+    for power in (1.7, 2.3, 3.3):
+        q = np.geomspace(0.004, 0.4, 150)
+        intensity = q**-power * rng.normal(1, 0.01, q.size)
+        r = estimate(q, intensity, 0.01 * intensity)
+        unknown.append(r.code_distance)
+        assert not r.confident
+    assert min(unknown) > model.code_threshold
+
+
 def test_missing_or_broken_weights(tmp_path):
     with pytest.raises(WeightsError, match="not found"):
         InverseModel(tmp_path / "nope.pt")

@@ -62,7 +62,7 @@ class CurveAnalysis:
         row = {"dataset": c.title, "points": int(c.q.size),
                "q_min_1/A": float(np.nanmin(c.q)), "q_max_1/A": float(np.nanmax(c.q)),
                "shape": e.shape, "model": e.model_name, "confident": e.confident,
-               "reduced_chi2": e.reduced_chi2}
+               "reduced_chi2": e.reduced_chi2, "code_distance": e.code_distance}
         for s in SHAPE_NAMES:
             row[f"P({s})"] = e.probabilities.get(s, 0.0)
         for name in PARAMETER_NAMES:

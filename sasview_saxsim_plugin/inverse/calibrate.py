@@ -7,7 +7,11 @@ train on ("val" and "calib"; never the test sets):
   the true parameters (a flow trained by maximum likelihood on finite data comes out slightly
   over-confident: v2 covered 0.57–0.65 on "val" at scale 1);
 - the reduced-χ² threshold of the confidence flag: the 99th percentile of the χ² of the
-  estimate (σ widened by the 5 % model tolerance) on in-distribution "calib" curves.
+  estimate (σ widened by the 5 % model tolerance) on in-distribution "calib" curves;
+- the code density of the flag's third test: class means and shared covariance of the encoder
+  codes of 30 000 curves of the training mix, threshold = the larger 99th percentile of the
+  Mahalanobis distance on "calib" (broad) and "val-thesis" (thesis-like), so neither prior's
+  curves are called unfamiliar more than 1 % of the time.
 """
 
 from __future__ import annotations
@@ -17,7 +21,7 @@ import torch
 
 from .catalogue import SHAPE_NAMES
 from .dataset import load_set
-from .estimate import InverseModel, estimate_misfit, summarise
+from .estimate import InverseModel, estimate_misfit, mahalanobis_to_nearest, summarise
 from .features import clean_curve
 
 
@@ -48,6 +52,24 @@ def _z_scale(model: InverseModel, data: dict, target: float = 0.68) -> tuple[flo
     return best
 
 
+def code_density(model: InverseModel, train: dict, held_out: list[dict], rows: int = 30000,
+                 seed: int = 0) -> dict:
+    """Class means and shared precision matrix of the encoder codes of ``train`` (Lee et al.
+    2018); threshold: the largest 99th percentile of the squared Mahalanobis distance over the
+    ``held_out`` sets."""
+    pick = np.random.default_rng(seed).choice(len(train["shape"]),
+                                              min(rows, len(train["shape"])), replace=False)
+    codes, shapes = model.codes(train["features"][pick]), train["shape"][pick]
+    means = np.stack([codes[shapes == k].mean(0) for k in range(len(SHAPE_NAMES))])
+    residual = codes - means[shapes]
+    cov = residual.T @ residual / len(residual) + 1e-6 * np.eye(codes.shape[1])
+    precision = np.linalg.inv(cov)
+    p99 = [float(np.percentile(mahalanobis_to_nearest(model.codes(d["features"]), means,
+                                                       precision), 99)) for d in held_out]
+    return {"means": means.tolist(), "precision": precision.tolist(),
+            "threshold": max(p99), "held_out_p99": p99}
+
+
 def estimate_chi2(model: InverseModel, curves: np.ndarray, features: np.ndarray) -> np.ndarray:
     """Reduced χ² of the estimate (median parameters, fitted scale + background) per curve."""
     probs, samples = model.predict(features, 200)
@@ -72,10 +94,15 @@ def calibrate(path) -> dict:
     calib = load_set("calib")
     chi2 = estimate_chi2(model, calib["curves"].astype(float), calib["features"])
     threshold = float(np.percentile(chi2, 99))
+    from .train import SHIPPED_TRAIN_SETS, _joined
+
+    density = code_density(model, _joined(SHIPPED_TRAIN_SETS, None),
+                           [calib, load_set("val-thesis")])
     blob = torch.load(path, map_location="cpu", weights_only=False)
     blob.update(temperature=temperature, z_scale=z_scale, val_coverage_68=coverage,
-                chi2_threshold=threshold,
+                chi2_threshold=threshold, code_density=density,
                 chi2_calibration={"median": float(np.median(chi2)),
                                   "p90": float(np.percentile(chi2, 90)), "p99": threshold})
     torch.save(blob, path)
-    return {"temperature": temperature, "z_scale": z_scale, "chi2_threshold": threshold}
+    return {"temperature": temperature, "z_scale": z_scale, "chi2_threshold": threshold,
+            "code_threshold": density["threshold"]}

@@ -1,10 +1,13 @@
 """``estimate(q, I, dI)``: shape class, parameter posterior and a sasmodels-ready seed.
 
-Confidence is judged twice: the classifier must be sure (top probability ≥ 0.9) and the
+Confidence is judged three times: the classifier must be sure (top probability ≥ 0.9), the
 estimated model, with a least-squares scale and background, must reproduce the data
-(reduced χ² below the 99th percentile of in-distribution curves, stored with the weights).
-A shape the network does not know usually fails the second test even when the classifier is
-sure, because its curve cannot be matched by the closest known shape.
+(reduced χ² below the 99th percentile of in-distribution curves, stored with the weights), and
+the curve's encoding must lie where training curves lie: Mahalanobis distance of the encoder
+code to the nearest class mean (class means, shared covariance; Lee et al. 2018, "A simple
+unified framework for detecting out-of-distribution samples") below its in-distribution 99th
+percentile. A shape the network does not know usually fails the second or the third test even
+when the classifier is sure.
 """
 
 from __future__ import annotations
@@ -47,6 +50,9 @@ class Estimate:
     sasmodels_parameters: dict
     confident: bool
     reduced_chi2: float
+    #: Mahalanobis distance² of the curve's code to the nearest training class (NaN: weights
+    #: without the code density)
+    code_distance: float = float("nan")
     notes: list = field(default_factory=list)
     seconds: float = 0.0
     samples: np.ndarray | None = field(default=None, repr=False)
@@ -60,6 +66,7 @@ class Estimate:
                 "model_name": self.model_name,
                 "sasmodels_parameters": self.sasmodels_parameters,
                 "confident": self.confident, "reduced_chi2": self.reduced_chi2,
+                "code_distance": self.code_distance,
                 "notes": self.notes, "seconds": self.seconds,
                 "alternatives": {k: {n: list(v) for n, v in a.items()}
                                  for k, a in self.alternatives.items()}}
@@ -84,12 +91,30 @@ class InverseModel:
         self.temperature = float(blob.get("temperature", 1.0))
         self.chi2_threshold = float(blob.get("chi2_threshold", 5.0))
         self.z_scale = float(blob.get("z_scale", 1.0))
+        density = blob.get("code_density")
+        self.code_means = None if density is None else np.asarray(density["means"])
+        self.code_precision = None if density is None else np.asarray(density["precision"])
+        self.code_threshold = float("inf") if density is None else float(density["threshold"])
         self.path = path
 
     def inputs(self, features: np.ndarray) -> torch.Tensor:
         """The part of ``featurize`` rows this network reads (weights of format 2: no dI/I)."""
         x = np.atleast_2d(features)[:, :self.channels * N_BINS]
         return torch.as_tensor(x, dtype=torch.float32)
+
+    @torch.no_grad()
+    def codes(self, features: np.ndarray) -> np.ndarray:
+        """Encoder output (rows, code size), float64."""
+        return self.net.encode(self.inputs(features)).numpy().astype(np.float64)
+
+    def code_distance(self, features: np.ndarray) -> np.ndarray:
+        """Squared Mahalanobis distance of each row's code to the nearest class mean (NaN when
+        the weight file has no code density)."""
+        rows = np.atleast_2d(features).shape[0]
+        if self.code_means is None:
+            return np.full(rows, np.nan)
+        return mahalanobis_to_nearest(self.codes(features), self.code_means,
+                                      self.code_precision)
 
     @torch.no_grad()
     def predict(self, features: np.ndarray, n_samples: int = 500, seed: int = 0,
@@ -103,6 +128,16 @@ class InverseModel:
         samples = self.net.sample(self.net.condition(code, chosen), n_samples, gen,
                                   self.z_scale)
         return probs.numpy(), from_standard(samples.numpy())
+
+
+def mahalanobis_to_nearest(codes: np.ndarray, means: np.ndarray, precision: np.ndarray
+                           ) -> np.ndarray:
+    """min over classes k of (c - μ_k)ᵀ P (c - μ_k), per row of ``codes``."""
+    out = []
+    for mu in means:
+        d = codes - mu
+        out.append(np.einsum("ij,jk,ik->i", d, precision, d))
+    return np.min(out, axis=0)
 
 
 @lru_cache(maxsize=4)
@@ -160,7 +195,14 @@ def estimate(q, intensity, d_intensity=None, *, q_unit: str = "1/A", n_samples: 
         sigma = noise_estimate(q, intensity)
         notes.append("no usable dI: noise estimated from point-to-point scatter")
     scale, background, chi2 = estimate_misfit(shape, medians, q, intensity, sigma)
-    confident = bool(probs[0, k] >= PROBABILITY_THRESHOLD and chi2 <= model.chi2_threshold)
+    distance = float(model.code_distance(features)[0])
+    familiar = not distance > model.code_threshold  # NaN (no density stored) counts as familiar
+    confident = bool(probs[0, k] >= PROBABILITY_THRESHOLD and chi2 <= model.chi2_threshold
+                     and familiar)
+    if not familiar:
+        notes.append(f"the curve is unlike the training curves (code distance {distance:.3g} > "
+                     f"{model.code_threshold:.3g}): probably a shape, structure or instrument "
+                     "the network does not know")
     if probs[0, k] < PROBABILITY_THRESHOLD:
         notes.append(f"shape uncertain: top probability {probs[0, k]:.2f}")
     if chi2 > model.chi2_threshold:
@@ -181,6 +223,6 @@ def estimate(q, intensity, d_intensity=None, *, q_unit: str = "1/A", n_samples: 
     return Estimate(shape=shape,
                     probabilities={s: float(p) for s, p in zip(SHAPE_NAMES, probs[0], strict=True)},
                     parameters=summary, model_name=e.model_name, sasmodels_parameters=pars,
-                    confident=confident, reduced_chi2=chi2, notes=notes,
+                    confident=confident, reduced_chi2=chi2, code_distance=distance, notes=notes,
                     seconds=time.perf_counter() - start, samples=samples[0],
                     alternatives=alternatives)
