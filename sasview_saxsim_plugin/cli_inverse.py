@@ -37,6 +37,7 @@ def cmd_train(a) -> int:
             print(f"shipped cINN: best epoch {r['best_epoch']}, temperature "
                   f"{c['temperature']:.3f}, latent scale {c['z_scale']:.2f}, "
                   f"chi2 threshold {c['chi2_threshold']:.3g}, "
+                  f"code-distance threshold {c['code_threshold']:.3g}, "
                   f"weights {r['path']}")
     finally:
         if log:

@@ -80,6 +80,9 @@ class _BestEpoch:
 #: validation sets (the test sets are never read)
 SHIPPED_TRAIN_SETS = ("train", "train-extra", "train-thesis")
 SHIPPED_VAL_SETS = ("val", "val-thesis")
+#: version of the shipped network's design (1: MLP encoder, 2 channels, broad data only;
+#: 2: convolutional encoder, dI/I channel, broad + thesis training mix)
+SHIPPED_VERSION = 2
 
 
 def _joined(names: tuple[str, ...], workers: int | None) -> dict:
@@ -165,7 +168,8 @@ def train_shipped(epochs: int = 100, batch: int = 512, lr: float = 1e-3, max_min
         if best.time_is_up(epoch + 1):
             break
     return best.save(out, net, history, kind="shipped",
-                     metadata=_metadata(seed, train_sets + val_sets))
+                     metadata={**_metadata(seed, train_sets + val_sets),
+                               "version": SHIPPED_VERSION})
 
 
 def _metadata(seed: int, sets: tuple) -> dict:
