@@ -20,7 +20,7 @@ import numpy as np
 import torch
 
 from .catalogue import SHAPE_NAMES
-from .dataset import load_set
+from .dataset import load_joined, load_set
 from .estimate import InverseModel, estimate_misfit, mahalanobis_to_nearest, summarise
 from .features import clean_curve
 
@@ -94,9 +94,9 @@ def calibrate(path) -> dict:
     calib = load_set("calib")
     chi2 = estimate_chi2(model, calib["curves"].astype(float), calib["features"])
     threshold = float(np.percentile(chi2, 99))
-    from .train import SHIPPED_TRAIN_SETS, _joined
+    from .train import SHIPPED_TRAIN_SETS
 
-    density = code_density(model, _joined(SHIPPED_TRAIN_SETS, None),
+    density = code_density(model, load_joined(SHIPPED_TRAIN_SETS),
                            [calib, load_set("val-thesis")])
     blob = torch.load(path, map_location="cpu", weights_only=False)
     blob.update(temperature=temperature, z_scale=z_scale, val_coverage_68=coverage,

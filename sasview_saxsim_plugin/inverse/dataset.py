@@ -129,3 +129,9 @@ def load_set(name_or_spec: str | SetSpec, workers: int | None = None, progress: 
     np.savez(tmp, **data)
     os.replace(tmp, path)
     return data
+
+
+def load_joined(names, workers: int | None = None) -> dict:
+    """Several sets (names or SetSpecs) concatenated: features, parameters, shape."""
+    parts = [load_set(n, workers) for n in names]
+    return {k: np.concatenate([p[k] for p in parts]) for k in ("features", "parameters", "shape")}

@@ -16,7 +16,7 @@ import torch
 from torch import nn
 
 from .catalogue import PARAMETER_NAMES
-from .dataset import load_set
+from .dataset import load_joined, load_set
 from .features import N_BINS
 from .networks import (
     N_PARAMS,
@@ -85,11 +85,6 @@ SHIPPED_VAL_SETS = ("val", "val-thesis")
 SHIPPED_VERSION = 2
 
 
-def _joined(names: tuple[str, ...], workers: int | None) -> dict:
-    parts = [load_set(n, workers) for n in names]
-    return {k: np.concatenate([p[k] for p in parts]) for k in ("features", "parameters", "shape")}
-
-
 def train_shipped(epochs: int = 100, batch: int = 512, lr: float = 1e-3, max_minutes: float = 55,
                   seed: int = 0, out: Path = SHIPPED_WEIGHTS, log=None, workers: int | None = None,
                   encoder: str = "conv", channels: int = 3,
@@ -103,7 +98,7 @@ def train_shipped(epochs: int = 100, batch: int = 512, lr: float = 1e-3, max_min
     without dI), so the network works with and without uncertainties."""
     torch.manual_seed(seed)
     device = _device()
-    train, val = _joined(train_sets, workers), _joined(val_sets, workers)
+    train, val = load_joined(train_sets, workers), load_joined(val_sets, workers)
     width = channels * N_BINS
 
     def tensors(d):
