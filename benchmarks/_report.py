@@ -4,6 +4,7 @@ command that produced it (shared by the benchmark scripts)."""
 from __future__ import annotations
 
 import datetime
+import json
 import os
 import shlex
 import sys
@@ -22,3 +23,15 @@ def append_section(title: str, body: str, machine: str | None = None, note: str 
     heading = f"{title}, {datetime.date.today()}" + (f" — {machine}" if machine else "")
     with open(os.path.join(ROOT, "docs", "benchmarks.md"), "a") as fh:
         fh.write(f"\n### {heading}\n\n`{command_line()}`{note}\n\n{body}\n")
+
+
+def publish(title: str, table: str, machine: str, raw: dict, json_out: str | None,
+            append: bool, note: str = "") -> None:
+    """Print machine + table; optionally save ``raw`` as JSON and append the section."""
+    print(machine)
+    print(table)
+    if json_out:
+        with open(json_out, "w") as fh:
+            json.dump(raw, fh, indent=1)
+    if append:
+        append_section(title, table, machine, note)

@@ -8,11 +8,10 @@ machine, to docs/benchmarks.md.
 """
 
 import argparse
-import json
 import os
 import sys
 
-from _report import append_section
+from _report import publish
 
 from sasview_saxsim_plugin.bench import METHODS, format_table, machine_description, run_benchmark
 
@@ -30,18 +29,12 @@ def main():
     rows = run_benchmark(a.sizes, a.methods, a.repeats,
                          progress=lambda m: print(m, file=sys.stderr, flush=True))
     machine = machine_description()
-    table = format_table(rows)
-    print(machine)
-    print(table)
-    if a.json_out:
-        with open(a.json_out, "w") as fh:
-            json.dump({"machine": machine, "results": rows}, fh, indent=1)
-    if not a.no_append:
-        append_section("FFT benchmark", table, machine,
-                       f"; median of {a.repeats} runs, each (method, n) in a fresh process, "
-                       "dense random float32 density, complex64, 1D shell reduction included. "
-                       "Peak RSS is the process high-water mark (interpreter + torch ≈ 250 MiB "
-                       "included).")
+    publish("FFT benchmark", format_table(rows), machine,
+            {"machine": machine, "results": rows}, a.json_out, not a.no_append,
+            f"; median of {a.repeats} runs, each (method, n) in a fresh process, "
+            "dense random float32 density, complex64, 1D shell reduction included. "
+            "Peak RSS is the process high-water mark (interpreter + torch ≈ 250 MiB "
+            "included).")
 
 if __name__ == "__main__":
     main()

@@ -24,7 +24,7 @@ import sys
 import tempfile
 import time
 
-from _report import append_section  # benchmarks/ is on sys.path
+from _report import publish  # benchmarks/ is on sys.path
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 
@@ -150,15 +150,9 @@ def main() -> int:
                 r.update(label=label, n=n)
                 rows.append(r)
                 print(json.dumps(r), file=sys.stderr, flush=True)
-    text = table(rows)
     head = machine()
-    print(head)
-    print(text)
-    if a.json_out:
-        with open(a.json_out, "w") as fh:
-            json.dump({"machine": head, "rows": rows}, fh, indent=1)
-    if not a.no_append:
-        append_section(f"Out-of-core split FFT ({a.mode})", text, head)
+    publish(f"Out-of-core split FFT ({a.mode})", table(rows), head,
+            {"machine": head, "rows": rows}, a.json_out, not a.no_append)
     return 0
 
 
