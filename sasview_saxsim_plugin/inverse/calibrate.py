@@ -27,7 +27,7 @@ from .features import clean_curve
 
 def _temperature(model: InverseModel, features: np.ndarray, shapes: np.ndarray) -> float:
     with torch.no_grad():
-        logits = model.net.classifier(model.net.encode(model.inputs(features)))
+        logits = model.net.classifier(model.encode(features))
     target = torch.as_tensor(shapes)
     grid = np.exp(np.linspace(np.log(0.3), np.log(5.0), 60))
     losses = [float(torch.nn.functional.cross_entropy(logits / t, target)) for t in grid]

@@ -103,25 +103,32 @@ class InverseModel:
         return torch.as_tensor(x, dtype=torch.float32)
 
     @torch.no_grad()
-    def codes(self, features: np.ndarray) -> np.ndarray:
-        """Encoder output (rows, code size), float64."""
-        return self.net.encode(self.inputs(features)).numpy().astype(np.float64)
+    def encode(self, features: np.ndarray) -> torch.Tensor:
+        """Encoder output (rows, code size) of ``featurize`` rows."""
+        return self.net.encode(self.inputs(features))
 
-    def code_distance(self, features: np.ndarray) -> np.ndarray:
+    def codes(self, features: np.ndarray) -> np.ndarray:
+        """Encoder output as float64 numpy (rows, code size)."""
+        return self.encode(features).numpy().astype(np.float64)
+
+    def code_distance(self, features: np.ndarray | None = None,
+                      code: torch.Tensor | None = None) -> np.ndarray:
         """Squared Mahalanobis distance of each row's code to the nearest class mean (NaN when
-        the weight file has no code density)."""
-        rows = np.atleast_2d(features).shape[0]
+        the weight file has no code density). Pass ``code`` (from ``encode``) to skip encoding."""
+        code = self.encode(features) if code is None else code
         if self.code_means is None:
-            return np.full(rows, np.nan)
-        return mahalanobis_to_nearest(self.codes(features), self.code_means,
+            return np.full(code.shape[0], np.nan)
+        return mahalanobis_to_nearest(code.numpy().astype(np.float64), self.code_means,
                                       self.code_precision)
 
     @torch.no_grad()
-    def predict(self, features: np.ndarray, n_samples: int = 500, seed: int = 0,
-                shapes: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+    def predict(self, features: np.ndarray | None, n_samples: int = 500, seed: int = 0,
+                shapes: np.ndarray | None = None, code: torch.Tensor | None = None
+                ) -> tuple[np.ndarray, np.ndarray]:
         """Class probabilities (rows, shapes) and physical posterior samples (rows, n, 5) for the
-        most probable shape of each row (or the given ``shapes``)."""
-        code = self.net.encode(self.inputs(features))
+        most probable shape of each row (or the given ``shapes``). Pass ``code`` (from
+        ``encode``) instead of ``features`` to skip encoding."""
+        code = self.encode(features) if code is None else code
         probs = torch.softmax(self.net.classifier(code) / self.temperature, dim=1)
         chosen = probs.argmax(1) if shapes is None else torch.as_tensor(shapes)
         gen = torch.Generator().manual_seed(seed)
@@ -185,7 +192,8 @@ def estimate(q, intensity, d_intensity=None, *, q_unit: str = "1/A", n_samples: 
     features, n_valid = featurize(q, intensity, d_intensity if usable_d else None)
     notes += check_range(q, n_valid)
     model = load_model(str(weights) if weights else None)
-    probs, samples = model.predict(features, n_samples, seed)
+    code = model.encode(features)  # once: classifier, posterior, alternatives, distance
+    probs, samples = model.predict(None, n_samples, seed, code=code)
     k = int(np.argmax(probs[0]))
     shape = SHAPE_NAMES[k]
     summary = summarise(shape, samples[0])
@@ -195,7 +203,7 @@ def estimate(q, intensity, d_intensity=None, *, q_unit: str = "1/A", n_samples: 
         sigma = noise_estimate(q, intensity)
         notes.append("no usable dI: noise estimated from point-to-point scatter")
     scale, background, chi2 = estimate_misfit(shape, medians, q, intensity, sigma)
-    distance = float(model.code_distance(features)[0])
+    distance = float(model.code_distance(code=code)[0])
     familiar = not distance > model.code_threshold  # NaN (no density stored) counts as familiar
     confident = bool(probs[0, k] >= PROBABILITY_THRESHOLD and chi2 <= model.chi2_threshold
                      and familiar)
@@ -212,7 +220,7 @@ def estimate(q, intensity, d_intensity=None, *, q_unit: str = "1/A", n_samples: 
     alternatives = {}
     for j in np.flatnonzero(probs[0] >= ALTERNATIVE_PROBABILITY):
         if j != k:
-            _, alt = model.predict(features, n_samples, seed, shapes=np.array([j]))
+            _, alt = model.predict(None, n_samples, seed, shapes=np.array([j]), code=code)
             alternatives[SHAPE_NAMES[j]] = summarise(SHAPE_NAMES[j], alt[0])
     e = entry(shape)
     pars = e.sasmodels_parameters(medians)
