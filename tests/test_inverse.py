@@ -193,3 +193,19 @@ def test_cli_infer_bad_file(tmp_path):
     out = subprocess.run([sys.executable, "-m", "sasview_saxsim_plugin.cli", "infer",
                           str(tmp_path / "missing.dat")], capture_output=True, text=True)
     assert out.returncode == 2 and "no such file" in out.stderr
+
+
+def test_cli_infer_with_negative_uncertainties(tmp_path):
+    """A file whose dI column is negative (a sign slip in reduction): the uncertainties are set
+    aside with a note, the estimate, the refinement and the plot still run."""
+    q, intensity, sigma = _measured("sphere", {"radius": 55.0, "radius_pd": 0.1})
+    path = tmp_path / "negative_di.dat"
+    np.savetxt(path, np.column_stack([q, intensity, -sigma]))
+    png = tmp_path / "plot.png"
+    out = subprocess.run([sys.executable, "-m", "sasview_saxsim_plugin.cli", "infer", str(path),
+                          "--json", "--refine", "--plot", str(png)],
+                         capture_output=True, text=True, timeout=300)
+    assert out.returncode == 0, out.stderr
+    result = json.loads(out.stdout)
+    assert any("zero or negative" in n for n in result["notes"])
+    assert result["shape"] == "sphere" and png.stat().st_size > 0

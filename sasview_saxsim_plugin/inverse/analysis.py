@@ -90,6 +90,7 @@ def analyse_curve(curve: MeasuredCurve, *, refine: bool = False,
     short least-squares fit of ``refine_estimate`` (σ from dI, else from the scatter; the
     data's dq smears the model). Raises SaxsimInputError for unusable curves."""
     result = estimate(curve.q, curve.intensity, curve.d_intensity, weights=weights)
+    result.notes[:0] = curve.notes
     refined = None
     if refine:
         q, i = curve.q, curve.intensity

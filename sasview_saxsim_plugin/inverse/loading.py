@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -12,7 +12,8 @@ from ..errors import SaxsimInputError
 
 @dataclass
 class MeasuredCurve:
-    """q (1/Å), I, dI (or None), dq (1-σ, 1/Å, or None), title and q unit as read."""
+    """q (1/Å), I, dI (or None), dq (1-σ, 1/Å, or None), title and q unit as read; ``notes``
+    on what was set aside while reading."""
 
     q: np.ndarray
     intensity: np.ndarray
@@ -20,6 +21,7 @@ class MeasuredCurve:
     dq: np.ndarray | None
     title: str
     q_unit: str
+    notes: list = field(default_factory=list)
 
 
 def _unit_factor(unit: str) -> tuple[float, str]:
@@ -66,5 +68,11 @@ def curve_from_dataset(data, source: str = "dataset") -> MeasuredCurve:
     q = np.asarray(data.x, dtype=float) * factor
     dy = None if data.dy is None or not np.any(data.dy) else np.asarray(data.dy, dtype=float)
     dx = None if data.dx is None or not np.any(data.dx) else np.asarray(data.dx, float) * factor
+    notes = []
+    if dy is not None and np.any(dy[np.isfinite(dy)] <= 0):
+        # one σ ≤ 0 makes every weighted quantity (fits, χ², error bars) meaningless
+        notes.append(f"dI has {int(np.sum(dy[np.isfinite(dy)] <= 0))} zero or negative "
+                     "values: uncertainties not used")
+        dy = None
     title = getattr(data, "title", "") or getattr(data, "filename", "") or source
-    return MeasuredCurve(q, np.asarray(data.y, dtype=float), dy, dx, str(title), unit)
+    return MeasuredCurve(q, np.asarray(data.y, dtype=float), dy, dx, str(title), unit, notes)
