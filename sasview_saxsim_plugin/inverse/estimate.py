@@ -58,6 +58,8 @@ class Estimate:
     samples: np.ndarray | None = field(default=None, repr=False)
     #: other shapes with probability >= ALTERNATIVE_PROBABILITY: shape -> parameter summary
     alternatives: dict = field(default_factory=dict)
+    #: posterior samples (n, len(PARAMETER_NAMES)) of each alternative shape
+    alternative_samples: dict = field(default_factory=dict, repr=False)
 
     def to_dict(self) -> dict:
         """JSON-ready summary (what ``saxsim infer --json`` prints)."""
@@ -217,11 +219,12 @@ def estimate(q, intensity, d_intensity=None, *, q_unit: str = "1/A", n_samples: 
         notes.append(f"the estimated {shape} model does not reproduce the data (reduced chi2 "
                      f"{chi2:.3g} > {model.chi2_threshold:.3g}): probably a shape or structure "
                      "the network does not know")
-    alternatives = {}
+    alternatives, alternative_samples = {}, {}
     for j in np.flatnonzero(probs[0] >= ALTERNATIVE_PROBABILITY):
         if j != k:
             _, alt = model.predict(None, n_samples, seed, shapes=np.array([j]), code=code)
             alternatives[SHAPE_NAMES[j]] = summarise(SHAPE_NAMES[j], alt[0])
+            alternative_samples[SHAPE_NAMES[j]] = alt[0]
     e = entry(shape)
     pars = e.sasmodels_parameters(medians)
     pars.update({"scale": scale, "background": background})
@@ -233,4 +236,4 @@ def estimate(q, intensity, d_intensity=None, *, q_unit: str = "1/A", n_samples: 
                     parameters=summary, model_name=e.model_name, sasmodels_parameters=pars,
                     confident=confident, reduced_chi2=chi2, code_distance=distance, notes=notes,
                     seconds=time.perf_counter() - start, samples=samples[0],
-                    alternatives=alternatives)
+                    alternatives=alternatives, alternative_samples=alternative_samples)

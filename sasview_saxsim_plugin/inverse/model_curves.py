@@ -31,7 +31,8 @@ def fit_scale_background(intensity: np.ndarray, model: np.ndarray, sigma: np.nda
     a = np.stack([model * w, w], axis=1)
     (scale, background), *_ = np.linalg.lstsq(a, intensity * w, rcond=None)
     if scale <= 0:
-        scale = max(float(np.sum(intensity * model * w**2) / np.sum((model * w) ** 2)), 1e-30)
+        norm = float(np.sum((model * w) ** 2))
+        scale = max(float(np.sum(intensity * model * w**2)) / norm, 1e-30) if norm > 0 else 1e-30
         background = 0.0
     return float(scale), float(background)
 

@@ -1,6 +1,7 @@
 """A short least-squares fit of a catalogue model to a measured curve, from a starting point
 (the network's estimate, sasmodels' defaults or a grid pre-scan). Residuals (I - model)/σ;
-radius, length and scale fitted in log space, pd in [0, 0.5], volume fraction in [0, 0.6]."""
+radius, length and scale fitted in log space, pd in [0, 0.5], volume fraction in [0.001, 0.6]
+(sasmodels' sphere@hardsphere is zero at 0)."""
 
 from __future__ import annotations
 
@@ -10,12 +11,16 @@ from dataclasses import dataclass
 import numpy as np
 from scipy.optimize import least_squares
 
-from .catalogue import entry
+from .catalogue import PARAMETER_NAMES, entry
+from .estimate import estimate_misfit
 from .model_curves import fit_scale_background, model_intensity
 
 _BOUNDS = {"radius": (1.0, 1e4), "length": (1.0, 1e5), "radius_pd": (0.0, 0.5),
-           "length_pd": (0.0, 0.5), "volfraction": (0.0, 0.6)}
+           "length_pd": (0.0, 0.5), "volfraction": (1e-3, 0.6)}
 _LOG = ("radius", "length")
+#: posterior samples screened for the start of each refinement, and extra starts after a poor fit
+SCREENED_SAMPLES = 24
+RETRIES = 2
 
 
 @dataclass
@@ -82,11 +87,54 @@ def _from(name: str, value: float) -> float:
 
 
 def refine_estimate(result, q: np.ndarray, intensity: np.ndarray, sigma: np.ndarray,
-                    dq: np.ndarray | None = None) -> FitResult:
-    """``--refine``: a local fit of the estimated model from the posterior medians, plus one of
-    each alternative shape the network gave ≥ 5 % probability; the lowest BIC wins."""
-    starts = {result.shape: {k: v[0] for k, v in result.parameters.items()}}
+                    dq: np.ndarray | None = None, screened: int = SCREENED_SAMPLES,
+                    retries: int = RETRIES) -> FitResult:
+    """``--refine``: local fits of the estimated shape and of each alternative shape the network
+    gave ≥ 5 % probability; the lowest BIC wins.
+
+    Each shape's fit starts from its posterior median. A fit whose reduced χ² stays above what
+    noise allows (``chi2_is_poor``: a local minimum, e.g. a multimodal posterior whose median
+    lies between the modes) is repeated from up to ``retries`` starts, the posterior samples
+    with the best cheap misfit (``ranked_starts``, ``screened`` samples), keeping the best.
+    """
+    posteriors = {result.shape: (result.parameters, result.samples)}
     for shape, summary in result.alternatives.items():
-        starts[shape] = {k: v[0] for k, v in summary.items()}
-    fits = [fit_model(shape, q, intensity, sigma, start, dq) for shape, start in starts.items()]
+        posteriors[shape] = (summary, getattr(result, "alternative_samples", {}).get(shape))
+    fits = []
+    for shape, (summary, samples) in posteriors.items():
+        median = {n: summary[n][0] for n in entry(shape).parameters}
+        best = fit_model(shape, q, intensity, sigma, median, dq)
+        if chi2_is_poor(best, q.size) and samples is not None and retries > 0:
+            reached = estimate_misfit(shape, best.parameters, q, intensity, sigma)[2]
+            ranked = ranked_starts(shape, samples[:screened], q, intensity, sigma)[:retries]
+            for misfit, start in ranked:
+                if misfit >= reached:  # the screen sees no better basin than the one reached
+                    break
+                again = fit_model(shape, q, intensity, sigma, start, dq)
+                if again.bic < best.bic:
+                    best = again
+                    reached = estimate_misfit(shape, best.parameters, q, intensity, sigma)[2]
+                if not chi2_is_poor(best, q.size):
+                    break
+        fits.append(best)
     return min(fits, key=lambda f: f.bic)
+
+
+def ranked_starts(shape: str, samples: np.ndarray, q: np.ndarray, intensity: np.ndarray,
+                  sigma: np.ndarray) -> list[dict]:
+    """(misfit, parameter dict in Å) of each posterior sample (rows over ``PARAMETER_NAMES``)
+    of ``shape``, clipped to the fit bounds, lowest cheap misfit (``estimate_misfit``) first."""
+    names = entry(shape).parameters
+    index = [PARAMETER_NAMES.index(n) for n in names]
+    candidates = [{n: float(np.clip(v, *_BOUNDS[n])) for n, v in zip(names, row[index],
+                                                                    strict=True)}
+                  for row in samples]
+    misfit = [estimate_misfit(shape, c, q, intensity, sigma)[2] for c in candidates]
+    return [(misfit[i], candidates[i]) for i in np.argsort(misfit, kind="stable")]
+
+
+def chi2_is_poor(fit: FitResult, n_points: int) -> bool:
+    """Reduced χ² more than three standard deviations above 1 for the fit's degrees of
+    freedom (σ correct, model right): the fit is probably in a local minimum."""
+    dof = max(n_points - len(fit.parameters) - 2, 1)
+    return fit.reduced_chi2 > 1.0 + 3.0 * np.sqrt(2.0 / dof)

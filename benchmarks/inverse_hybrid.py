@@ -1,0 +1,125 @@
+"""Shape accuracy of the recommended workflow, and how much class information the errors hold.
+
+    python benchmarks/inverse_hybrid.py [--curves 600] [--workers 2]
+
+On the held-out broad-prior test set ("test-broad", never trained, tuned or calibrated on):
+
+* network: the class ``estimate`` returns;
+* network + refine when not confident: for every curve ``estimate`` does not flag confident,
+  the class ``refine_estimate`` picks (``saxsim infer --refine``: local fits of the shapes the
+  network gives >= 5 %, lowest BIC), using the data's dq like SasView files carry it;
+* for each curve still misclassified: the true shape fitted from the true parameters (the best
+  start any method could have) against the chosen fit, ΔBIC = BIC(true) - BIC(chosen). ΔBIC >= 0
+  means the wrong shape explains the data at least as well: the curve itself cannot tell the
+  classes apart, and no classifier that looks only at this curve could get it right except by
+  its prior. ΔBIC < -6 ("strong" on the Kass-Raftery scale) means the information was there.
+
+Prints a table and writes --json (docs/inverse_hybrid.json).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import time
+from concurrent.futures import ProcessPoolExecutor
+
+import numpy as np
+
+from sasview_saxsim_plugin.inverse.catalogue import PARAMETER_NAMES, SHAPE_NAMES
+from sasview_saxsim_plugin.inverse.dataset import load_set
+
+
+def _one(args) -> dict:
+    q, intensity, sigma, dq, true_shape, truth = args
+    os.environ.setdefault("OMP_NUM_THREADS", "1")
+    import torch
+
+    from sasview_saxsim_plugin.inverse import estimate
+    from sasview_saxsim_plugin.inverse.refine import fit_model, refine_estimate
+
+    torch.set_num_threads(1)
+    keep = np.isfinite(q) & (intensity > 0)
+    q, intensity, sigma, dq = q[keep], intensity[keep], sigma[keep], dq[keep]
+    r = estimate(q, intensity, sigma)
+    row = {"true_shape": true_shape, "network": r.shape, "confident": r.confident,
+           "probability": r.probabilities[r.shape], "q_min": float(q[0]), "truth": truth,
+           "hybrid": r.shape, "refine_seconds": 0.0}
+    if not r.confident:
+        t = time.perf_counter()
+        fit = refine_estimate(r, q, intensity, sigma, dq)
+        row.update(hybrid=fit.shape, refine_seconds=time.perf_counter() - t)
+        if fit.shape != true_shape:
+            reference = fit_model(true_shape, q, intensity, sigma, truth, dq)
+            row["delta_bic"] = reference.bic - fit.bic
+    return row
+
+
+def summarise(rows: list[dict]) -> dict:
+    n = len(rows)
+    net = np.array([r["network"] == r["true_shape"] for r in rows])
+    hyb = np.array([r["hybrid"] == r["true_shape"] for r in rows])
+    conf = np.array([r["confident"] for r in rows])
+    refine_s = np.array([r["refine_seconds"] for r in rows if not r["confident"]])
+    delta = np.array([r["delta_bic"] for r in rows if "delta_bic" in r])
+    wrong_unflagged = int(np.sum(~hyb & conf))
+    confusion = np.zeros((3, 3), dtype=int)
+    for r in rows:
+        confusion[SHAPE_NAMES.index(r["true_shape"]), SHAPE_NAMES.index(r["hybrid"])] += 1
+    out = {"curves": n, "network_accuracy": float(net.mean()),
+           "confident_fraction": float(conf.mean()),
+           "hybrid_accuracy": float(hyb.mean()), "hybrid_confusion": confusion.tolist(),
+           "refined_curves": int((~conf).sum()),
+           "refine_seconds_median": float(np.median(refine_s)) if refine_s.size else None,
+           "refine_seconds_mean": float(refine_s.mean()) if refine_s.size else None,
+           "errors_confident": wrong_unflagged,
+           "errors_refined": int(delta.size),
+           "errors_wrong_fits_at_least_as_well": int(np.sum(delta >= 0)),
+           "errors_weak_evidence": int(np.sum((delta < 0) & (delta > -6))),
+           "errors_strong_evidence": int(np.sum(delta <= -6))}
+    print(f"\n{'curves':>7s} {'network':>8s} {'confident':>9s} {'net+refine':>10s} "
+          f"{'refined':>7s} {'refine s (median/mean)':>22s}")
+    print(f"{n:7d} {100 * net.mean():7.2f}% {100 * conf.mean():8.1f}% {100 * hyb.mean():9.2f}% "
+          f"{(~conf).sum():7d} {out['refine_seconds_median'] or 0:10.2f} / "
+          f"{out['refine_seconds_mean'] or 0:.2f}")
+    print("confusion after refine (rows true, columns chosen):", SHAPE_NAMES)
+    for row in confusion:
+        print("   ", row.tolist())
+    print(f"remaining errors: {wrong_unflagged} among confident curves; of the {delta.size} "
+          f"refined: wrong shape fits at least as well {out['errors_wrong_fits_at_least_as_well']}"
+          f", true shape better by ΔBIC < 6 {out['errors_weak_evidence']}, by ≥ 6 "
+          f"{out['errors_strong_evidence']}")
+    return out
+
+
+def main(argv=None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__)
+    ap.add_argument("--curves", type=int, default=600, help="a fixed random subset (max 3000)")
+    ap.add_argument("--workers", type=int, default=os.cpu_count())
+    ap.add_argument("--json", default="docs/inverse_hybrid.json")
+    a = ap.parse_args(argv)
+    data = load_set("test-broad")
+    jobs = []
+    # a fixed shuffle: the set is stored shape by shape
+    for i in np.random.default_rng(2027).permutation(len(data["shape"]))[:a.curves]:
+        q, intensity, sigma, dq = data["curves"][i].astype(float)
+        truth = {n: float(v) for n, v in zip(PARAMETER_NAMES, data["parameters"][i], strict=True)
+                 if np.isfinite(v)}
+        jobs.append((q, intensity, sigma, dq, SHAPE_NAMES[data["shape"][i]], truth))
+    rows = []
+    with ProcessPoolExecutor(a.workers) as pool:
+        for k, row in enumerate(pool.map(_one, jobs, chunksize=4)):
+            rows.append(row)
+            if (k + 1) % 50 == 0:
+                print(f"{k + 1}/{len(jobs)}", file=sys.stderr, flush=True)
+    summary = summarise(rows)
+    with open(a.json, "w") as f:
+        json.dump({"summary": summary, "rows": rows}, f, indent=1, default=float)
+    print(f"wrote {a.json}", file=sys.stderr)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
