@@ -31,6 +31,12 @@ def _orientation_nodes(n: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     return u, 0.5 * weights, np.sqrt(1.0 - u**2)
 
 
+def _node_ladder(nodes_needed: np.ndarray) -> np.ndarray:
+    """Gauss-Legendre node counts: the needed count rounded up to 100·√2^k, within [100, 2263]."""
+    steps = np.ceil(2 * np.log2(np.maximum(nodes_needed, 100.0) / 100.0))
+    return np.minimum((100 * np.sqrt(2) ** steps).astype(int), 2263)
+
+
 def _pd(value: float, pd: float, n: int) -> tuple[np.ndarray, np.ndarray]:
     """sasmodels' Gaussian polydispersity points (Å) and normalised weights."""
     return get_weights("gaussian", n, pd, 3.0, value, (0.0, np.inf), True)
@@ -64,13 +70,16 @@ def cylinder_iq(q: np.ndarray, radius: float, length: float, radius_pd: float = 
     t = np.linspace(0.0, t_max, n_t)
     radial = (_two_j1x_x(np.outer(t, rs)) ** 2) @ (wr * (np.pi * rs**2) ** 2)
     axial = (_sinc(0.5 * np.outer(t, ls)) ** 2) @ (wl * ls**2)
-    # >= 10 nodes per oscillation of the integrand over u (sinc: q L / 2π, J1: q 2R / 2π)
-    oscillations = t_max * size / (2 * np.pi)
-    # node counts on a coarse ladder (100, 141, 200, ... 2263) so few rule sets are cached
-    n_u = int(100 * np.sqrt(2) ** np.ceil(2 * np.log2(max(10 * oscillations, 100) / 100)))
-    n_u = min(n_u, 2263)
-    u, uw, s = _orientation_nodes(n_u)
-    integrand = np.interp(np.outer(q, s), t, radial) * np.interp(np.outer(q, u), t, axial)
-    average = integrand @ uw
+    # >= 10 nodes per oscillation of the integrand over u (sinc: q L / 2π, J1: q 2R / 2π),
+    # counted for each q: low q needs far fewer nodes than t_max, so q points are grouped by
+    # their node count on a coarse ladder (100, 141, 200, ... 2263; few rule sets are cached)
+    n_u = _node_ladder(10.0 * q * size / (2 * np.pi))
+    average = np.empty(q.shape)
+    for n in np.unique(n_u):
+        rows = n_u == n
+        u, uw, s = _orientation_nodes(int(n))
+        integrand = (np.interp(np.outer(q[rows], s), t, radial)
+                     * np.interp(np.outer(q[rows], u), t, axial))
+        average[rows] = integrand @ uw
     mean_volume = float(np.sum(wr * np.pi * rs**2) * np.sum(wl * ls))
     return 1e-4 * sld_contrast**2 * average / mean_volume
