@@ -112,7 +112,8 @@ def _one(args):
     fit = STRATEGIES[strategy](q, intensity, sigma, dq, *extra)
     return {"strategy": strategy, "seconds": time.perf_counter() - t, "shape": fit.shape,
             "true_shape": true_shape, "ok": success(fit.shape, fit.parameters, true_shape, truth),
-            "values": fit.parameters, "truth": truth}
+            "values": fit.parameters, "truth": truth, "bic": fit.bic,
+            "reduced_chi2": fit.reduced_chi2}
 
 
 def summarise(rows: list[dict], strategies) -> dict:
@@ -134,6 +135,25 @@ def summarise(rows: list[dict], strategies) -> dict:
         print(f"{strategy:18s} {len(r):6d} {100 * ok:7.1f}% {100 * acc:8.1f}% "
               f"{np.median(sec):8.2f} {sec.mean():7.2f} {np.percentile(sec, 90):7.2f}")
     return summary
+
+
+def append_table(summary: dict, workers: int) -> None:
+    """The summary as a markdown table in docs/benchmarks.md, with the machine and command."""
+    import platform
+
+    import torch
+    from _report import append_section
+
+    lines = ["| strategy | curves | success | class accuracy | s/curve median | mean | p90 |",
+             "|---|---|---|---|---|---|---|"]
+    for name, r in summary.items():
+        lines.append(f"| {name} | {r['curves']} | {100 * r['success']:.1f} % | "
+                     f"{100 * r['class_accuracy']:.1f} % | {r['seconds_median']:.2f} | "
+                     f"{r['seconds_mean']:.2f} | {r['seconds_p90']:.2f} |")
+    machine = (f"{platform.processor() or platform.machine()}, {os.cpu_count()} cores, "
+               f"torch {torch.__version__}, {workers} worker processes of one thread")
+    append_section("Seeding value of the shape estimate (held-out test-broad curves)",
+                   "\n".join(lines), machine)
 
 
 def merge(paths: list[str], out: str) -> int:
@@ -167,6 +187,8 @@ def main(argv=None) -> int:
     ap.add_argument("--multistart-curves", type=int,
                     help="fewer curves for the (slow) multi-start strategy (default: --curves)")
     ap.add_argument("--json", default="docs/inverse_seeding.json")
+    ap.add_argument("--no-append", action="store_true",
+                    help="do not append the table to docs/benchmarks.md")
     ap.add_argument("--merge", nargs="+", metavar="RUN",
                     help="only combine earlier runs' rows (.json / .rows.jsonl) into --json")
     a = ap.parse_args(argv)
@@ -193,6 +215,8 @@ def main(argv=None) -> int:
             if (k + 1) % 20 == 0:
                 print(f"{k + 1}/{len(jobs)}", file=sys.stderr, flush=True)
     summary = summarise(rows, a.strategies)
+    if not a.no_append:
+        append_table(summary, a.workers)
     partial.close()
     os.remove(a.json + ".rows.jsonl")
     with open(a.json, "w") as f:

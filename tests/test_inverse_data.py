@@ -217,8 +217,8 @@ def test_training_loop_runs_and_saves_loadable_weights(tmp_path, monkeypatch):
 
 
 def test_refine_leaves_a_local_minimum_through_posterior_samples():
-    """A posterior median in the wrong basin (between two modes) gives a poor fit; the retry
-    from the best-screened posterior sample finds the truth (independent reference: sasmodels'
+    """A posterior median in the wrong basin (between two modes) gives a poor fit; the retries
+    from posterior samples find the truth (independent reference: sasmodels'
     sphere curve with known parameters and σ)."""
     from types import SimpleNamespace
 

@@ -12,15 +12,14 @@ import numpy as np
 from scipy.optimize import least_squares
 
 from .catalogue import PARAMETER_NAMES, entry
-from .estimate import estimate_misfit
 from .model_curves import fit_scale_background, model_intensity
 
 _BOUNDS = {"radius": (1.0, 1e4), "length": (1.0, 1e5), "radius_pd": (0.0, 0.5),
            "length_pd": (0.0, 0.5), "volfraction": (1e-3, 0.6)}
 _LOG = ("radius", "length")
-#: posterior samples screened for the start of each refinement, and extra starts after a poor fit
-SCREENED_SAMPLES = 24
-RETRIES = 2
+_STEP = float(np.sqrt(np.finfo(float).eps))  # scipy's relative step for "2-point" differences
+#: extra starts (posterior samples) after a poor fit; chosen on the calib set (docs/inverse.md)
+RETRIES = 8
 
 
 @dataclass
@@ -59,18 +58,46 @@ def fit_model(shape: str, q: np.ndarray, intensity: np.ndarray, sigma: np.ndarra
     lo = np.concatenate([lo, [-np.inf, -np.inf]])
     hi = np.concatenate([hi, [np.inf, np.inf]])
     evaluations = 0
+    n_shape = len(names)
+    last = {}  # the model curve at the last x: the Jacobian reuses the residual call's curve
+
+    def curve_at(x):
+        nonlocal evaluations
+        key = x.tobytes()
+        if last.get("key") != key:
+            evaluations += 1
+            values = {n: _from(n, v) for n, v in zip(names, x[:n_shape], strict=True)}
+            last.update(key=key, curve=model_intensity(shape, q, values, dq))
+        return last["curve"]
 
     def residuals(x):
-        nonlocal evaluations
-        evaluations += 1
-        values = {n: _from(n, v) for n, v in zip(names, x[:-2], strict=True)}
-        model = np.exp(x[-2]) * model_intensity(shape, q, values, dq) + x[-1] * span
-        return (intensity - model) / sigma
+        return (intensity - np.exp(x[-2]) * curve_at(x) - x[-1] * span) / sigma
 
-    # scipy does not count the finite-difference Jacobian's calls in max_nfev
+    def jacobian(x):
+        # scale and background enter linearly: their columns are exact and cost no model
+        # evaluation; the shape parameters by forward differences (scipy's "2-point" steps)
+        nonlocal evaluations
+        curve, scale = curve_at(x), np.exp(x[-2])
+        jac = np.empty((q.size, x.size))
+        jac[:, -2] = -scale * curve / sigma
+        jac[:, -1] = -span / sigma
+        for j in range(n_shape):
+            step = _STEP * max(1.0, abs(x[j]))
+            if x[j] + step > hi[j]:
+                step = -step
+            shifted = x.copy()
+            shifted[j] += step
+            step = shifted[j] - x[j]  # the step actually taken in floating point
+            values = {n: _from(n, v) for n, v in zip(names, shifted[:n_shape], strict=True)}
+            evaluations += 1
+            moved = model_intensity(shape, q, values, dq)
+            jac[:, j] = -scale * (moved - curve) / (step * sigma)
+        return jac
+
+    # the same iteration budget as with scipy's finite-difference Jacobian of all parameters
     budget = max(5, max_evaluations // (len(x0) + 1))
-    res = least_squares(residuals, x0, bounds=(lo, hi), x_scale="jac", max_nfev=budget,
-                        method="trf", ftol=1e-6, xtol=1e-6)
+    res = least_squares(residuals, x0, jac=jacobian, bounds=(lo, hi), x_scale="jac",
+                        max_nfev=budget, method="trf", ftol=1e-6, xtol=1e-6)
     values = {n: _from(n, v) for n, v in zip(names, res.x[:-2], strict=True)}
     chi2 = float(np.sum(res.fun**2) / max(q.size - len(res.x), 1))
     bic = float(np.sum(res.fun**2) + len(res.x) * np.log(q.size))
@@ -87,15 +114,15 @@ def _from(name: str, value: float) -> float:
 
 
 def refine_estimate(result, q: np.ndarray, intensity: np.ndarray, sigma: np.ndarray,
-                    dq: np.ndarray | None = None, screened: int = SCREENED_SAMPLES,
-                    retries: int = RETRIES) -> FitResult:
+                    dq: np.ndarray | None = None, retries: int = RETRIES) -> FitResult:
     """``--refine``: local fits of the estimated shape and of each alternative shape the network
     gave ≥ 5 % probability; the lowest BIC wins.
 
     Each shape's fit starts from its posterior median. A fit whose reduced χ² stays above what
     noise allows (``chi2_is_poor``: a local minimum, e.g. a multimodal posterior whose median
-    lies between the modes) is repeated from up to ``retries`` starts, the posterior samples
-    with the best cheap misfit (``ranked_starts``, ``screened`` samples), keeping the best.
+    lies between the modes, as a squat cylinder's radius against its length) is repeated from
+    up to ``retries`` posterior samples (independent draws, so random starts where the network
+    puts the probability), keeping the lowest BIC and stopping once the fit is no longer poor.
     """
     posteriors = {result.shape: (result.parameters, result.samples)}
     for shape, summary in result.alternatives.items():
@@ -104,33 +131,24 @@ def refine_estimate(result, q: np.ndarray, intensity: np.ndarray, sigma: np.ndar
     for shape, (summary, samples) in posteriors.items():
         median = {n: summary[n][0] for n in entry(shape).parameters}
         best = fit_model(shape, q, intensity, sigma, median, dq)
-        if chi2_is_poor(best, q.size) and samples is not None and retries > 0:
-            reached = estimate_misfit(shape, best.parameters, q, intensity, sigma)[2]
-            ranked = ranked_starts(shape, samples[:screened], q, intensity, sigma)[:retries]
-            for misfit, start in ranked:
-                if misfit >= reached:  # the screen sees no better basin than the one reached
+        if samples is not None:
+            for start in posterior_starts(shape, samples[:retries]):
+                if not chi2_is_poor(best, q.size):
                     break
                 again = fit_model(shape, q, intensity, sigma, start, dq)
                 if again.bic < best.bic:
                     best = again
-                    reached = estimate_misfit(shape, best.parameters, q, intensity, sigma)[2]
-                if not chi2_is_poor(best, q.size):
-                    break
         fits.append(best)
     return min(fits, key=lambda f: f.bic)
 
 
-def ranked_starts(shape: str, samples: np.ndarray, q: np.ndarray, intensity: np.ndarray,
-                  sigma: np.ndarray) -> list[dict]:
-    """(misfit, parameter dict in Å) of each posterior sample (rows over ``PARAMETER_NAMES``)
-    of ``shape``, clipped to the fit bounds, lowest cheap misfit (``estimate_misfit``) first."""
+def posterior_starts(shape: str, samples: np.ndarray) -> list[dict]:
+    """Parameter dicts (Å) of ``shape`` from posterior sample rows (over ``PARAMETER_NAMES``),
+    clipped to the fit bounds."""
     names = entry(shape).parameters
     index = [PARAMETER_NAMES.index(n) for n in names]
-    candidates = [{n: float(np.clip(v, *_BOUNDS[n])) for n, v in zip(names, row[index],
-                                                                    strict=True)}
-                  for row in samples]
-    misfit = [estimate_misfit(shape, c, q, intensity, sigma)[2] for c in candidates]
-    return [(misfit[i], candidates[i]) for i in np.argsort(misfit, kind="stable")]
+    return [{n: float(np.clip(v, *_BOUNDS[n])) for n, v in zip(names, row[index], strict=True)}
+            for row in samples]
 
 
 def chi2_is_poor(fit: FitResult, n_points: int) -> bool:
