@@ -87,7 +87,8 @@ class ShapeEstimationWindow(QtWidgets.QWidget, SaxsimPerspective):
         self.table.setTextElideMode(QtCore.Qt.ElideRight)
         self.table.itemSelectionChanged.connect(self._show_selected)
 
-        self.chk_refine = QtWidgets.QCheckBox("refine by least squares (≈0.3 s per curve)")
+        self.chk_refine = QtWidgets.QCheckBox(
+            "refine by least squares (median 0.1 s, up to a few s per curve)")
         self.chk_refine.setToolTip("after the network, run a short sasmodels least-squares fit "
                                    "of the estimated shape (and of any alternative ≥ 5 %)")
         self.btn_estimate = QtWidgets.QPushButton("Estimate")
