@@ -34,15 +34,12 @@ from sasview_saxsim_plugin.inverse.dataset import load_set
 
 def _one(args) -> dict:
     q, intensity, sigma, dq, true_shape, truth = args
-    os.environ.setdefault("OMP_NUM_THREADS", "1")
-    import torch
+    from inverse_seeding import worker_curve
 
     from sasview_saxsim_plugin.inverse import estimate
     from sasview_saxsim_plugin.inverse.refine import fit_model, refine_estimate
 
-    torch.set_num_threads(1)
-    keep = np.isfinite(q) & (intensity > 0)
-    q, intensity, sigma, dq = q[keep], intensity[keep], sigma[keep], dq[keep]
+    q, intensity, sigma, dq = worker_curve(q, intensity, sigma, dq)
     r = estimate(q, intensity, sigma)
     row = {"true_shape": true_shape, "network": r.shape, "confident": r.confident,
            "probability": r.probabilities[r.shape], "q_min": float(q[0]), "truth": truth,

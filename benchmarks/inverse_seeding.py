@@ -99,14 +99,20 @@ STRATEGIES = {"defaults_bic": strategy_defaults, "multistart": strategy_multista
 CEILINGS = ("truth_start",)
 
 
-def _one(args):
-    strategy, q, intensity, sigma, dq, true_shape, truth = args
+def worker_curve(q, intensity, sigma, dq):
+    """In a worker process: one thread, and the stored curve's usable points (finite q, I > 0)
+    as every benchmark of the fits reads them."""
     os.environ.setdefault("OMP_NUM_THREADS", "1")
     import torch
 
     torch.set_num_threads(1)
     keep = np.isfinite(q) & (intensity > 0)
-    q, intensity, sigma, dq = q[keep], intensity[keep], sigma[keep], dq[keep]
+    return q[keep], intensity[keep], sigma[keep], dq[keep]
+
+
+def _one(args):
+    strategy, q, intensity, sigma, dq, true_shape, truth = args
+    q, intensity, sigma, dq = worker_curve(q, intensity, sigma, dq)
     t = time.perf_counter()
     extra = (true_shape, truth) if strategy in CEILINGS else ()
     fit = STRATEGIES[strategy](q, intensity, sigma, dq, *extra)

@@ -35,7 +35,7 @@ from sasview_saxsim_plugin.inverse.catalogue import PARAMETER_NAMES, SHAPE_NAMES
 from sasview_saxsim_plugin.inverse.dataset import load_set
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from inverse_seeding import success  # noqa: E402
+from inverse_seeding import success, worker_curve  # noqa: E402
 
 
 def _starts(policy: str, shape: str, summary: dict, samples: np.ndarray, q, intensity, sigma):
@@ -92,15 +92,10 @@ def refine_with(policy: str, result, q, intensity, sigma, dq):
 
 def _one(args) -> dict:
     policies, q, intensity, sigma, dq, true_shape, truth = args
-    os.environ.setdefault("OMP_NUM_THREADS", "1")
-    import torch
-
     from sasview_saxsim_plugin.inverse import estimate
     from sasview_saxsim_plugin.inverse.refine import fit_model
 
-    torch.set_num_threads(1)
-    keep = np.isfinite(q) & (intensity > 0)
-    q, intensity, sigma, dq = q[keep], intensity[keep], sigma[keep], dq[keep]
+    q, intensity, sigma, dq = worker_curve(q, intensity, sigma, dq)
     t0 = time.perf_counter()
     result = estimate(q, intensity, sigma)
     seconds_estimate = time.perf_counter() - t0
