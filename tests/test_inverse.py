@@ -167,6 +167,71 @@ def test_latent_scale_widens_intervals_not_medians(tmp_path):
     assert medians[1] == pytest.approx(medians[0], rel=0.01)
 
 
+def _pooled_coverage(model, data):
+    """Fraction of true parameters inside the 16-84 % interval, pooled over the curves whose
+    shape was classified right and the parameters each shape has."""
+    probs, samples = model.predict(data["features"], 400)
+    p16, p84 = np.percentile(samples, [16, 84], axis=1)
+    truth = data["parameters"]
+    right = (probs.argmax(1) == data["shape"])[:, None] & np.isfinite(truth)
+    inside = (truth >= p16) & (truth <= p84)
+    return float(inside[right].mean()), np.median(samples, axis=1)[right]
+
+
+@pytest.fixture(scope="module")
+def fresh_sets():
+    """Curves drawn like thesis Table 3.3 and from the broad priors, with seeds no stored set
+    uses (60 per shape each)."""
+    from sasview_saxsim_plugin.inverse.dataset import SetSpec, make_set
+
+    return (make_set(SetSpec(60, prior="thesis", instrument="thesis", seed=4242), progress=False),
+            make_set(SetSpec(60, seed=4243), progress=False))
+
+
+def test_intervals_cover_68_percent_in_both_prior_regimes(fresh_sets):
+    """On fresh curves, 16-84 % intervals cover about 68 % in both prior regimes; without the
+    per-regime correction the thesis-like intervals are far too wide. The correction keeps the
+    medians."""
+    thesis, broad = fresh_sets
+    model = InverseModel(DEFAULT_WEIGHTS)
+    assert model.interval_calibration is not None
+    assert np.median(model.thesis_regime(model.encode(thesis["features"]))) > 0.95
+    assert np.median(model.thesis_regime(model.encode(broad["features"]))) < 0.05
+    corrected = {name: _pooled_coverage(model, d) for name, d in (("thesis", thesis),
+                                                                  ("broad", broad))}
+    for coverage, _ in corrected.values():
+        assert 0.58 <= coverage <= 0.78
+    from sasview_saxsim_plugin.inverse.calibrate import regime_sets
+
+    without_d = regime_sets(broad, thesis)  # the same curves as files without dI
+    for name in ("broad-no-dI", "thesis-no-dI"):
+        assert 0.58 <= _pooled_coverage(model, without_d[name])[0] <= 0.78
+    model.interval_calibration = None
+    raw_thesis, raw_medians = _pooled_coverage(model, thesis)
+    assert raw_thesis > 0.8
+    np.testing.assert_allclose(corrected["thesis"][1], raw_medians, rtol=1e-6)
+
+
+def test_interval_calibration_from_held_out_sets(fresh_sets):
+    """What ``saxsim train`` stores: factors < 1 for the thesis-like radius (intervals too
+    wide there), about 1 for the broad one (the latent scale is calibrated on it), and a
+    regime discriminant that tells the two instruments apart."""
+    from sasview_saxsim_plugin.inverse.calibrate import interval_calibration, regime_sets
+
+    thesis, broad = fresh_sets
+    model = InverseModel(DEFAULT_WEIGHTS)
+    result = interval_calibration(model, regime_sets(broad, thesis))
+    assert model.interval_calibration is not None  # switched off only while measuring
+    factors = {k: np.asarray(v) for k, v in result["factors"].items()}
+    assert all(f.shape == (3, 5) for f in factors.values()) and len(factors) == 4
+    assert np.all(factors["thesis"][:, 0] < 0.7)
+    assert np.all(np.abs(factors["broad"][:, 0] - 1) < 0.25)
+    model.interval_calibration = result
+    for name, d in regime_sets(broad, thesis).items():
+        p = model.thesis_regime(model.encode(d["features"]))
+        assert np.mean((p > 0.5) == ("thesis" in name)) > 0.95
+
+
 def test_cli_infer_json_and_refine(tmp_path):
     q, intensity, sigma = _measured("sphere", {"radius": 55.0, "radius_pd": 0.1})
     path = tmp_path / "curve.dat"

@@ -8,6 +8,12 @@ train on ("val" and "calib"; never the test sets):
   over-confident: v2 covered 0.57–0.65 on "val" at scale 1);
 - the reduced-χ² threshold of the confidence flag: the 99th percentile of the χ² of the
   estimate (σ widened by the 5 % model tolerance) on in-distribution "calib" curves;
+- interval corrections per prior regime: one latent scale cannot serve both priors (thesis-like
+  intervals came out 1.1-2.7x too wide at the broad prior's scale), so the spread of the
+  samples around their median is multiplied by a factor per regime, shape and parameter (the
+  68th percentile of |truth - median| / half-width on "val" and "val-thesis", each also with
+  its dI/I channel blanked), the regime recognised by a linear discriminant of the encoder
+  codes (``interval_calibration``);
 - the code density of the flag's third test: class means and shared covariance of the encoder
   codes of 30 000 curves of the training mix, threshold = the larger 99th percentile of the
   Mahalanobis distance on "calib" (broad) and "val-thesis" (thesis-like), so neither prior's
@@ -22,7 +28,8 @@ import torch
 from .catalogue import SHAPE_NAMES
 from .dataset import load_joined, load_set
 from .estimate import InverseModel, estimate_misfit, mahalanobis_to_nearest, summarise
-from .features import clean_curve
+from .features import N_BINS, clean_curve
+from .parameters import to_standard
 
 
 def _temperature(model: InverseModel, features: np.ndarray, shapes: np.ndarray) -> float:
@@ -50,6 +57,70 @@ def _z_scale(model: InverseModel, data: dict, target: float = 0.68) -> tuple[flo
             best = (float(scale), coverage)
     model.z_scale = best[0]
     return best
+
+
+def regime_sets(broad: dict, thesis: dict) -> dict:
+    """The four calibration regimes: each held-out set as measured and with its dI/I channel
+    blanked (a file without uncertainties), which changes how wide the posterior comes out."""
+    def blanked(data):
+        features = data["features"].copy()
+        features[:, 2 * N_BINS:] = 0.0
+        return {**data, "features": features}
+
+    return {"broad": broad, "broad-no-dI": blanked(broad), "thesis": thesis,
+            "thesis-no-dI": blanked(thesis)}
+
+
+def interval_calibration(model: InverseModel, sets: dict, n_samples: int = 300) -> dict:
+    """Interval factors per regime (name -> set: ``regime_sets(val, val_thesis)``) and the
+    broad / thesis-like discriminant of the codes, with ``model``'s correction switched off
+    while measuring."""
+    saved, model.interval_calibration = model.interval_calibration, None
+    try:
+        codes, factors = [], {}
+        for regime, data in sets.items():
+            code = model.encode(data["features"])
+            codes.append(code.numpy().astype(np.float64))
+            probs, samples = model.predict(None, n_samples, code=code)
+            predicted = probs.argmax(1)
+            standard = to_standard(samples)
+            truth = to_standard(data["parameters"])
+            median = np.median(standard, axis=1)
+            p16, p84 = np.percentile(standard, [16, 84], axis=1)
+            with np.errstate(divide="ignore", invalid="ignore"):
+                z = np.where(truth > median, (truth - median) / (p84 - median),
+                             (median - truth) / (median - p16))
+            table = np.ones((len(SHAPE_NAMES), truth.shape[1]))
+            for k in range(len(SHAPE_NAMES)):
+                rows = (data["shape"] == k) & (predicted == k)
+                for j in range(truth.shape[1]):
+                    values = z[rows, j][np.isfinite(z[rows, j])]
+                    if values.size >= 20:  # parameters the shape has
+                        table[k, j] = float(np.quantile(values, 0.68))
+            factors[regime] = table.tolist()
+    finally:
+        model.interval_calibration = saved
+    thesis_like = np.array(["thesis" in name for name in sets])
+    mean_broad = np.concatenate([c for c, t in zip(codes, thesis_like, strict=True) if not t]
+                                ).mean(0)
+    mean_thesis = np.concatenate([c for c, t in zip(codes, thesis_like, strict=True) if t]
+                                 ).mean(0)
+    residual = np.concatenate([c - (mean_thesis if t else mean_broad)
+                               for c, t in zip(codes, thesis_like, strict=True)])
+    cov = residual.T @ residual / len(residual) + 1e-6 * np.eye(residual.shape[1])
+    weights = np.linalg.solve(cov, mean_thesis - mean_broad)
+    bias = float(-0.5 * (mean_thesis + mean_broad) @ weights)
+    return {"factors": factors, "regime": {"weights": weights.tolist(), "bias": bias}}
+
+
+def calibrate_intervals(path) -> dict:
+    """Compute and store only the interval correction in the weight file ``path``."""
+    model = InverseModel(path)
+    result = interval_calibration(model, regime_sets(load_set("val"), load_set("val-thesis")))
+    blob = torch.load(path, map_location="cpu", weights_only=False)
+    blob["interval_calibration"] = result
+    torch.save(blob, path)
+    return result
 
 
 def code_density(model: InverseModel, train: dict, held_out: list[dict], rows: int = 30000,
@@ -85,12 +156,15 @@ def estimate_chi2(model: InverseModel, curves: np.ndarray, features: np.ndarray)
 
 
 def calibrate(path) -> dict:
-    """Compute and store temperature and χ² threshold in the weight file ``path``."""
+    """Compute and store temperature, latent scale, interval correction, χ² threshold and code
+    density in the weight file ``path``."""
     model = InverseModel(path)
+    model.interval_calibration = None  # the latent scale is chosen before the correction
     val = load_set("val")
     temperature = _temperature(model, val["features"], val["shape"])
     model.temperature = temperature
     z_scale, coverage = _z_scale(model, val)
+    intervals = interval_calibration(model, regime_sets(val, load_set("val-thesis")))
     calib = load_set("calib")
     chi2 = estimate_chi2(model, calib["curves"].astype(float), calib["features"])
     threshold = float(np.percentile(chi2, 99))
@@ -100,6 +174,7 @@ def calibrate(path) -> dict:
                            [calib, load_set("val-thesis")])
     blob = torch.load(path, map_location="cpu", weights_only=False)
     blob.update(temperature=temperature, z_scale=z_scale, val_coverage_68=coverage,
+                interval_calibration=intervals,
                 chi2_threshold=threshold, code_density=density,
                 chi2_calibration={"median": float(np.median(chi2)),
                                   "p90": float(np.percentile(chi2, 90)), "p99": threshold})

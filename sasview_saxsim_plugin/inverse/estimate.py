@@ -97,6 +97,8 @@ class InverseModel:
         self.code_means = None if density is None else np.asarray(density["means"])
         self.code_precision = None if density is None else np.asarray(density["precision"])
         self.code_threshold = float("inf") if density is None else float(density["threshold"])
+        #: per-regime interval corrections (``calibrate.interval_calibration``); None: off
+        self.interval_calibration = blob.get("interval_calibration")
         self.path = path
 
     def inputs(self, features: np.ndarray) -> torch.Tensor:
@@ -125,18 +127,48 @@ class InverseModel:
 
     @torch.no_grad()
     def predict(self, features: np.ndarray | None, n_samples: int = 500, seed: int = 0,
-                shapes: np.ndarray | None = None, code: torch.Tensor | None = None
+                shapes: np.ndarray | None = None, code: torch.Tensor | None = None,
+                with_uncertainties: np.ndarray | bool | None = None
                 ) -> tuple[np.ndarray, np.ndarray]:
         """Class probabilities (rows, shapes) and physical posterior samples (rows, n, 5) for the
         most probable shape of each row (or the given ``shapes``). Pass ``code`` (from
-        ``encode``) instead of ``features`` to skip encoding."""
+        ``encode``) instead of ``features`` to skip encoding, and then ``with_uncertainties``
+        (whether the curve had dI; read from the features' dI/I channel otherwise)."""
         code = self.encode(features) if code is None else code
         probs = torch.softmax(self.net.classifier(code) / self.temperature, dim=1)
         chosen = probs.argmax(1) if shapes is None else torch.as_tensor(shapes)
         gen = torch.Generator().manual_seed(seed)
         samples = self.net.sample(self.net.condition(code, chosen), n_samples, gen,
-                                  self.z_scale)
-        return probs.numpy(), from_standard(samples.numpy())
+                                  self.z_scale).numpy()
+        if self.interval_calibration is not None:
+            if with_uncertainties is None:
+                with_uncertainties = (True if features is None else
+                                      np.any(np.atleast_2d(features)[:, 2 * N_BINS:] != 0, 1))
+            with_d = np.broadcast_to(with_uncertainties, (samples.shape[0],))
+            samples = self.corrected_spread(samples, code, chosen.numpy(), with_d)
+        return probs.numpy(), from_standard(samples)
+
+    def thesis_regime(self, code: torch.Tensor) -> np.ndarray:
+        """Probability that each row's curve comes from the thesis' regime (Table 3.3 priors,
+        DFT grid, 10 % noise) rather than the broad one: linear discriminant of the codes."""
+        regime = self.interval_calibration["regime"]
+        logit = code.numpy().astype(np.float64) @ np.asarray(regime["weights"]) + regime["bias"]
+        return 1.0 / (1.0 + np.exp(-np.clip(logit, -50.0, 50.0)))
+
+    def corrected_spread(self, samples: np.ndarray, code: torch.Tensor, shapes: np.ndarray,
+                         with_uncertainties: np.ndarray) -> np.ndarray:
+        """Standardised samples (rows, n, 5) spread around their median by the calibrated
+        factor of each row's shape and parameter (tables for curves with and without dI),
+        mixed between the two regimes by ``thesis_regime``: the 16-84 % intervals then cover
+        68 % in each (the median stays)."""
+        factors = {k: np.asarray(v) for k, v in self.interval_calibration["factors"].items()}
+        with_d = np.asarray(with_uncertainties, bool)[:, None]
+        broad = np.where(with_d, factors["broad"][shapes], factors["broad-no-dI"][shapes])
+        thesis = np.where(with_d, factors["thesis"][shapes], factors["thesis-no-dI"][shapes])
+        p = self.thesis_regime(code)[:, None]
+        scale = (1.0 - p) * broad + p * thesis
+        median = np.median(samples, axis=1, keepdims=True)
+        return median + scale[:, None, :] * (samples - median)
 
 
 def mahalanobis_to_nearest(codes: np.ndarray, means: np.ndarray, precision: np.ndarray
@@ -195,7 +227,7 @@ def estimate(q, intensity, d_intensity=None, *, q_unit: str = "1/A", n_samples: 
     notes += check_range(q, n_valid)
     model = load_model(str(weights) if weights else None)
     code = model.encode(features)  # once: classifier, posterior, alternatives, distance
-    probs, samples = model.predict(None, n_samples, seed, code=code)
+    probs, samples = model.predict(None, n_samples, seed, code=code, with_uncertainties=usable_d)
     k = int(np.argmax(probs[0]))
     shape = SHAPE_NAMES[k]
     summary = summarise(shape, samples[0])
@@ -222,7 +254,8 @@ def estimate(q, intensity, d_intensity=None, *, q_unit: str = "1/A", n_samples: 
     alternatives, alternative_samples = {}, {}
     for j in np.flatnonzero(probs[0] >= ALTERNATIVE_PROBABILITY):
         if j != k:
-            _, alt = model.predict(None, n_samples, seed, shapes=np.array([j]), code=code)
+            _, alt = model.predict(None, n_samples, seed, shapes=np.array([j]), code=code,
+                                   with_uncertainties=usable_d)
             alternatives[SHAPE_NAMES[j]] = summarise(SHAPE_NAMES[j], alt[0])
             alternative_samples[SHAPE_NAMES[j]] = alt[0]
     e = entry(shape)
