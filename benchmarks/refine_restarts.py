@@ -67,12 +67,9 @@ def refine_with(policy: str, result, q, intensity, sigma, dq):
 
     if policy == "shipped":
         return rf.refine_estimate(result, q, intensity, sigma, dq)
-    posteriors = {result.shape: (result.parameters, result.samples)}
-    for shape, summary in result.alternatives.items():
-        posteriors[shape] = (summary, result.alternative_samples.get(shape))
     always = policy.startswith("always")
     fits = []
-    for shape, (summary, samples) in posteriors.items():
+    for shape, (summary, samples) in rf.shape_posteriors(result).items():
         median = {n: summary[n][0] for n in entry(shape).parameters}
         best = rf.fit_model(shape, q, intensity, sigma, median, dq)
         if always or rf.chi2_is_poor(best, q.size):

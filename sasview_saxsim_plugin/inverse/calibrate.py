@@ -100,13 +100,11 @@ def interval_calibration(model: InverseModel, sets: dict, n_samples: int = 300) 
             factors[regime] = table.tolist()
     finally:
         model.interval_calibration = saved
-    thesis_like = np.array(["thesis" in name for name in sets])
-    mean_broad = np.concatenate([c for c, t in zip(codes, thesis_like, strict=True) if not t]
-                                ).mean(0)
-    mean_thesis = np.concatenate([c for c, t in zip(codes, thesis_like, strict=True) if t]
-                                 ).mean(0)
-    residual = np.concatenate([c - (mean_thesis if t else mean_broad)
-                               for c, t in zip(codes, thesis_like, strict=True)])
+    thesis_like = ["thesis" in name for name in sets]
+    broad_codes = np.concatenate([c for c, t in zip(codes, thesis_like, strict=True) if not t])
+    thesis_codes = np.concatenate([c for c, t in zip(codes, thesis_like, strict=True) if t])
+    mean_broad, mean_thesis = broad_codes.mean(0), thesis_codes.mean(0)
+    residual = np.concatenate([broad_codes - mean_broad, thesis_codes - mean_thesis])
     cov = residual.T @ residual / len(residual) + 1e-6 * np.eye(residual.shape[1])
     weights = np.linalg.solve(cov, mean_thesis - mean_broad)
     bias = float(-0.5 * (mean_thesis + mean_broad) @ weights)

@@ -61,13 +61,15 @@ def fit_model(shape: str, q: np.ndarray, intensity: np.ndarray, sigma: np.ndarra
     n_shape = len(names)
     last = {}  # the model curve at the last x: the Jacobian reuses the residual call's curve
 
+    def values_at(x):
+        return {n: _from(n, v) for n, v in zip(names, x[:n_shape], strict=True)}
+
     def curve_at(x):
         nonlocal evaluations
         key = x.tobytes()
         if last.get("key") != key:
             evaluations += 1
-            values = {n: _from(n, v) for n, v in zip(names, x[:n_shape], strict=True)}
-            last.update(key=key, curve=model_intensity(shape, q, values, dq))
+            last.update(key=key, curve=model_intensity(shape, q, values_at(x), dq))
         return last["curve"]
 
     def residuals(x):
@@ -88,9 +90,8 @@ def fit_model(shape: str, q: np.ndarray, intensity: np.ndarray, sigma: np.ndarra
             shifted = x.copy()
             shifted[j] += step
             step = shifted[j] - x[j]  # the step actually taken in floating point
-            values = {n: _from(n, v) for n, v in zip(names, shifted[:n_shape], strict=True)}
             evaluations += 1
-            moved = model_intensity(shape, q, values, dq)
+            moved = model_intensity(shape, q, values_at(shifted), dq)
             jac[:, j] = -scale * (moved - curve) / (step * sigma)
         return jac
 
@@ -98,7 +99,7 @@ def fit_model(shape: str, q: np.ndarray, intensity: np.ndarray, sigma: np.ndarra
     budget = max(5, max_evaluations // (len(x0) + 1))
     res = least_squares(residuals, x0, jac=jacobian, bounds=(lo, hi), x_scale="jac",
                         max_nfev=budget, method="trf", ftol=1e-6, xtol=1e-6)
-    values = {n: _from(n, v) for n, v in zip(names, res.x[:-2], strict=True)}
+    values = values_at(res.x)
     chi2 = float(np.sum(res.fun**2) / max(q.size - len(res.x), 1))
     bic = float(np.sum(res.fun**2) + len(res.x) * np.log(q.size))
     return FitResult(shape, values, float(np.exp(res.x[-2])), float(res.x[-1] * span), chi2,
@@ -124,11 +125,8 @@ def refine_estimate(result, q: np.ndarray, intensity: np.ndarray, sigma: np.ndar
     up to ``retries`` posterior samples (independent draws, so random starts where the network
     puts the probability), keeping the lowest BIC and stopping once the fit is no longer poor.
     """
-    posteriors = {result.shape: (result.parameters, result.samples)}
-    for shape, summary in result.alternatives.items():
-        posteriors[shape] = (summary, getattr(result, "alternative_samples", {}).get(shape))
     fits = []
-    for shape, (summary, samples) in posteriors.items():
+    for shape, (summary, samples) in shape_posteriors(result).items():
         median = {n: summary[n][0] for n in entry(shape).parameters}
         best = fit_model(shape, q, intensity, sigma, median, dq)
         if samples is not None:
@@ -140,6 +138,15 @@ def refine_estimate(result, q: np.ndarray, intensity: np.ndarray, sigma: np.ndar
                     best = again
         fits.append(best)
     return min(fits, key=lambda f: f.bic)
+
+
+def shape_posteriors(result) -> dict:
+    """shape -> (parameter summary, posterior samples or None) for the estimated shape and
+    each alternative of an ``Estimate``."""
+    posteriors = {result.shape: (result.parameters, result.samples)}
+    for shape, summary in result.alternatives.items():
+        posteriors[shape] = (summary, getattr(result, "alternative_samples", {}).get(shape))
+    return posteriors
 
 
 def posterior_starts(shape: str, samples: np.ndarray) -> list[dict]:
