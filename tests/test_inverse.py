@@ -121,6 +121,16 @@ def test_missing_or_broken_weights(tmp_path):
         InverseModel(broken)
 
 
+def test_weights_with_a_malformed_interval_correction_are_refused_at_load(tmp_path):
+    import torch
+
+    blob = torch.load(DEFAULT_WEIGHTS, map_location="cpu", weights_only=False)
+    blob["interval_calibration"] = {"factors": {"broad": [[1.0]]}}
+    torch.save(blob, tmp_path / "bad.pt")
+    with pytest.raises(WeightsError, match="interval correction"):
+        InverseModel(tmp_path / "bad.pt")
+
+
 @pytest.mark.parametrize("encoder,channels", [("mlp", 2), ("conv", 3)])
 def test_weights_of_either_input_format_load(tmp_path, encoder, channels):
     """Weight files store their encoder and input channels; a format-2 file (no dI/I channel)

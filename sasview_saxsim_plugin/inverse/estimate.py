@@ -98,7 +98,8 @@ class InverseModel:
         self.code_precision = None if density is None else np.asarray(density["precision"])
         self.code_threshold = float("inf") if density is None else float(density["threshold"])
         #: per-regime interval corrections (``calibrate.interval_calibration``); None: off
-        self.interval_calibration = blob.get("interval_calibration")
+        self.interval_calibration = _interval_arrays(blob.get("interval_calibration"),
+                                                     self.net, path)
         self.path = path
 
     def inputs(self, features: np.ndarray) -> torch.Tensor:
@@ -169,6 +170,30 @@ class InverseModel:
         scale = (1.0 - p) * broad + p * thesis
         median = np.median(samples, axis=1, keepdims=True)
         return median + scale[:, None, :] * (samples - median)
+
+
+INTERVAL_REGIMES = ("broad", "broad-no-dI", "thesis", "thesis-no-dI")
+
+
+def _interval_arrays(calibration: dict | None, net: ShapePosteriorNet, path: Path
+                     ) -> dict | None:
+    """The stored interval correction as arrays (converted once, not on every estimate),
+    checked against the network; a malformed one is a ``WeightsError`` at load time."""
+    if calibration is None:
+        return None
+    try:
+        factors = {r: np.asarray(calibration["factors"][r], dtype=float)
+                   for r in INTERVAL_REGIMES}
+        weights = np.asarray(calibration["regime"]["weights"], dtype=float)
+        bias = float(calibration["regime"]["bias"])
+        code_size = net.classifier.in_features
+        if (any(f.shape != (len(SHAPE_NAMES), len(PARAMETER_NAMES)) for f in factors.values())
+                or weights.shape != (code_size,)):
+            raise ValueError("tables or discriminant of the wrong size")
+    except (KeyError, TypeError, ValueError) as exc:
+        raise WeightsError(f"weight file {path}: its interval correction cannot be used "
+                           f"({exc}); recalibrate with calibrate.calibrate_intervals") from exc
+    return {"factors": factors, "regime": {"weights": weights, "bias": bias}}
 
 
 def mahalanobis_to_nearest(codes: np.ndarray, means: np.ndarray, precision: np.ndarray
