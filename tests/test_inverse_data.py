@@ -264,3 +264,12 @@ def test_refine_leaves_a_local_minimum_through_posterior_samples():
     assert chi2_is_poor(stuck, q.size) and abs(stuck.parameters["radius"] / 120 - 1) > 0.05
     fit = refine_estimate(result, q, intensity, sigma)
     assert abs(fit.parameters["radius"] / 120 - 1) < 0.01 and not chi2_is_poor(fit, q.size)
+
+
+def test_load_curve_names_a_text_file_that_holds_no_data(tmp_path):
+    from sasview_saxsim_plugin.inverse.loading import load_curve
+
+    prose = tmp_path / "notes.txt"
+    prose.write_text("Sample log\nbeamtime notes, no numbers here\n")
+    with pytest.raises(SaxsimInputError, match="no numeric q, I columns"):
+        load_curve(prose)

@@ -65,7 +65,12 @@ def curve_from_dataset(data, source: str = "dataset") -> MeasuredCurve:
     if getattr(data, "x", None) is None or getattr(data, "y", None) is None:
         raise SaxsimInputError(f"{source}: the dataset holds no q/I columns")
     factor, unit = _unit_factor(getattr(data, "_xunit", ""))
-    q = np.asarray(data.x, dtype=float) * factor
+    q = np.atleast_1d(np.asarray(data.x, dtype=float)) * factor
+    intensity = np.atleast_1d(np.asarray(data.y, dtype=float))
+    if not np.any(np.isfinite(q) & np.isfinite(intensity)):
+        # sasdata's ASCII reader hands back a curve of NaN for a text file without number
+        # columns; "0 usable points" would not say what is wrong
+        raise SaxsimInputError(f"{source}: no numeric q, I columns found (is it a data file?)")
     dy = None if data.dy is None or not np.any(data.dy) else np.asarray(data.dy, dtype=float)
     dx = None if data.dx is None or not np.any(data.dx) else np.asarray(data.dx, float) * factor
     notes = []
@@ -75,4 +80,4 @@ def curve_from_dataset(data, source: str = "dataset") -> MeasuredCurve:
                      "values: uncertainties not used")
         dy = None
     title = getattr(data, "title", "") or getattr(data, "filename", "") or source
-    return MeasuredCurve(q, np.asarray(data.y, dtype=float), dy, dx, str(title), unit, notes)
+    return MeasuredCurve(q, intensity, dy, dx, str(title), unit, notes)
