@@ -177,20 +177,24 @@ def test_unusable_datasets_get_a_message_not_a_traceback(window, qtbot, caplog):
     short = _item_for(Data1D(x=q, y=1 / q, dy=0.1 / q), "ten points")
     q = np.geomspace(0.005, 0.3, 80)
     nans = _item_for(Data1D(x=q, y=np.full_like(q, np.nan), dy=np.ones_like(q)), "all NaN")
+    # readable, but nothing to estimate from (fails in the worker, not at reading)
+    negative = _item_for(Data1D(x=q, y=-1 / q, dy=np.ones_like(q)), "all negative")
     start = len(view.rows)
     with caplog.at_level(logging.INFO):
-        view.setData([two_d, sesans, short, nans])
+        view.setData([two_d, sesans, short, nans, negative])
         _wait_idle(qtbot, view)
     rows = view.rows[start:]
     assert "2D data" in rows[0].problem
     assert "SESANS" in rows[1].problem
     assert "at least 20" in rows[2].problem
-    assert rows[3].error and rows[3].analysis is None
+    assert "no numeric q, I values" in rows[3].problem     # caught when the curve is read
     assert all(r.analysis is None for r in rows)
     logged = caplog.text
     assert "2D data" in logged and "SESANS" in logged and "all NaN" in logged
-    statuses = [view.table.item(start + k, 2).text() for k in range(4)]
-    assert statuses[0].startswith("not usable") and statuses[3].startswith("failed")
+    assert "usable points" in rows[4].error and rows[4].analysis is None
+    statuses = [view.table.item(start + k, 2).text() for k in range(5)]
+    assert statuses[0].startswith("not usable") and statuses[3].startswith("not usable")
+    assert statuses[4].startswith("failed")
     assert manager.perspective() is view                      # SasView still running
 
 

@@ -271,5 +271,5 @@ def test_load_curve_names_a_text_file_that_holds_no_data(tmp_path):
 
     prose = tmp_path / "notes.txt"
     prose.write_text("Sample log\nbeamtime notes, no numbers here\n")
-    with pytest.raises(SaxsimInputError, match="no numeric q, I columns"):
+    with pytest.raises(SaxsimInputError, match="no numeric q, I values"):
         load_curve(prose)

@@ -70,7 +70,8 @@ def curve_from_dataset(data, source: str = "dataset") -> MeasuredCurve:
     if not np.any(np.isfinite(q) & np.isfinite(intensity)):
         # sasdata's ASCII reader hands back a curve of NaN for a text file without number
         # columns; "0 usable points" would not say what is wrong
-        raise SaxsimInputError(f"{source}: no numeric q, I columns found (is it a data file?)")
+        raise SaxsimInputError(f"{source}: no numeric q, I values (a text file without number "
+                               "columns, or a curve of NaN)")
     dy = None if data.dy is None or not np.any(data.dy) else np.asarray(data.dy, dtype=float)
     dx = None if data.dx is None or not np.any(data.dx) else np.asarray(data.dx, float) * factor
     notes = []
