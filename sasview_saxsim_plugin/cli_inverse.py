@@ -30,7 +30,8 @@ def cmd_train(a) -> int:
                                workers=a.workers, max_minutes=a.max_minutes)
             print(f"thesis INN: best epoch {r['best_epoch']}, weights {r['path']}")
         if a.model in ("shipped", "both"):
-            r = t.train_shipped(epochs=a.epochs or 100, out=a.out or t.SHIPPED_WEIGHTS, log=log,
+            r = t.train_shipped(epochs=a.epochs or t.SHIPPED_EPOCHS,
+                                out=a.out or t.SHIPPED_WEIGHTS, log=log,
                                 workers=a.workers, max_minutes=a.max_minutes)
             from .inverse.calibrate import calibrate
             c = calibrate(r["path"])
@@ -113,7 +114,7 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
     m.set_defaults(func=cmd_make_training_set)
     t = sub.add_parser("train", help="train the shape-estimation network(s)")
     t.add_argument("--model", choices=("shipped", "thesis", "both"), default="shipped")
-    t.add_argument("--epochs", type=int, help="default 100 (shipped) / 200 (thesis)")
+    t.add_argument("--epochs", type=int, help="default 44 (shipped) / 200 (thesis)")
     t.add_argument("--max-minutes", type=float, default=55.0,
                    help="stop before this wall time (training only; default 55)")
     t.add_argument("--out", help="weight file (default: the package's weights folder)")
