@@ -7,8 +7,9 @@ misclassifies (an analysis of its errors; nothing is trained, tuned or calibrate
 the true shape from the true parameters and the predicted shape from the network's posterior
 median, once to the raw points and once to the bin means the network reads (the same points,
 0.002-0.6 1/Å, I > 0, averaged into ``features.NETWORK_Q_EDGES``; the model is averaged over
-the same points, σ of each mean is sqrt(Σσ²)/n). One engine for both (scipy least squares,
-scale and background included; the model smeared with the data's dq).
+the same points, σ of each mean is sqrt(Σσ²)/n). One engine for both: ``refine.fit_model``
+(``--refine``'s least squares, scale and background included, the model smeared with the
+data's dq), given the averaging matrix for the binned form.
 
 ΔBIC = BIC(true) - BIC(predicted) on each form of the data: < -6 is strong evidence for the
 true class (Kass-Raftery). If the binned data keep the raw curve's strong evidence, binning
@@ -24,13 +25,12 @@ import sys
 from concurrent.futures import ProcessPoolExecutor
 
 import numpy as np
-from scipy.optimize import least_squares
 
-from sasview_saxsim_plugin.inverse.catalogue import PARAMETER_NAMES, SHAPE_NAMES, entry
+from sasview_saxsim_plugin.inverse.catalogue import SHAPE_NAMES
 from sasview_saxsim_plugin.inverse.dataset import load_set
 from sasview_saxsim_plugin.inverse.features import N_BINS, NETWORK_Q_EDGES
-from sasview_saxsim_plugin.inverse.model_curves import fit_scale_background, model_intensity
-from sasview_saxsim_plugin.inverse.refine import _BOUNDS, _from, _to
+from sasview_saxsim_plugin.inverse.parameters import as_dict
+from sasview_saxsim_plugin.inverse.refine import fit_model
 
 STRONG = -6.0
 
@@ -46,25 +46,6 @@ def bin_operator(q: np.ndarray) -> np.ndarray:
     return op
 
 
-def fit_bic(shape: str, q, intensity, sigma, dq, start: dict, op: np.ndarray) -> float:
-    """BIC (χ² + k ln n) of a least-squares fit of ``shape`` to ``op @ I`` (σ propagated)."""
-    names = list(entry(shape).parameters)
-    y, s = op @ intensity, np.sqrt((op**2) @ sigma**2)
-    lo = np.array([_to(n, _BOUNDS[n][0]) for n in names])
-    hi = np.array([_to(n, _BOUNDS[n][1]) for n in names])
-    x0 = np.clip([_to(n, start[n]) for n in names], lo + 1e-9, hi - 1e-9)
-
-    def residuals(x):
-        curve = op @ model_intensity(shape, q, {n: _from(n, v) for n, v in zip(names, x,
-                                                                              strict=True)}, dq)
-        scale, background = fit_scale_background(y, curve, s)  # linear: solved exactly
-        return (y - scale * curve - background) / s
-
-    res = least_squares(residuals, x0, bounds=(lo, hi), x_scale="jac", max_nfev=60,
-                        method="trf", ftol=1e-6, xtol=1e-6)
-    return float(np.sum(res.fun**2) + (len(names) + 2) * np.log(y.size))
-
-
 def _one(args) -> dict:
     q, intensity, sigma, dq, true_shape, truth, predicted, start = args
     from inverse_seeding import worker_curve
@@ -73,10 +54,12 @@ def _one(args) -> dict:
     inside = (q >= NETWORK_Q_EDGES[0]) & (q <= NETWORK_Q_EDGES[-1])
     q, intensity, sigma, dq = q[inside], intensity[inside], sigma[inside], dq[inside]
     row = {"true_shape": true_shape, "predicted": predicted, "points": int(q.size)}
-    for form, op in (("raw", np.eye(q.size)), ("binned", bin_operator(q))):
-        row[f"{form}_delta_bic"] = (fit_bic(true_shape, q, intensity, sigma, dq, truth, op)
-                                    - fit_bic(predicted, q, intensity, sigma, dq, start, op))
-        row[f"{form}_n"] = int(op.shape[0])
+    op = bin_operator(q)
+    for form, average in (("raw", None), ("binned", op)):
+        row[f"{form}_delta_bic"] = (
+            fit_model(true_shape, q, intensity, sigma, truth, dq, average=average).bic
+            - fit_model(predicted, q, intensity, sigma, start, dq, average=average).bic)
+    row["raw_n"], row["binned_n"] = int(q.size), int(op.shape[0])
     return row
 
 
@@ -93,8 +76,7 @@ def main(argv=None) -> int:
     jobs = []
     for i in wrong:
         q, intensity, sigma, dq = data["curves"][i].astype(float)
-        truth = {n: float(v) for n, v in zip(PARAMETER_NAMES, data["parameters"][i],
-                                              strict=True) if np.isfinite(v)}
+        truth = as_dict(data["parameters"][i])
         predicted = SHAPE_NAMES[int(probs[i].argmax())]
         start = {k: v[0] for k, v in summarise(predicted, samples[i]).items()}
         jobs.append((q, intensity, sigma, dq, SHAPE_NAMES[data["shape"][i]], truth, predicted,

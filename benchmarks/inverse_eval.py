@@ -25,8 +25,9 @@ from sasview_saxsim_plugin.inverse.catalogue import SHAPE_NAMES
 from sasview_saxsim_plugin.inverse.dataset import load_set
 from sasview_saxsim_plugin.inverse.estimate import DEFAULT_WEIGHTS, InverseModel, estimate
 from sasview_saxsim_plugin.inverse.evaluate import ThesisPredictor, evaluate_predictions
-from sasview_saxsim_plugin.inverse.features import N_BINS
+from sasview_saxsim_plugin.inverse.features import without_uncertainties
 from sasview_saxsim_plugin.inverse.measurement import CALC_Q, draw_instrument, measure
+from sasview_saxsim_plugin.inverse.parameters import as_dict
 from sasview_saxsim_plugin.inverse.train import THESIS_WEIGHTS
 
 
@@ -86,7 +87,6 @@ def ambiguity_of_errors(model: InverseModel, data: dict, limit: int = 60) -> dic
     """For misclassified curves: fit the true model from the truth and the predicted model from
     the network's estimate (same least-squares engine). If the wrong model fits at least as well
     (BIC no worse), the curve cannot tell the classes apart: no method could classify it."""
-    from sasview_saxsim_plugin.inverse.catalogue import PARAMETER_NAMES
     from sasview_saxsim_plugin.inverse.estimate import summarise
     from sasview_saxsim_plugin.inverse.refine import fit_model
 
@@ -98,8 +98,7 @@ def ambiguity_of_errors(model: InverseModel, data: dict, limit: int = 60) -> dic
         ok = np.isfinite(q) & (intensity > 0)
         q, intensity, sigma, dq = q[ok], intensity[ok], sigma[ok], dq[ok]
         true_shape = SHAPE_NAMES[data["shape"][i]]
-        truth = {n: float(v) for n, v in zip(PARAMETER_NAMES, data["parameters"][i], strict=True)
-                 if np.isfinite(v)}
+        truth = as_dict(data["parameters"][i])
         pred_shape = SHAPE_NAMES[int(probs[i].argmax())]
         start = {k: v[0] for k, v in summarise(pred_shape, samples[i]).items()}
         fit_true = fit_model(true_shape, q, intensity, sigma, truth, dq)
@@ -151,9 +150,7 @@ def main(argv=None) -> int:
         report[f"shipped/{set_name}"] = m
         _print(f"shipped cINN on {set_name}", m)
         if shipped.channels > 2:  # the same curves given without dI (channel blanked)
-            no_d = x.copy()
-            no_d[:, 2 * N_BINS:] = 0.0
-            m = evaluate_predictions(s, p, *shipped.predict(no_d, 500))
+            m = evaluate_predictions(s, p, *shipped.predict(without_uncertainties(x), 500))
             report[f"shipped-without-dI/{set_name}"] = m
             _print(f"shipped cINN on {set_name}, dI not given", m)
         if thesis:

@@ -28,8 +28,9 @@ from concurrent.futures import ProcessPoolExecutor
 
 import numpy as np
 
-from sasview_saxsim_plugin.inverse.catalogue import PARAMETER_NAMES, SHAPE_NAMES
+from sasview_saxsim_plugin.inverse.catalogue import SHAPE_NAMES
 from sasview_saxsim_plugin.inverse.dataset import load_set
+from sasview_saxsim_plugin.inverse.parameters import as_dict
 
 
 def _one(args) -> dict:
@@ -102,8 +103,7 @@ def main(argv=None) -> int:
     # a fixed shuffle: the set is stored shape by shape
     for i in np.random.default_rng(2027).permutation(len(data["shape"]))[:a.curves]:
         q, intensity, sigma, dq = data["curves"][i].astype(float)
-        truth = {n: float(v) for n, v in zip(PARAMETER_NAMES, data["parameters"][i], strict=True)
-                 if np.isfinite(v)}
+        truth = as_dict(data["parameters"][i])
         jobs.append((q, intensity, sigma, dq, SHAPE_NAMES[data["shape"][i]], truth))
     rows = []
     with ProcessPoolExecutor(a.workers) as pool:

@@ -33,9 +33,10 @@ from concurrent.futures import ProcessPoolExecutor
 
 import numpy as np
 
-from sasview_saxsim_plugin.inverse.catalogue import PARAMETER_NAMES, SHAPE_NAMES, entry
+from sasview_saxsim_plugin.inverse.catalogue import SHAPE_NAMES, entry
 from sasview_saxsim_plugin.inverse.dataset import load_set
 from sasview_saxsim_plugin.inverse.model_curves import fit_scale_background, model_intensity
+from sasview_saxsim_plugin.inverse.parameters import as_dict
 from sasview_saxsim_plugin.inverse.refine import fit_model
 
 DEFAULTS = {  # sasmodels' default parameter values of each model
@@ -207,8 +208,7 @@ def main(argv=None) -> int:
         n = a.multistart_curves if strategy == "multistart" and a.multistart_curves else a.curves
         for i in order[a.start:n]:
             q, intensity, sigma, dq = data["curves"][i].astype(float)
-            truth = {n: float(v) for n, v in zip(PARAMETER_NAMES, data["parameters"][i],
-                                                  strict=True) if np.isfinite(v)}
+            truth = as_dict(data["parameters"][i])
             jobs.append((strategy, q, intensity, sigma, dq, SHAPE_NAMES[data["shape"][i]],
                          truth))
     rows = []

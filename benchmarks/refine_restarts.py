@@ -31,8 +31,9 @@ from concurrent.futures import ProcessPoolExecutor
 
 import numpy as np
 
-from sasview_saxsim_plugin.inverse.catalogue import PARAMETER_NAMES, SHAPE_NAMES, entry
+from sasview_saxsim_plugin.inverse.catalogue import SHAPE_NAMES, entry
 from sasview_saxsim_plugin.inverse.dataset import load_set
+from sasview_saxsim_plugin.inverse.parameters import as_dict
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from inverse_seeding import success, worker_curve  # noqa: E402
@@ -146,8 +147,7 @@ def main(argv=None) -> int:
     jobs = []
     for i in np.random.default_rng(7).permutation(len(data["shape"]))[:a.curves]:
         q, intensity, sigma, dq = data["curves"][i].astype(float)
-        truth = {n: float(v) for n, v in zip(PARAMETER_NAMES, data["parameters"][i], strict=True)
-                 if np.isfinite(v)}
+        truth = as_dict(data["parameters"][i])
         jobs.append((a.policies, q, intensity, sigma, dq, SHAPE_NAMES[data["shape"][i]], truth))
     with ProcessPoolExecutor(a.workers) as pool:
         rows = list(pool.map(_one, jobs, chunksize=2))

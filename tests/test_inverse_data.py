@@ -273,3 +273,19 @@ def test_load_curve_names_a_text_file_that_holds_no_data(tmp_path):
     prose.write_text("Sample log\nbeamtime notes, no numbers here\n")
     with pytest.raises(SaxsimInputError, match="no numeric q, I values"):
         load_curve(prose)
+
+
+def test_fit_model_on_averaged_points_matches_a_fit_to_the_bin_means():
+    from sasview_saxsim_plugin.inverse.catalogue import entry
+    from sasview_saxsim_plugin.inverse.refine import fit_model
+
+    q = np.linspace(0.005, 0.3, 200)
+    intensity = 3.0 * entry("sphere").intensity(q, {"radius": 60.0, "radius_pd": 0.1}) + 0.01
+    sigma = 0.01 * intensity
+    pairs = np.kron(np.eye(100), [0.5, 0.5])  # means of neighbouring points
+    fit = fit_model("sphere", q, intensity, sigma, {"radius": 55.0, "radius_pd": 0.05},
+                    average=pairs)
+    assert abs(fit.parameters["radius"] / 60.0 - 1) < 0.01 and fit.reduced_chi2 < 1e-3
+    # n in χ²_r and the BIC is the number of bin means (100), not of points (200)
+    k = 4  # radius, pd, scale, background
+    assert abs(fit.bic - fit.reduced_chi2 * (100 - k) - k * np.log(100)) < 1e-6

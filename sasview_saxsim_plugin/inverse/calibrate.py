@@ -28,7 +28,7 @@ import torch
 from .catalogue import SHAPE_NAMES
 from .dataset import load_joined, load_set
 from .estimate import InverseModel, estimate_misfit, mahalanobis_to_nearest, summarise
-from .features import N_BINS, clean_curve
+from .features import clean_curve, without_uncertainties
 from .parameters import to_standard
 
 
@@ -63,9 +63,7 @@ def regime_sets(broad: dict, thesis: dict) -> dict:
     """The four calibration regimes: each held-out set as measured and with its dI/I channel
     blanked (a file without uncertainties), which changes how wide the posterior comes out."""
     def blanked(data):
-        features = data["features"].copy()
-        features[:, 2 * N_BINS:] = 0.0
-        return {**data, "features": features}
+        return {**data, "features": without_uncertainties(data["features"])}
 
     return {"broad": broad, "broad-no-dI": blanked(broad), "thesis": thesis,
             "thesis-no-dI": blanked(thesis)}

@@ -21,7 +21,7 @@ import numpy as np
 import torch
 
 from .catalogue import PARAMETER_NAMES, SHAPE_NAMES, entry
-from .features import N_BINS, check_range, clean_curve, featurize
+from .features import N_BINS, check_range, clean_curve, featurize, has_uncertainties
 from .model_curves import fit_scale_background, model_intensity, noise_estimate
 from .networks import ShapePosteriorNet
 from .parameters import from_standard
@@ -143,8 +143,7 @@ class InverseModel:
                                   self.z_scale).numpy()
         if self.interval_calibration is not None:
             if with_uncertainties is None:
-                with_uncertainties = (True if features is None else
-                                      np.any(np.atleast_2d(features)[:, 2 * N_BINS:] != 0, 1))
+                with_uncertainties = True if features is None else has_uncertainties(features)
             with_d = np.broadcast_to(with_uncertainties, (samples.shape[0],))
             samples = self.corrected_spread(samples, code, chosen.numpy(), with_d)
         return probs.numpy(), from_standard(samples)
@@ -153,7 +152,7 @@ class InverseModel:
         """Probability that each row's curve comes from the thesis' regime (Table 3.3 priors,
         DFT grid, 10 % noise) rather than the broad one: linear discriminant of the codes."""
         regime = self.interval_calibration["regime"]
-        logit = code.numpy().astype(np.float64) @ np.asarray(regime["weights"]) + regime["bias"]
+        logit = code.numpy().astype(np.float64) @ regime["weights"] + regime["bias"]
         return 1.0 / (1.0 + np.exp(-np.clip(logit, -50.0, 50.0)))
 
     def corrected_spread(self, samples: np.ndarray, code: torch.Tensor, shapes: np.ndarray,
@@ -162,7 +161,7 @@ class InverseModel:
         factor of each row's shape and parameter (tables for curves with and without dI),
         mixed between the two regimes by ``thesis_regime``: the 16-84 % intervals then cover
         68 % in each (the median stays)."""
-        factors = {k: np.asarray(v) for k, v in self.interval_calibration["factors"].items()}
+        factors = self.interval_calibration["factors"]  # arrays since load
         with_d = np.asarray(with_uncertainties, bool)[:, None]
         broad = np.where(with_d, factors["broad"][shapes], factors["broad-no-dI"][shapes])
         thesis = np.where(with_d, factors["thesis"][shapes], factors["thesis-no-dI"][shapes])

@@ -111,6 +111,18 @@ def featurize(q: np.ndarray, intensity: np.ndarray, d_intensity: np.ndarray | No
     return out, n_valid
 
 
+def without_uncertainties(features: np.ndarray) -> np.ndarray:
+    """A copy of ``featurize`` rows with the dI/I channel blanked, as for a curve without dI."""
+    out = np.array(features, copy=True)
+    out[..., 2 * N_BINS:] = 0.0
+    return out
+
+
+def has_uncertainties(features: np.ndarray) -> np.ndarray:
+    """Per ``featurize`` row: does it carry the dI/I channel (the curve had usable dI)?"""
+    return np.any(np.atleast_2d(features)[:, 2 * N_BINS:] != 0, axis=1)
+
+
 def check_range(q: np.ndarray, n_valid: int) -> list[str]:
     """Notes on how the q range relates to the training range; error if they hardly overlap."""
     notes = []

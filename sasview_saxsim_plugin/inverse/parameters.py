@@ -32,6 +32,12 @@ LOWER = np.array([1.0, 0.0, 1.0, 0.0, 0.0])
 UPPER = np.array([np.inf, 1.0, np.inf, 1.0, 0.74])
 
 
+def as_dict(row: np.ndarray) -> dict:
+    """name -> value (Å, relative, fraction) of one parameter row over ``PARAMETER_NAMES``,
+    without the parameters its shape does not have (NaN)."""
+    return {n: float(v) for n, v in zip(PARAMETER_NAMES, row, strict=True) if np.isfinite(v)}
+
+
 def to_standard(values: np.ndarray) -> np.ndarray:
     """(..., 5) physical parameters (Å, relative, fraction; NaN = inactive) -> standardised."""
     v = np.array(values, dtype=float, copy=True)

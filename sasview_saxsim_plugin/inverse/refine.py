@@ -44,14 +44,26 @@ class FitResult:
 
 
 def fit_model(shape: str, q: np.ndarray, intensity: np.ndarray, sigma: np.ndarray,
-              start: dict, dq: np.ndarray | None = None, max_evaluations: int = 200) -> FitResult:
-    """Fit ``shape`` (catalogue name) to (q 1/Å, I, σ) from ``start`` (parameter dict, Å)."""
+              start: dict, dq: np.ndarray | None = None, max_evaluations: int = 200,
+              average: np.ndarray | None = None) -> FitResult:
+    """Fit ``shape`` (catalogue name) to (q 1/Å, I, σ) from ``start`` (parameter dict, Å).
+
+    ``average``: a (bins, points) matrix; the fit is then to the bin means ``average @ I``
+    (σ propagated) with the model averaged the same way, as the network's input sees a curve
+    (benchmarks/binning_information.py)."""
     t0 = time.perf_counter()
+    if average is not None:
+        intensity, sigma = average @ intensity, np.sqrt((average**2) @ sigma**2)
+
+    def model(values: dict) -> np.ndarray:
+        curve = model_intensity(shape, q, values, dq)
+        return curve if average is None else average @ curve
+
     names = list(entry(shape).parameters)
     lo = np.array([_to(n, _BOUNDS[n][0]) for n in names])
     hi = np.array([_to(n, _BOUNDS[n][1]) for n in names])
     x0 = np.clip([_to(n, start[n]) for n in names], lo + 1e-9, hi - 1e-9)
-    curve0 = model_intensity(shape, q, start, dq)
+    curve0 = model(start)
     scale0, bg0 = fit_scale_background(intensity, curve0, sigma)
     span = max(float(np.max(np.abs(intensity))), 1e-30)
     x0 = np.concatenate([x0, [np.log(scale0), bg0 / span]])
@@ -69,7 +81,7 @@ def fit_model(shape: str, q: np.ndarray, intensity: np.ndarray, sigma: np.ndarra
         key = x.tobytes()
         if last.get("key") != key:
             evaluations += 1
-            last.update(key=key, curve=model_intensity(shape, q, values_at(x), dq))
+            last.update(key=key, curve=model(values_at(x)))
         return last["curve"]
 
     def residuals(x):
@@ -80,7 +92,7 @@ def fit_model(shape: str, q: np.ndarray, intensity: np.ndarray, sigma: np.ndarra
         # evaluation; the shape parameters by forward differences (scipy's "2-point" steps)
         nonlocal evaluations
         curve, scale = curve_at(x), np.exp(x[-2])
-        jac = np.empty((q.size, x.size))
+        jac = np.empty((intensity.size, x.size))
         jac[:, -2] = -scale * curve / sigma
         jac[:, -1] = -span / sigma
         for j in range(n_shape):
@@ -91,7 +103,7 @@ def fit_model(shape: str, q: np.ndarray, intensity: np.ndarray, sigma: np.ndarra
             shifted[j] += step
             step = shifted[j] - x[j]  # the step actually taken in floating point
             evaluations += 1
-            moved = model_intensity(shape, q, values_at(shifted), dq)
+            moved = model(values_at(shifted))
             jac[:, j] = -scale * (moved - curve) / (step * sigma)
         return jac
 
@@ -100,8 +112,8 @@ def fit_model(shape: str, q: np.ndarray, intensity: np.ndarray, sigma: np.ndarra
     res = least_squares(residuals, x0, jac=jacobian, bounds=(lo, hi), x_scale="jac",
                         max_nfev=budget, method="trf", ftol=1e-6, xtol=1e-6)
     values = values_at(res.x)
-    chi2 = float(np.sum(res.fun**2) / max(q.size - len(res.x), 1))
-    bic = float(np.sum(res.fun**2) + len(res.x) * np.log(q.size))
+    chi2 = float(np.sum(res.fun**2) / max(intensity.size - len(res.x), 1))
+    bic = float(np.sum(res.fun**2) + len(res.x) * np.log(intensity.size))
     return FitResult(shape, values, float(np.exp(res.x[-2])), float(res.x[-1] * span), chi2,
                      evaluations, time.perf_counter() - t0, bool(res.success), bic)
 
