@@ -18,6 +18,8 @@ from .errors import SaxsimInputError, SaxsimRunError
 
 SHAPES = ("sphere", "cylinder", "ellipsoid", "core_shell_sphere")
 ENSEMBLES = ("single", "spheres", "cylinders", "hardspheres")
+#: options of the ensemble boxes (``--n`` also sizes a ``--crystal`` grid) and their defaults
+ENSEMBLE_DEFAULTS = {"box": 1000.0, "n": 243, "volume_fraction": 0.01, "realisations": 3}
 
 
 def _add_physics(p: argparse.ArgumentParser) -> None:
@@ -45,10 +47,14 @@ def _add_physics(p: argparse.ArgumentParser) -> None:
     n.add_argument("--q-max", type=float, help="1/Å (single: default 0.5; box: π/(2d))")
     n.add_argument("--points", type=int, default=200, help="q points (single particle)")
     n.add_argument("--spacing", type=float, help="voxel size (Å); default automatic")
-    n.add_argument("--box", type=float, default=1000.0, help="box edge for ensembles (Å)")
-    n.add_argument("--n", type=int, default=243, help="grid points per axis for ensembles")
-    n.add_argument("--volume-fraction", type=float, default=0.01)
-    n.add_argument("--realisations", type=int, default=3, help="seeds averaged (ensembles)")
+    n.add_argument("--box", type=float, help=f"box edge for ensembles (Å; default "
+                                              f"{ENSEMBLE_DEFAULTS['box']:g})")
+    n.add_argument("--n", type=int, help=f"grid points per axis for ensembles and crystallites "
+                                         f"(default {ENSEMBLE_DEFAULTS['n']})")
+    n.add_argument("--volume-fraction", type=float,
+                   help=f"ensembles (default {ENSEMBLE_DEFAULTS['volume_fraction']:g})")
+    n.add_argument("--realisations", type=int, help=f"seeds averaged (ensembles; default "
+                                                    f"{ENSEMBLE_DEFAULTS['realisations']})")
     n.add_argument("--seed", type=int, default=0)
     n.add_argument("--size-sampling", choices=("stratified", "random"), default="stratified",
                    help="particle sizes: stratified quantiles (default) or random draws (thesis)")
@@ -99,6 +105,21 @@ def _pd(a) -> dict:
     return pd
 
 
+def _ensemble_options(a) -> None:
+    """Fill the ensemble-only options' defaults; a single particle given one is a mistake
+    (its grid comes from --spacing), said so instead of ignored."""
+    given = [k for k in ENSEMBLE_DEFAULTS if getattr(a, k, None) is not None]
+    files = getattr(a, "density", None) or getattr(a, "crystal", None)
+    if getattr(a, "ensemble", None) == "single" and not files and given:
+        flags = ", ".join("--" + k.replace("_", "-") for k in given)
+        raise SaxsimInputError(f"{flags}: only for --ensemble spheres/hardspheres/cylinders "
+                               "(and --n for --crystal); a single particle's grid is set by "
+                               "--spacing (Å)")
+    for k, v in ENSEMBLE_DEFAULTS.items():
+        if getattr(a, k, None) is None:
+            setattr(a, k, v)
+
+
 def _run_comparison(a):
     from .comparison import compare_ensemble, compare_particle
     dtype = np.float64 if a.precision == "double" else np.float32
@@ -138,6 +159,7 @@ def _default_out(a, suffix: str) -> str:
 
 def cmd_compare(a) -> int:
     from .scattering import plot_comparison
+    _ensemble_options(a)
     comp = _run_comparison(a)
     png = a.plot or _default_out(a, "_compare.png")
     plot_comparison(comp.curve, comp.reference, comp.metrics, png, _title(a, comp),
@@ -208,6 +230,7 @@ def cmd_simulate_density(a) -> int:
 
 
 def cmd_simulate(a) -> int:
+    _ensemble_options(a)
     if a.density or a.crystal:
         return cmd_simulate_density(a)
     from .io import write_curve

@@ -63,6 +63,8 @@ def test_simulate_writes_a_file_sasview_loads(capsys, tmp_path, ext):
     (["compare", "--ensemble", "spheres", "--radius", "600", "--n", "64"], "box"),
     (["compare", "--ensemble", "spheres", "--n", "64", "--memory-budget", "1KiB"], "budget"),
     (["compare", "--q-min", "0.5", "--q-max", "0.1"], "q_min"),
+    (["simulate", "--radius", "50", "--n", "512"], "--spacing"),      # was silently ignored
+    (["compare", "--box", "800", "--realisations", "2"], "--box, --realisations"),
 ])
 def test_user_mistakes_give_one_clear_line(capsys, args, message):
     code, _, err = run(args, capsys)

@@ -239,6 +239,24 @@ def test_training_loop_runs_and_saves_loadable_weights(tmp_path, monkeypatch):
     assert probs.shape == (2, 3) and samples.shape == (2, 5, 5)
 
 
+def test_training_schedule_shrinks_to_the_time_budget(tmp_path, monkeypatch):
+    """On a machine too slow for the epochs asked, the one-cycle schedule is shortened after
+    the first epoch (so the learning rate still anneals) instead of the run being cut."""
+    import io
+
+    from sasview_saxsim_plugin.inverse.train import epochs_within, train_shipped
+
+    assert epochs_within(1.0, 44, 55) == 44           # all fit
+    assert epochs_within(1.5, 44, 55) == 35           # 55 / (1.5 · 1.03) = 35.6
+    assert epochs_within(100.0, 44, 55) == 1          # never fewer than one
+    monkeypatch.setenv("SAXSIM_CACHE", str(tmp_path / "cache"))
+    log = io.StringIO()
+    r = train_shipped(epochs=3, batch=8, train_sets=(SetSpec(6, seed=31),),
+                      val_sets=(SetSpec(2, seed=32),), out=tmp_path / "w.pt", log=log,
+                      max_minutes=1e-6)
+    assert len(r["history"]) == 1 and "shortened to 1 epochs" in log.getvalue()
+
+
 def test_refine_leaves_a_local_minimum_through_posterior_samples():
     """A posterior median in the wrong basin (between two modes) gives a poor fit; the retries
     from posterior samples find the truth (independent reference: sasmodels'

@@ -58,6 +58,9 @@ STANDARD_SETS = {
     "train-more": SetSpec(40000, measurements=2, seed=107),
     "val": SetSpec(1000, seed=102),
     "calib": SetSpec(200, seed=104, keep_curves=True),
+    # for choosing --refine's class rule (benchmarks/class_rule.py): a rule fitted to curves
+    # needs more of them than calib holds, and never a test set
+    "select": SetSpec(1000, seed=108, keep_curves=True),
     "test-broad": SetSpec(1000, seed=103, keep_curves=True),
     "train-thesis": SetSpec(5000, prior="thesis", instrument="thesis", seed=201),
     "val-thesis": SetSpec(500, prior="thesis", instrument="thesis", seed=202),

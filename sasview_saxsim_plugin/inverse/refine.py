@@ -129,26 +129,44 @@ def _from(name: str, value: float) -> float:
 def refine_estimate(result, q: np.ndarray, intensity: np.ndarray, sigma: np.ndarray,
                     dq: np.ndarray | None = None, retries: int = RETRIES) -> FitResult:
     """``--refine``: local fits of the estimated shape and of each alternative shape the network
-    gave ≥ 5 % probability; the lowest BIC wins.
+    gave ≥ 5 % probability (``refine_fits``); the lowest BIC wins (``choose_fit``)."""
+    return choose_fit(refine_fits(result, q, intensity, sigma, dq, retries))
 
-    Each shape's fit starts from its posterior median. A fit whose reduced χ² stays above what
-    noise allows (``chi2_is_poor``: a local minimum, e.g. a multimodal posterior whose median
-    lies between the modes, as a squat cylinder's radius against its length) is repeated from
-    up to ``retries`` posterior samples (independent draws, so random starts where the network
-    puts the probability), keeping the lowest BIC and stopping once the fit is no longer poor.
+
+def refine_fits(result, q: np.ndarray, intensity: np.ndarray, sigma: np.ndarray,
+                dq: np.ndarray | None = None, retries: int = RETRIES) -> list[FitResult]:
+    """One refined fit (``refine_shape``) per shape of ``result``: the estimated shape and
+    its alternatives."""
+    return [refine_shape(shape, summary, samples, q, intensity, sigma, dq, retries)
+            for shape, (summary, samples) in shape_posteriors(result).items()]
+
+
+def refine_shape(shape: str, summary: dict, samples: np.ndarray | None, q: np.ndarray,
+                 intensity: np.ndarray, sigma: np.ndarray, dq: np.ndarray | None = None,
+                 retries: int = RETRIES) -> FitResult:
+    """A local fit of ``shape`` from its posterior median (``summary``: name -> (median, p16,
+    p84), Å).
+
+    A fit whose reduced χ² stays above what noise allows (``chi2_is_poor``: a local minimum,
+    e.g. a multimodal posterior whose median lies between the modes, as a squat cylinder's
+    radius against its length) is repeated from up to ``retries`` posterior ``samples`` (rows
+    over ``PARAMETER_NAMES``; independent draws, so random starts where the network puts the
+    probability), keeping the lowest BIC and stopping once the fit is no longer poor.
     """
-    fits = []
-    for shape, (summary, samples) in shape_posteriors(result).items():
-        median = {n: summary[n][0] for n in entry(shape).parameters}
-        best = fit_model(shape, q, intensity, sigma, median, dq)
-        if samples is not None:
-            for start in posterior_starts(shape, samples[:retries]):
-                if not chi2_is_poor(best, q.size):
-                    break
-                again = fit_model(shape, q, intensity, sigma, start, dq)
-                if again.bic < best.bic:
-                    best = again
-        fits.append(best)
+    median = {n: summary[n][0] for n in entry(shape).parameters}
+    best = fit_model(shape, q, intensity, sigma, median, dq)
+    if samples is not None:
+        for start in posterior_starts(shape, samples[:retries]):
+            if not chi2_is_poor(best, q.size):
+                break
+            again = fit_model(shape, q, intensity, sigma, start, dq)
+            if again.bic < best.bic:
+                best = again
+    return best
+
+
+def choose_fit(fits: list[FitResult]) -> FitResult:
+    """The fit with the lowest BIC (χ² + k ln n): the shape the data favour."""
     return min(fits, key=lambda f: f.bic)
 
 

@@ -1,0 +1,151 @@
+"""Which class rule for ``--refine``? Chosen on the ``select`` set, never on a test set.
+
+    python benchmarks/class_rule.py [--set select] [--curves 2000] [--json docs/class_rule.json]
+
+``refine_estimate`` fits each shape the network gives at least ``ALTERNATIVE_PROBABILITY``
+(5 %) and keeps the lowest BIC. Here every shape with at least ``--min-probability`` (0.5 %)
+is fitted the same way (``refine.refine_shape``), once per curve, and each rule is then scored
+on the same fits:
+
+  bic-T       fit the shapes with p ≥ T, keep the lowest BIC (T = 5 %: shipped)
+  prior-T-W   fit the shapes with p ≥ T, keep the highest W·ln p − BIC/2 (the network's class
+              probability as prior odds, W its weight; W = 1 is Bayes' rule if the network's p
+              held no information from the same data, which it does, so W is a fitted weight)
+
+Success as in inverse_seeding.py (right class, radius/length within 2 %, φ within 0.02); time
+per curve = the estimate + the fits a rule needs. Prints a table; --json keeps the rows, so new
+rules can be scored without refitting (--rows).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import time
+from concurrent.futures import ProcessPoolExecutor
+
+import numpy as np
+
+from sasview_saxsim_plugin.inverse.catalogue import SHAPE_NAMES
+from sasview_saxsim_plugin.inverse.dataset import load_set
+from sasview_saxsim_plugin.inverse.parameters import as_dict
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from inverse_seeding import success, worker_curve  # noqa: E402
+
+THRESHOLDS = (0.005, 0.01, 0.02, 0.05)
+WEIGHTS = (0.0, 0.25, 0.5, 0.75, 1.0, 1.5, 2.0)
+
+
+def _one(args) -> dict:
+    min_probability, q, intensity, sigma, dq, true_shape, truth = args
+    import importlib
+
+    from sasview_saxsim_plugin.inverse.refine import refine_shape, shape_posteriors
+
+    estimate_module = importlib.import_module("sasview_saxsim_plugin.inverse.estimate")
+    estimate_module.ALTERNATIVE_PROBABILITY = min_probability
+    q, intensity, sigma, dq = worker_curve(q, intensity, sigma, dq)
+    t0 = time.perf_counter()
+    result = estimate_module.estimate(q, intensity, sigma)
+    row = {"true_shape": true_shape, "truth": truth, "probabilities": result.probabilities,
+           "confident": result.confident, "points": int(q.size),
+           "seconds_estimate": time.perf_counter() - t0, "fits": {}}
+    for shape, (summary, samples) in shape_posteriors(result).items():
+        t = time.perf_counter()
+        fit = refine_shape(shape, summary, samples, q, intensity, sigma, dq)
+        row["fits"][shape] = {"bic": fit.bic, "reduced_chi2": fit.reduced_chi2,
+                              "seconds": time.perf_counter() - t,
+                              "ok": success(fit.shape, fit.parameters, true_shape, truth)}
+    return row
+
+
+def choose(row: dict, threshold: float, weight: float) -> str | None:
+    """The shape a rule keeps: among the fitted shapes with p ≥ threshold (the top shape
+    always), the highest weight·ln p − BIC/2."""
+    probs = row["probabilities"]
+    top = max(probs, key=probs.get)
+    best, best_score = None, -np.inf
+    for shape, fit in row["fits"].items():
+        if shape != top and probs[shape] < threshold:
+            continue
+        score = weight * np.log(max(probs[shape], 1e-12)) - 0.5 * fit["bic"]
+        if score > best_score:
+            best, best_score = shape, score
+    return best
+
+
+def score(rows: list[dict], threshold: float, weight: float) -> dict:
+    ok = acc = 0
+    seconds = []
+    for row in rows:
+        shape = choose(row, threshold, weight)
+        ok += row["fits"][shape]["ok"]
+        acc += shape == row["true_shape"]
+        probs = row["probabilities"]
+        top = max(probs, key=probs.get)
+        seconds.append(row["seconds_estimate"] + sum(
+            f["seconds"] for s, f in row["fits"].items() if s == top or probs[s] >= threshold))
+    n = len(rows)
+    return {"success": ok / n, "class_accuracy": acc / n, "seconds_mean": float(np.mean(seconds)),
+            "seconds_median": float(np.median(seconds))}
+
+
+def summarise(rows: list[dict]) -> list[dict]:
+    n = len(rows)
+    se = np.sqrt(0.8 * 0.2 / n)
+    print(f"\n{n} curves (binomial s.e. of a success rate near 80 %: ±{100 * se:.1f} points; "
+          "differences between rules on the same curves are paired, so smaller)")
+    print(f"{'rule':16s} {'success':>8s} {'class':>7s} {'mean s':>7s} {'median s':>9s}")
+    table = []
+    for t in THRESHOLDS:
+        for w in WEIGHTS:
+            r = score(rows, t, w)
+            name = f"bic-{t:g}" if w == 0 else f"prior-{t:g}-{w:g}"
+            table.append({"rule": name, "threshold": t, "weight": w, **r})
+            print(f"{name:16s} {100 * r['success']:7.2f}% {100 * r['class_accuracy']:6.2f}% "
+                  f"{r['seconds_mean']:7.2f} {r['seconds_median']:9.2f}")
+    never = sum(1 for r in rows if r["true_shape"] not in r["fits"])
+    print(f"true shape below {min(THRESHOLDS):g} (no rule can pick it): {never} curves")
+    return table
+
+
+def main(argv=None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__)
+    ap.add_argument("--set", default="select", help="a standard set with curves (not a test set)")
+    ap.add_argument("--curves", type=int, default=2000)
+    ap.add_argument("--min-probability", type=float, default=min(THRESHOLDS))
+    ap.add_argument("--workers", type=int, default=os.cpu_count())
+    ap.add_argument("--json", default="docs/class_rule.json")
+    ap.add_argument("--rows", help="score the rows of an earlier --json run instead of fitting")
+    a = ap.parse_args(argv)
+    if a.rows:
+        with open(a.rows) as fh:
+            rows = json.load(fh)["rows"]
+        summarise(rows)
+        return 0
+    if a.set.startswith("test"):
+        ap.error("choose the class rule on select, calib or val, never on a test set")
+    data = load_set(a.set)
+    jobs = []
+    for i in np.random.default_rng(8).permutation(len(data["shape"]))[:a.curves]:
+        q, intensity, sigma, dq = data["curves"][i].astype(float)
+        jobs.append((a.min_probability, q, intensity, sigma, dq,
+                     SHAPE_NAMES[data["shape"][i]], as_dict(data["parameters"][i])))
+    rows = []
+    with ProcessPoolExecutor(a.workers) as pool:
+        for k, row in enumerate(pool.map(_one, jobs, chunksize=2)):
+            rows.append(row)
+            if (k + 1) % 100 == 0:
+                print(f"{k + 1}/{len(jobs)}", file=sys.stderr, flush=True)
+    table = summarise(rows)
+    with open(a.json, "w") as fh:
+        json.dump({"set": a.set, "curves": len(rows), "table": table, "rows": rows}, fh,
+                  default=float)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
