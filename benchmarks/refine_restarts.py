@@ -85,7 +85,7 @@ def refine_with(policy: str, result, q, intensity, sigma, dq):
                 if not always and not rf.chi2_is_poor(best, q.size):
                     break
         fits.append(best)
-    return min(fits, key=lambda f: f.bic)
+    return rf.choose_fit(fits, result.probabilities)
 
 
 def _one(args) -> dict:

@@ -257,6 +257,22 @@ def test_training_schedule_shrinks_to_the_time_budget(tmp_path, monkeypatch):
     assert len(r["history"]) == 1 and "shortened to 1 epochs" in log.getvalue()
 
 
+def test_choose_fit_weighs_bic_against_the_network_probability():
+    """BIC alone without probabilities; with them, ln p enters at half weight: a BIC worse by
+    2 is outweighed by a 10x more probable shape (0.5 ln 10 = 1.15 > 2 / 2 = 1), one worse by
+    3 is not."""
+    from sasview_saxsim_plugin.inverse.refine import FitResult, choose_fit
+
+    def fit(shape, bic):
+        return FitResult(shape, {}, 1.0, 0.0, 1.0, 1, 0.0, True, bic)
+
+    fits = [fit("sphere", 100.0), fit("hardsphere", 102.0)]
+    assert choose_fit(fits).shape == "sphere"
+    probs = {"sphere": 0.08, "hardsphere": 0.8, "cylinder": 0.12}
+    assert choose_fit(fits, probs).shape == "hardsphere"
+    assert choose_fit([fit("sphere", 100.0), fit("hardsphere", 103.0)], probs).shape == "sphere"
+
+
 def test_refine_leaves_a_local_minimum_through_posterior_samples():
     """A posterior median in the wrong basin (between two modes) gives a poor fit; the retries
     from posterior samples find the truth (independent reference: sasmodels'
@@ -276,6 +292,7 @@ def test_refine_leaves_a_local_minimum_through_posterior_samples():
                              rng.normal(260.0, 5.0, 24))
     samples[:, 1] = 0.03
     result = SimpleNamespace(shape="sphere", samples=samples, alternatives={},
+                             probabilities={"sphere": 1.0},
                              parameters={"radius": (190.0, 120.0, 260.0),
                                          "radius_pd": (0.03, 0.02, 0.04)})
     stuck = refine_estimate(result, q, intensity, sigma, retries=0)

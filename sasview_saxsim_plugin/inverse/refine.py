@@ -20,6 +20,8 @@ _LOG = ("radius", "length")
 _STEP = float(np.sqrt(np.finfo(float).eps))  # scipy's relative step for "2-point" differences
 #: extra starts (posterior samples) after a poor fit; chosen on the calib set (docs/inverse.md)
 RETRIES = 8
+#: weight of ln p(shape) from the network in ``choose_fit``; chosen on the select set
+PRIOR_WEIGHT = 0.5
 
 
 @dataclass
@@ -129,8 +131,10 @@ def _from(name: str, value: float) -> float:
 def refine_estimate(result, q: np.ndarray, intensity: np.ndarray, sigma: np.ndarray,
                     dq: np.ndarray | None = None, retries: int = RETRIES) -> FitResult:
     """``--refine``: local fits of the estimated shape and of each alternative shape the network
-    gave ≥ 5 % probability (``refine_fits``); the lowest BIC wins (``choose_fit``)."""
-    return choose_fit(refine_fits(result, q, intensity, sigma, dq, retries))
+    gave ≥ 5 % probability (``refine_fits``); ``choose_fit`` picks one by BIC, with the
+    network's class probabilities as (half-weight) prior odds."""
+    return choose_fit(refine_fits(result, q, intensity, sigma, dq, retries),
+                      result.probabilities)
 
 
 def refine_fits(result, q: np.ndarray, intensity: np.ndarray, sigma: np.ndarray,
@@ -165,9 +169,20 @@ def refine_shape(shape: str, summary: dict, samples: np.ndarray | None, q: np.nd
     return best
 
 
-def choose_fit(fits: list[FitResult]) -> FitResult:
-    """The fit with the lowest BIC (χ² + k ln n): the shape the data favour."""
-    return min(fits, key=lambda f: f.bic)
+def choose_fit(fits: list[FitResult], probabilities: dict | None = None,
+               prior_weight: float = PRIOR_WEIGHT) -> FitResult:
+    """The fit with the highest ``prior_weight``·ln p(shape) − BIC/2 (BIC = χ² + k ln n; p the
+    network's class probability, none: the lowest BIC).
+
+    −BIC/2 approximates the log evidence of a shape; the network's p adds the prior knowledge
+    it learnt (where in parameter space each shape lives), but it was computed from the same
+    data, so it enters with a weight below 1 (0.5, chosen on the ``select`` set by
+    ``benchmarks/class_rule.py``; docs/inverse.md)."""
+    def score(fit: FitResult) -> float:
+        p = 1.0 if probabilities is None else max(probabilities.get(fit.shape, 0.0), 1e-12)
+        return prior_weight * float(np.log(p)) - 0.5 * fit.bic
+
+    return max(fits, key=score)
 
 
 def shape_posteriors(result) -> dict:

@@ -111,14 +111,15 @@ def train_shipped(epochs: int = SHIPPED_EPOCHS, batch: int = 512, lr: float = 1e
                   encoder: str = "conv", channels: int = 3,
                   train_sets: tuple = SHIPPED_TRAIN_SETS,
                   val_sets: tuple = SHIPPED_VAL_SETS,
-                  noise_dropout: float = 0.25) -> dict:
+                  noise_dropout: float = 0.25, ce_weight: float = 1.0) -> dict:
     """Train ``ShapePosteriorNet`` by maximum likelihood + cross-entropy; save the best epoch
     (lowest validation loss). On a machine too slow for ``epochs`` in ``max_minutes`` the
     one-cycle schedule is shortened after the first epoch (``epochs_within``), so the learning
     rate still anneals to its end instead of the run being cut at a high rate.
 
     ``noise_dropout``: fraction of training rows whose dI/I channel is blanked (as for a curve
-    without dI), so the network works with and without uncertainties."""
+    without dI), so the network works with and without uncertainties. ``ce_weight``: weight
+    of the classifier's cross-entropy against the flow's NLL per parameter (shipped: 1)."""
     torch.manual_seed(seed)
     device = _device()
     train, val = load_joined(train_sets, workers), load_joined(val_sets, workers)
@@ -163,7 +164,7 @@ def train_shipped(epochs: int = SHIPPED_EPOCHS, batch: int = 512, lr: float = 1e
                 x = torch.cat([x[:, :2 * N_BINS],
                                torch.where(blank, 0.0, x[:, 2 * N_BINS:])], dim=1)
             nll, ce, _ = losses(x, s, theta, noise)
-            loss = nll + ce
+            loss = nll + ce_weight * ce
             opt.zero_grad()
             loss.backward()
             nn.utils.clip_grad_norm_(net.parameters(), 10.0)
