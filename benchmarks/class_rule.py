@@ -11,6 +11,7 @@ on the same fits:
   prior-T-W   fit the shapes with p ≥ T, keep the highest W·ln p − BIC/2 (the network's class
               probability as prior odds, W its weight; W = 1 is Bayes' rule if the network's p
               held no information from the same data, which it does, so W is a fitted weight)
+  pen-L-W     as prior-5%-W with χ² + L·k instead of BIC's χ² + k·ln n (L = 2: AIC)
 
 Success as in inverse_seeding.py (right class, radius/length within 2 %, φ within 0.02); time
 per curve = the estimate + the fits a rule needs. Prints a table; --json keeps the rows, so new
@@ -28,7 +29,7 @@ from concurrent.futures import ProcessPoolExecutor
 
 import numpy as np
 
-from sasview_saxsim_plugin.inverse.catalogue import SHAPE_NAMES
+from sasview_saxsim_plugin.inverse.catalogue import SHAPE_NAMES, entry
 from sasview_saxsim_plugin.inverse.dataset import load_set
 from sasview_saxsim_plugin.inverse.parameters import as_dict
 
@@ -37,6 +38,7 @@ from inverse_seeding import success, worker_curve  # noqa: E402
 
 THRESHOLDS = (0.005, 0.01, 0.02, 0.05)
 WEIGHTS = (0.0, 0.25, 0.5, 0.75, 1.0, 1.5, 2.0)
+PENALTIES = (0.0, 2.0, 4.0)
 
 
 def _one(args) -> dict:
@@ -62,26 +64,32 @@ def _one(args) -> dict:
     return row
 
 
-def choose(row: dict, threshold: float, weight: float) -> str | None:
+def choose(row: dict, threshold: float, weight: float, penalty: float | None = None
+           ) -> str | None:
     """The shape a rule keeps: among the fitted shapes with p ≥ threshold (the top shape
-    always), the highest weight·ln p − BIC/2."""
+    always), the highest weight·ln p − BIC/2 (or with χ² + penalty·k instead of the BIC)."""
     probs = row["probabilities"]
     top = max(probs, key=probs.get)
     best, best_score = None, -np.inf
     for shape, fit in row["fits"].items():
         if shape != top and probs[shape] < threshold:
             continue
-        score = weight * np.log(max(probs[shape], 1e-12)) - 0.5 * fit["bic"]
+        criterion = fit["bic"]
+        if penalty is not None:
+            k = len(entry(shape).parameters) + 2  # with scale and background
+            criterion += k * (penalty - np.log(row["points"]))
+        score = weight * np.log(max(probs[shape], 1e-12)) - 0.5 * criterion
         if score > best_score:
             best, best_score = shape, score
     return best
 
 
-def score(rows: list[dict], threshold: float, weight: float) -> dict:
+def score(rows: list[dict], threshold: float, weight: float, penalty: float | None = None
+          ) -> dict:
     ok = acc = 0
     seconds = []
     for row in rows:
-        shape = choose(row, threshold, weight)
+        shape = choose(row, threshold, weight, penalty)
         ok += row["fits"][shape]["ok"]
         acc += shape == row["true_shape"]
         probs = row["probabilities"]
@@ -107,9 +115,36 @@ def summarise(rows: list[dict]) -> list[dict]:
             table.append({"rule": name, "threshold": t, "weight": w, **r})
             print(f"{name:16s} {100 * r['success']:7.2f}% {100 * r['class_accuracy']:6.2f}% "
                   f"{r['seconds_mean']:7.2f} {r['seconds_median']:9.2f}")
+    for pen in PENALTIES:
+        for w in (0.0, 1.0):
+            r = score(rows, 0.05, w, pen)
+            name = f"pen-{pen:g}-{w:g}"
+            table.append({"rule": name, "threshold": 0.05, "weight": w, "penalty": pen, **r})
+            print(f"{name:16s} {100 * r['success']:7.2f}% {100 * r['class_accuracy']:6.2f}% "
+                  f"{r['seconds_mean']:7.2f} {r['seconds_median']:9.2f}")
     never = sum(1 for r in rows if r["true_shape"] not in r["fits"])
     print(f"true shape below {min(THRESHOLDS):g} (no rule can pick it): {never} curves")
     return table
+
+
+def append_table(table: list[dict], set_name: str, curves: int, workers: int) -> None:
+    """The BIC rules and the half- and full-weight prior rules as a markdown table in
+    docs/benchmarks.md, with the machine and command."""
+    import platform
+
+    import torch
+    from _report import append_section
+
+    lines = ["| rule | success | class accuracy | s/curve mean | median |", "|---|---|---|---|---|"]
+    for r in table:
+        if r["weight"] in (0.0, 0.5, 1.0):
+            lines.append(f"| {r['rule']} | {100 * r['success']:.2f} % | "
+                         f"{100 * r['class_accuracy']:.2f} % | {r['seconds_mean']:.2f} | "
+                         f"{r['seconds_median']:.2f} |")
+    machine = (f"{platform.processor() or platform.machine()}, {os.cpu_count()} cores, "
+               f"torch {torch.__version__}, {workers} worker processes of one thread")
+    append_section(f"--refine class rules on {curves} '{set_name}' curves (not a test set)",
+                   "\n".join(lines), machine)
 
 
 def main(argv=None) -> int:
@@ -120,11 +155,15 @@ def main(argv=None) -> int:
     ap.add_argument("--workers", type=int, default=os.cpu_count())
     ap.add_argument("--json", default="docs/class_rule.json")
     ap.add_argument("--rows", help="score the rows of an earlier --json run instead of fitting")
+    ap.add_argument("--no-append", action="store_true",
+                    help="do not append the table to docs/benchmarks.md")
     a = ap.parse_args(argv)
     if a.rows:
         with open(a.rows) as fh:
-            rows = json.load(fh)["rows"]
-        summarise(rows)
+            stored = json.load(fh)
+        table = summarise(stored["rows"])
+        if not a.no_append:
+            append_table(table, stored["set"], stored["curves"], a.workers)
         return 0
     if a.set.startswith("test"):
         ap.error("choose the class rule on select, calib or val, never on a test set")
@@ -141,6 +180,8 @@ def main(argv=None) -> int:
             if (k + 1) % 100 == 0:
                 print(f"{k + 1}/{len(jobs)}", file=sys.stderr, flush=True)
     table = summarise(rows)
+    if not a.no_append:
+        append_table(table, a.set, len(rows), a.workers)
     with open(a.json, "w") as fh:
         json.dump({"set": a.set, "curves": len(rows), "table": table, "rows": rows}, fh,
                   default=float)
