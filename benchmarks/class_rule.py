@@ -25,16 +25,18 @@ import json
 import os
 import sys
 import time
-from concurrent.futures import ProcessPoolExecutor
 
 import numpy as np
 
-from sasview_saxsim_plugin.inverse.catalogue import SHAPE_NAMES, entry
-from sasview_saxsim_plugin.inverse.dataset import load_set
-from sasview_saxsim_plugin.inverse.parameters import as_dict
+from sasview_saxsim_plugin.inverse.catalogue import entry
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from inverse_seeding import success, worker_curve  # noqa: E402
+from inverse_seeding import (  # noqa: E402
+    map_with_progress,
+    stored_curves,
+    success,
+    worker_curve,
+)
 
 THRESHOLDS = (0.005, 0.01, 0.02, 0.05)
 WEIGHTS = (0.0, 0.25, 0.5, 0.75, 1.0, 1.5, 2.0)
@@ -167,18 +169,8 @@ def main(argv=None) -> int:
         return 0
     if a.set.startswith("test"):
         ap.error("choose the class rule on select, calib or val, never on a test set")
-    data = load_set(a.set)
-    jobs = []
-    for i in np.random.default_rng(8).permutation(len(data["shape"]))[:a.curves]:
-        q, intensity, sigma, dq = data["curves"][i].astype(float)
-        jobs.append((a.min_probability, q, intensity, sigma, dq,
-                     SHAPE_NAMES[data["shape"][i]], as_dict(data["parameters"][i])))
-    rows = []
-    with ProcessPoolExecutor(a.workers) as pool:
-        for k, row in enumerate(pool.map(_one, jobs, chunksize=2)):
-            rows.append(row)
-            if (k + 1) % 100 == 0:
-                print(f"{k + 1}/{len(jobs)}", file=sys.stderr, flush=True)
+    jobs = [(a.min_probability, *curve) for curve in stored_curves(a.set, 8, a.curves)]
+    rows = map_with_progress(_one, jobs, a.workers, chunksize=2, every=100)
     table = summarise(rows)
     if not a.no_append:
         append_table(table, a.set, len(rows), a.workers)

@@ -24,13 +24,13 @@ import json
 import os
 import sys
 import time
-from concurrent.futures import ProcessPoolExecutor
 
 import numpy as np
 
 from sasview_saxsim_plugin.inverse.catalogue import SHAPE_NAMES
-from sasview_saxsim_plugin.inverse.dataset import load_set
-from sasview_saxsim_plugin.inverse.parameters import as_dict
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from inverse_seeding import map_with_progress, stored_curves  # noqa: E402
 
 
 def _one(args) -> dict:
@@ -98,19 +98,8 @@ def main(argv=None) -> int:
     ap.add_argument("--workers", type=int, default=os.cpu_count())
     ap.add_argument("--json", default="docs/inverse_hybrid.json")
     a = ap.parse_args(argv)
-    data = load_set("test-broad")
-    jobs = []
-    # a fixed shuffle: the set is stored shape by shape
-    for i in np.random.default_rng(2027).permutation(len(data["shape"]))[:a.curves]:
-        q, intensity, sigma, dq = data["curves"][i].astype(float)
-        truth = as_dict(data["parameters"][i])
-        jobs.append((q, intensity, sigma, dq, SHAPE_NAMES[data["shape"][i]], truth))
-    rows = []
-    with ProcessPoolExecutor(a.workers) as pool:
-        for k, row in enumerate(pool.map(_one, jobs, chunksize=4)):
-            rows.append(row)
-            if (k + 1) % 50 == 0:
-                print(f"{k + 1}/{len(jobs)}", file=sys.stderr, flush=True)
+    jobs = stored_curves("test-broad", 2027, a.curves)
+    rows = map_with_progress(_one, jobs, a.workers, chunksize=4)
     summary = summarise(rows)
     with open(a.json, "w") as f:
         json.dump({"summary": summary, "rows": rows}, f, indent=1, default=float)

@@ -111,6 +111,30 @@ def worker_curve(q, intensity, sigma, dq):
     return q[keep], intensity[keep], sigma[keep], dq[keep]
 
 
+def stored_curves(set_name: str, seed: int, n: int) -> list[tuple]:
+    """(q 1/Å, I, dI, dq, true shape, truth dict) of the first ``n`` curves of a stored set
+    (``keep_curves``) in a fixed shuffle (the sets are stored shape by shape)."""
+    data = load_set(set_name)
+    out = []
+    for i in np.random.default_rng(seed).permutation(len(data["shape"]))[:n]:
+        q, intensity, sigma, dq = data["curves"][i].astype(float)
+        out.append((q, intensity, sigma, dq, SHAPE_NAMES[data["shape"][i]],
+                    as_dict(data["parameters"][i])))
+    return out
+
+
+def map_with_progress(function, jobs: list, workers: int, chunksize: int = 1,
+                      every: int = 50) -> list:
+    """``function`` over ``jobs`` in ``workers`` processes, in order, with a count on stderr."""
+    rows = []
+    with ProcessPoolExecutor(workers) as pool:
+        for k, row in enumerate(pool.map(function, jobs, chunksize=chunksize)):
+            rows.append(row)
+            if (k + 1) % every == 0:
+                print(f"{k + 1}/{len(jobs)}", file=sys.stderr, flush=True)
+    return rows
+
+
 def _one(args):
     strategy, q, intensity, sigma, dq, true_shape, truth = args
     q, intensity, sigma, dq = worker_curve(q, intensity, sigma, dq)

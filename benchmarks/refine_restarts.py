@@ -27,16 +27,18 @@ import json
 import os
 import sys
 import time
-from concurrent.futures import ProcessPoolExecutor
 
 import numpy as np
 
-from sasview_saxsim_plugin.inverse.catalogue import SHAPE_NAMES, entry
-from sasview_saxsim_plugin.inverse.dataset import load_set
-from sasview_saxsim_plugin.inverse.parameters import as_dict
+from sasview_saxsim_plugin.inverse.catalogue import entry
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from inverse_seeding import success, worker_curve  # noqa: E402
+from inverse_seeding import (  # noqa: E402
+    map_with_progress,
+    stored_curves,
+    success,
+    worker_curve,
+)
 
 
 def _starts(policy: str, shape: str, summary: dict, samples: np.ndarray, q, intensity, sigma):
@@ -143,14 +145,8 @@ def main(argv=None) -> int:
     a = ap.parse_args(argv)
     if a.set.startswith("test"):
         ap.error("choose the restart rule on calib or val, never on a test set")
-    data = load_set(a.set)
-    jobs = []
-    for i in np.random.default_rng(7).permutation(len(data["shape"]))[:a.curves]:
-        q, intensity, sigma, dq = data["curves"][i].astype(float)
-        truth = as_dict(data["parameters"][i])
-        jobs.append((a.policies, q, intensity, sigma, dq, SHAPE_NAMES[data["shape"][i]], truth))
-    with ProcessPoolExecutor(a.workers) as pool:
-        rows = list(pool.map(_one, jobs, chunksize=2))
+    jobs = [(a.policies, *curve) for curve in stored_curves(a.set, 7, a.curves)]
+    rows = map_with_progress(_one, jobs, a.workers, chunksize=2)
     summarise(rows, a.policies)
     if a.json:
         with open(a.json, "w") as fh:
