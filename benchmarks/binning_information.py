@@ -22,7 +22,6 @@ import argparse
 import json
 import os
 import sys
-from concurrent.futures import ProcessPoolExecutor
 
 import numpy as np
 
@@ -31,6 +30,9 @@ from sasview_saxsim_plugin.inverse.dataset import load_set
 from sasview_saxsim_plugin.inverse.features import N_BINS, NETWORK_Q_EDGES
 from sasview_saxsim_plugin.inverse.parameters import as_dict
 from sasview_saxsim_plugin.inverse.refine import fit_model
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from inverse_seeding import map_with_progress  # noqa: E402
 
 STRONG = -6.0
 
@@ -81,8 +83,7 @@ def main(argv=None) -> int:
         start = {k: v[0] for k, v in summarise(predicted, samples[i]).items()}
         jobs.append((q, intensity, sigma, dq, SHAPE_NAMES[data["shape"][i]], truth, predicted,
                      start))
-    with ProcessPoolExecutor(a.workers) as pool:
-        rows = list(pool.map(_one, jobs, chunksize=1))
+    rows = map_with_progress(_one, jobs, a.workers)
     raw = np.array([r["raw_delta_bic"] for r in rows])
     binned = np.array([r["binned_delta_bic"] for r in rows])
     summary = {

@@ -25,10 +25,12 @@ import json
 import os
 import sys
 import time
+from types import SimpleNamespace
 
 import numpy as np
 
 from sasview_saxsim_plugin.inverse.catalogue import entry
+from sasview_saxsim_plugin.inverse.refine import choose_fit
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from inverse_seeding import (  # noqa: E402
@@ -68,11 +70,12 @@ def _one(args) -> dict:
 
 def choose(row: dict, threshold: float, weight: float, penalty: float | None = None
            ) -> str | None:
-    """The shape a rule keeps: among the fitted shapes with p ≥ threshold (the top shape
-    always), the highest weight·ln p − BIC/2 (or with χ² + penalty·k instead of the BIC)."""
+    """The shape a rule keeps: ``refine.choose_fit`` (weight·ln p − BIC/2, or with χ² +
+    penalty·k instead of the BIC) among the fitted shapes with p ≥ threshold (the top shape
+    always)."""
     probs = row["probabilities"]
     top = max(probs, key=probs.get)
-    best, best_score = None, -np.inf
+    candidates = []
     for shape, fit in row["fits"].items():
         if shape != top and probs[shape] < threshold:
             continue
@@ -80,10 +83,8 @@ def choose(row: dict, threshold: float, weight: float, penalty: float | None = N
         if penalty is not None:
             k = len(entry(shape).parameters) + 2  # with scale and background
             criterion += k * (penalty - np.log(row["points"]))
-        score = weight * np.log(max(probs[shape], 1e-12)) - 0.5 * criterion
-        if score > best_score:
-            best, best_score = shape, score
-    return best
+        candidates.append(SimpleNamespace(shape=shape, bic=criterion))
+    return choose_fit(candidates, probs, weight).shape
 
 
 def score(rows: list[dict], threshold: float, weight: float, penalty: float | None = None

@@ -225,16 +225,11 @@ def main(argv=None) -> int:
     a = ap.parse_args(argv)
     if a.merge:
         return merge(a.merge, a.json)
-    data = load_set("test-broad")
-    order = np.random.default_rng(2026).permutation(len(data["shape"]))[:a.curves]
+    curves = stored_curves("test-broad", 2026, a.curves)
     jobs = []
     for strategy in a.strategies:
         n = a.multistart_curves if strategy == "multistart" and a.multistart_curves else a.curves
-        for i in order[a.start:n]:
-            q, intensity, sigma, dq = data["curves"][i].astype(float)
-            truth = as_dict(data["parameters"][i])
-            jobs.append((strategy, q, intensity, sigma, dq, SHAPE_NAMES[data["shape"][i]],
-                         truth))
+        jobs += [(strategy, *curve) for curve in curves[a.start:n]]
     rows = []
     partial = open(a.json + ".rows.jsonl", "w")  # survives an interrupted run
     with ProcessPoolExecutor(a.workers) as pool:
