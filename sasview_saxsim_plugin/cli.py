@@ -115,6 +115,10 @@ def _ensemble_options(a) -> None:
         raise SaxsimInputError(f"{flags}: only for --ensemble spheres/hardspheres/cylinders "
                                "(and --n for --crystal); a single particle's grid is set by "
                                "--spacing (Å)")
+    if getattr(a, "density", None) and given:
+        flags = ", ".join("--" + k.replace("_", "-") for k in given)
+        raise SaxsimInputError(f"{flags}: not used with --density: the file's array sets the "
+                               "grid and --voxel-size its spacing (Å)")
     for k, v in ENSEMBLE_DEFAULTS.items():
         if getattr(a, k, None) is None:
             setattr(a, k, v)

@@ -65,6 +65,8 @@ def test_simulate_writes_a_file_sasview_loads(capsys, tmp_path, ext):
     (["compare", "--q-min", "0.5", "--q-max", "0.1"], "q_min"),
     (["simulate", "--radius", "50", "--n", "512"], "--spacing"),      # was silently ignored
     (["compare", "--box", "800", "--realisations", "2"], "--box, --realisations"),
+    (["simulate", "--density", "rho.npy", "--voxel-size", "2", "--n", "64"],
+     "not used with --density"),                                          # was silently ignored
 ])
 def test_user_mistakes_give_one_clear_line(capsys, args, message):
     code, _, err = run(args, capsys)
