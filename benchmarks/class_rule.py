@@ -12,6 +12,8 @@ on the same fits:
               probability as prior odds, W its weight; W = 1 is Bayes' rule if the network's p
               held no information from the same data, which it does, so W is a fitted weight)
   pen-L-W     as prior-5%-W with χ² + L·k instead of BIC's χ² + k·ln n (L = 2: AIC)
+  laplace-T-W as prior-T-W with the Laplace log evidence under the broad priors
+              (``FitResult.log_evidence``) instead of −BIC/2
 
 Success as in inverse_seeding.py (right class, radius/length within 2 %, φ within 0.02); time
 per curve = the estimate + the fits a rule needs. Prints a table; --json keeps the rows, so new
@@ -63,36 +65,38 @@ def _one(args) -> dict:
         t = time.perf_counter()
         fit = refine_shape(shape, summary, samples, q, intensity, sigma, dq)
         row["fits"][shape] = {"bic": fit.bic, "reduced_chi2": fit.reduced_chi2,
+                              "log_evidence": fit.log_evidence,
                               "seconds": time.perf_counter() - t,
                               "ok": success(fit.shape, fit.parameters, true_shape, truth)}
     return row
 
 
-def choose(row: dict, threshold: float, weight: float, penalty: float | None = None
-           ) -> str | None:
+def choose(row: dict, threshold: float, weight: float, penalty: float | None = None,
+           criterion: str = "bic") -> str | None:
     """The shape a rule keeps: ``refine.choose_fit`` (weight·ln p − BIC/2, or with χ² +
-    penalty·k instead of the BIC) among the fitted shapes with p ≥ threshold (the top shape
-    always)."""
+    penalty·k instead of the BIC, or weight·ln p + Laplace ln Z) among the fitted shapes with
+    p ≥ threshold (the top shape always)."""
     probs = row["probabilities"]
     top = max(probs, key=probs.get)
     candidates = []
     for shape, fit in row["fits"].items():
         if shape != top and probs[shape] < threshold:
             continue
-        criterion = fit["bic"]
+        bic = fit["bic"]
         if penalty is not None:
             k = len(entry(shape).parameters) + 2  # with scale and background
-            criterion += k * (penalty - np.log(row["points"]))
-        candidates.append(SimpleNamespace(shape=shape, bic=criterion))
-    return choose_fit(candidates, probs, weight).shape
+            bic += k * (penalty - np.log(row["points"]))
+        candidates.append(SimpleNamespace(shape=shape, bic=bic,
+                                          log_evidence=fit.get("log_evidence", np.nan)))
+    return choose_fit(candidates, probs, weight, criterion).shape
 
 
-def score(rows: list[dict], threshold: float, weight: float, penalty: float | None = None
-          ) -> dict:
+def score(rows: list[dict], threshold: float, weight: float, penalty: float | None = None,
+          criterion: str = "bic") -> dict:
     ok = acc = 0
     seconds = []
     for row in rows:
-        shape = choose(row, threshold, weight, penalty)
+        shape = choose(row, threshold, weight, penalty, criterion)
         ok += row["fits"][shape]["ok"]
         acc += shape == row["true_shape"]
         probs = row["probabilities"]
@@ -125,6 +129,16 @@ def summarise(rows: list[dict]) -> list[dict]:
             table.append({"rule": name, "threshold": 0.05, "weight": w, "penalty": pen, **r})
             print(f"{name:16s} {100 * r['success']:7.2f}% {100 * r['class_accuracy']:6.2f}% "
                   f"{r['seconds_mean']:7.2f} {r['seconds_median']:9.2f}")
+    if all("log_evidence" in f for r in rows for f in r["fits"].values()):
+        for t in THRESHOLDS:
+            for w in WEIGHTS:
+                r = score(rows, t, w, criterion="laplace")
+                name = f"laplace-{t:g}-{w:g}"
+                table.append({"rule": name, "threshold": t, "weight": w,
+                              "criterion": "laplace", **r})
+                print(f"{name:16s} {100 * r['success']:7.2f}% "
+                      f"{100 * r['class_accuracy']:6.2f}% {r['seconds_mean']:7.2f} "
+                      f"{r['seconds_median']:9.2f}")
     never = sum(1 for r in rows if r["true_shape"] not in r["fits"])
     print(f"true shape below {min(THRESHOLDS):g} (no rule can pick it): {never} curves")
     return table

@@ -2,6 +2,8 @@
 
     python benchmarks/inverse_eval.py [--json docs/inverse_eval.json]
 
+"estimate" rows: what ``estimate`` returns (class probabilities averaged over the curve and its
+q-dilated copies); "shipped cINN" rows: the network's single pass on the stored features.
 Test sets "test-thesis" (thesis Table 3.3 priors, section 3.2.1 grid and noise) and
 "test-broad" (issue 4 priors and instruments) are generated with their own seeds and never used
 for training, model selection or calibration. Prints confusion matrices, parameter errors and
@@ -25,7 +27,11 @@ from sasview_saxsim_plugin.inverse.catalogue import SHAPE_NAMES
 from sasview_saxsim_plugin.inverse.dataset import load_set
 from sasview_saxsim_plugin.inverse.estimate import DEFAULT_WEIGHTS, InverseModel, estimate
 from sasview_saxsim_plugin.inverse.evaluate import ThesisPredictor, evaluate_predictions
-from sasview_saxsim_plugin.inverse.features import without_uncertainties
+from sasview_saxsim_plugin.inverse.features import (
+    CLASS_DILATIONS,
+    dilated_features,
+    without_uncertainties,
+)
 from sasview_saxsim_plugin.inverse.measurement import CALC_Q, draw_instrument, measure
 from sasview_saxsim_plugin.inverse.parameters import as_dict
 from sasview_saxsim_plugin.inverse.train import THESIS_WEIGHTS
@@ -45,6 +51,26 @@ def _print(name: str, m: dict) -> None:
             else:
                 print(f"  {shape:10s} {p:11s} median |err| {s['median_abs_error']:.4f}"
                       f"  RMSE {s['rmse']:.4f}  MSE {s['mse']:.5f}  cov68 {s['coverage_68']:.2f}")
+
+
+def dilation_predictions(model: InverseModel, data: dict, with_uncertainties: bool = True,
+                         n_samples: int = 500) -> tuple[np.ndarray, np.ndarray]:
+    """What ``estimate`` returns for each stored curve, batched: class probabilities averaged
+    over the curve and its q-dilated copies (``features.CLASS_DILATIONS``), posterior samples
+    of the chosen shape from the curve itself."""
+    rows = []
+    for q, intensity, sigma, _ in data["curves"].astype(float):
+        keep = np.isfinite(q) & (intensity > 0)
+        rows.append(dilated_features(q[keep], intensity[keep],
+                                     sigma[keep] if with_uncertainties else None))
+    dilated = np.asarray(rows)
+    features = data["features"] if with_uncertainties else without_uncertainties(data["features"])
+    centre = int(np.argmin(np.abs(CLASS_DILATIONS - 1.0)))
+    assert np.allclose(dilated[:, centre], features, atol=1e-5), "stored features differ"
+    probs = np.concatenate([model.dilation_averaged_probabilities(dilated[i:i + 500])
+                            for i in range(0, len(dilated), 500)])
+    _, samples = model.predict(features, n_samples, shapes=probs.argmax(1))
+    return probs, samples
 
 
 def unknown_shapes(model: InverseModel, n: int = 30, seed: int = 5) -> dict:
@@ -153,6 +179,13 @@ def main(argv=None) -> int:
             m = evaluate_predictions(s, p, *shipped.predict(without_uncertainties(x), 500))
             report[f"shipped-without-dI/{set_name}"] = m
             _print(f"shipped cINN on {set_name}, dI not given", m)
+        # what estimate() returns: class probabilities averaged over q-dilated copies
+        for with_d in (True, False) if shipped.channels > 2 else (True,):
+            m = evaluate_predictions(s, p, *dilation_predictions(shipped, data, with_d))
+            key = "estimate" if with_d else "estimate-without-dI"
+            report[f"{key}/{set_name}"] = m
+            _print(f"estimate() (network averaged over {len(CLASS_DILATIONS)} q dilations) on "
+                   f"{set_name}{'' if with_d else ', dI not given'}", m)
         if thesis:
             probs, samples = thesis.predict(x, 200)
             m = evaluate_predictions(s, p, probs, samples)
@@ -181,7 +214,7 @@ def main(argv=None) -> int:
         blob = torch.load(DEFAULT_WEIGHTS, map_location="cpu", weights_only=False)
         blob["test_metrics"] = {
             key: {"accuracy": m["accuracy"], "confusion": m["confusion"], "n": m["n"]}
-            for key, m in report.items() if key.startswith("shipped")}
+            for key, m in report.items() if key.startswith(("shipped", "estimate"))}
         blob["test_metrics"]["command"] = "python benchmarks/inverse_eval.py --store-in-weights"
         torch.save(blob, DEFAULT_WEIGHTS)
     print(f"\nwrote {a.json}", file=sys.stderr)

@@ -284,3 +284,41 @@ def test_cli_infer_with_negative_uncertainties(tmp_path):
     result = json.loads(out.stdout)
     assert any("zero or negative" in n for n in result["notes"])
     assert result["shape"] == "sphere" and png.stat().st_size > 0
+
+
+@pytest.mark.parametrize("shape, values", [
+    ("sphere", {"radius": 80.0, "radius_pd": 0.1}),
+    ("hardsphere", {"radius": 60.0, "radius_pd": 0.05, "volfraction": 0.3}),
+    ("cylinder", {"radius": 30.0, "radius_pd": 0.1, "length": 300.0, "length_pd": 0.1}),
+])
+def test_a_dilated_curve_is_the_same_shape_with_scaled_lengths(shape, values):
+    """The symmetry the class averaging rests on: a curve I(q; lengths) read at f·q is, up to
+    scale, I(q'; lengths / f), for every catalogue shape (sasmodels curves); the network's
+    input of both agrees."""
+    from sasview_saxsim_plugin.inverse.features import N_BINS, featurize
+
+    q = np.geomspace(0.004, 0.35, 250)
+    f = 1.08
+    scaled = {k: v / f if k in ("radius", "length") else v for k, v in values.items()}
+    read_dilated, _ = featurize(f * q, entry(shape).intensity(q, values))
+    other_shape, _ = featurize(f * q, entry(shape).intensity(f * q, scaled))
+    assert np.max(np.abs(read_dilated[:N_BINS] - other_shape[:N_BINS])) < 2e-3
+
+
+def test_estimate_averages_the_class_over_dilated_copies():
+    """estimate's probabilities are the mean of the single-pass probabilities of the curve and
+    its q-dilated copies (each computed on its own through estimate)."""
+    from sasview_saxsim_plugin.inverse.features import CLASS_DILATIONS
+
+    rng = np.random.default_rng(4)
+    q = np.geomspace(0.006, 0.3, 180)
+    ideal = 2.0 * entry("hardsphere").intensity(q, {"radius": 250.0, "radius_pd": 0.1,
+                                                    "volfraction": 0.08}) + 1e-3
+    sigma = 0.03 * ideal
+    intensity = ideal + rng.normal(0.0, 1.0, q.size) * sigma
+    averaged = estimate(q, intensity, sigma).probabilities
+    single = [estimate(f * q, intensity, sigma, average_dilations=False).probabilities
+              for f in CLASS_DILATIONS]
+    for shape, p in averaged.items():
+        assert abs(p - np.mean([s[shape] for s in single])) < 1e-5
+    assert abs(sum(averaged.values()) - 1.0) < 1e-6

@@ -21,7 +21,15 @@ import numpy as np
 import torch
 
 from .catalogue import PARAMETER_NAMES, SHAPE_NAMES, entry
-from .features import N_BINS, check_range, clean_curve, featurize, has_uncertainties
+from .features import (
+    CLASS_DILATIONS,
+    N_BINS,
+    check_range,
+    clean_curve,
+    dilated_features,
+    featurize,
+    has_uncertainties,
+)
 from .model_curves import fit_scale_background, model_intensity, noise_estimate
 from .networks import ShapePosteriorNet
 from .parameters import from_standard
@@ -127,6 +135,19 @@ class InverseModel:
                                       self.code_precision)
 
     @torch.no_grad()
+    def class_probabilities(self, code: torch.Tensor) -> torch.Tensor:
+        """Calibrated (temperature-scaled) softmax class probabilities (rows, shapes) of
+        encoder codes."""
+        return torch.softmax(self.net.classifier(code) / self.temperature, dim=1)
+
+    def dilation_averaged_probabilities(self, dilated: np.ndarray) -> np.ndarray:
+        """Class probabilities (curves, shapes) averaged over the rows of ``dilated``
+        (curves, dilations, FEATURES; ``features.dilated_features`` of each curve)."""
+        curves, k = dilated.shape[:2]
+        probs = self.class_probabilities(self.encode(dilated.reshape(curves * k, -1)))
+        return probs.numpy().reshape(curves, k, -1).mean(axis=1)
+
+    @torch.no_grad()
     def predict(self, features: np.ndarray | None, n_samples: int = 500, seed: int = 0,
                 shapes: np.ndarray | None = None, code: torch.Tensor | None = None,
                 with_uncertainties: np.ndarray | bool | None = None
@@ -136,7 +157,7 @@ class InverseModel:
         ``encode``) instead of ``features`` to skip encoding, and then ``with_uncertainties``
         (whether the curve had dI; read from the features' dI/I channel otherwise)."""
         code = self.encode(features) if code is None else code
-        probs = torch.softmax(self.net.classifier(code) / self.temperature, dim=1)
+        probs = self.class_probabilities(code)
         chosen = probs.argmax(1) if shapes is None else torch.as_tensor(shapes)
         gen = torch.Generator().manual_seed(seed)
         samples = self.net.sample(self.net.condition(code, chosen), n_samples, gen,
@@ -237,10 +258,14 @@ def estimate_misfit(shape: str, values: dict, q: np.ndarray, intensity: np.ndarr
 
 
 def estimate(q, intensity, d_intensity=None, *, q_unit: str = "1/A", n_samples: int = 500,
-             seed: int = 0, weights: str | Path | None = None) -> Estimate:
+             seed: int = 0, weights: str | Path | None = None,
+             average_dilations: bool = True) -> Estimate:
     """Shape and parameters of a measured 1D SAXS curve.
 
     q in 1/Å (or ``q_unit="1/nm"``), I in any scale, dI optional (same units as I).
+    The class probabilities are the network's, averaged over the curve and its copies with q
+    scaled by ``features.CLASS_DILATIONS`` (same shape, lengths scaled; ``average_dilations``
+    False: the curve alone); the parameter posterior is the network's for the curve itself.
     Raises ``SaxsimInputError`` for unusable curves (too few points, q in the wrong unit,
     no overlap with 0.002-0.6 1/Å); softer problems land in ``notes``.
     """
@@ -251,8 +276,16 @@ def estimate(q, intensity, d_intensity=None, *, q_unit: str = "1/A", n_samples: 
     notes += check_range(q, n_valid)
     model = load_model(str(weights) if weights else None)
     code = model.encode(features)  # once: classifier, posterior, alternatives, distance
-    probs, samples = model.predict(None, n_samples, seed, code=code, with_uncertainties=usable_d)
+    if average_dilations:
+        dilated = dilated_features(q, intensity, d_intensity if usable_d else None,
+                                   CLASS_DILATIONS[CLASS_DILATIONS != 1.0])
+        probs = model.dilation_averaged_probabilities(np.concatenate([features[None], dilated]
+                                                                     )[None])
+    else:
+        probs = model.class_probabilities(code).numpy()
     k = int(np.argmax(probs[0]))
+    _, samples = model.predict(None, n_samples, seed, shapes=np.array([k]), code=code,
+                               with_uncertainties=usable_d)
     shape = SHAPE_NAMES[k]
     summary = summarise(shape, samples[0])
     medians = {name: v[0] for name, v in summary.items()}

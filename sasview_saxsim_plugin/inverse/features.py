@@ -25,6 +25,11 @@ NOISE_CLIP = (-4.0, 0.5)
 NOISE_OFFSET = 4.5
 MIN_POINTS = 20
 MIN_BINS = 24
+#: q factors of the curves whose class probabilities ``estimate`` averages (test-time
+#: augmentation): every length of a catalogue shape enters I(q) as q·length, so the curve
+#: I(f·q) is one of the same shape with its lengths divided by f (the unknown scale absorbs
+#: the volume factor). ±10 % in 9 steps, chosen on the `select` set (docs/inverse.md).
+CLASS_DILATIONS = np.exp(np.linspace(-0.1, 0.1, 9))
 
 
 def clean_curve(q, intensity, d_intensity=None, q_unit: str = "1/A"
@@ -109,6 +114,14 @@ def featurize(q: np.ndarray, intensity: np.ndarray, d_intensity: np.ndarray | No
         noise = np.clip(log_rel[mask], *NOISE_CLIP) + NOISE_OFFSET
         out[2 * N_BINS:][mask] = noise
     return out, n_valid
+
+
+def dilated_features(q: np.ndarray, intensity: np.ndarray,
+                     d_intensity: np.ndarray | None = None,
+                     factors: np.ndarray = CLASS_DILATIONS) -> np.ndarray:
+    """``featurize`` rows (len(factors), FEATURES) of the curve with q multiplied by each of
+    ``factors`` (dimensionless; see ``CLASS_DILATIONS``); q in 1/Å, as for ``featurize``."""
+    return np.stack([featurize(q * f, intensity, d_intensity)[0] for f in factors])
 
 
 def without_uncertainties(features: np.ndarray) -> np.ndarray:

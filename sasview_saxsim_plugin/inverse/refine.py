@@ -37,6 +37,9 @@ class FitResult:
     seconds: float
     success: bool
     bic: float  # χ² + k ln n (k fitted parameters incl. scale and background, n points)
+    #: Laplace approximation of ln p(data | shape) under the broad priors (``laplace_terms``);
+    #: NaN where not computed
+    log_evidence: float = float("nan")
 
     def sasmodels_parameters(self) -> dict:
         e = entry(self.shape)
@@ -86,14 +89,19 @@ def fit_model(shape: str, q: np.ndarray, intensity: np.ndarray, sigma: np.ndarra
             last.update(key=key, curve=model(values_at(x)))
         return last["curve"]
 
+    def scale_at(x):
+        # a trial step may ask for e^800: huge but finite residuals reject it as inf would,
+        # without an overflow warning (identical below e^700)
+        return np.exp(min(x[-2], 700.0))
+
     def residuals(x):
-        return (intensity - np.exp(x[-2]) * curve_at(x) - x[-1] * span) / sigma
+        return (intensity - scale_at(x) * curve_at(x) - x[-1] * span) / sigma
 
     def jacobian(x):
         # scale and background enter linearly: their columns are exact and cost no model
         # evaluation; the shape parameters by forward differences (scipy's "2-point" steps)
         nonlocal evaluations
-        curve, scale = curve_at(x), np.exp(x[-2])
+        curve, scale = curve_at(x), scale_at(x)
         jac = np.empty((intensity.size, x.size))
         jac[:, -2] = -scale * curve / sigma
         jac[:, -1] = -span / sigma
@@ -114,10 +122,56 @@ def fit_model(shape: str, q: np.ndarray, intensity: np.ndarray, sigma: np.ndarra
     res = least_squares(residuals, x0, jac=jacobian, bounds=(lo, hi), x_scale="jac",
                         max_nfev=budget, method="trf", ftol=1e-6, xtol=1e-6)
     values = values_at(res.x)
-    chi2 = float(np.sum(res.fun**2) / max(intensity.size - len(res.x), 1))
-    bic = float(np.sum(res.fun**2) + len(res.x) * np.log(intensity.size))
+    chi2_sum = float(np.sum(res.fun**2))
+    chi2 = chi2_sum / max(intensity.size - len(res.x), 1)
+    bic = chi2_sum + len(res.x) * np.log(intensity.size)
+    at_bound = (res.x[:n_shape] - lo[:n_shape] < 1e-7) | (hi[:n_shape] - res.x[:n_shape] < 1e-7)
+    log_evidence = -0.5 * chi2_sum + laplace_terms(shape, res.x[:n_shape], res.jac, at_bound)
     return FitResult(shape, values, float(np.exp(res.x[-2])), float(res.x[-1] * span), chi2,
-                     evaluations, time.perf_counter() - t0, bool(res.success), bic)
+                     evaluations, time.perf_counter() - t0, bool(res.success), bic,
+                     log_evidence)
+
+
+def prior_box(shape: str) -> tuple[np.ndarray, np.ndarray]:
+    """Lower and upper ends of the broad priors of ``shape``'s parameters in the fit's
+    coordinates (ln Å for radius and length, else linear): the priors are uniform there
+    (catalogue.py)."""
+    priors = entry(shape).priors["broad"]
+    names = entry(shape).parameters
+    return (np.array([_to(n, priors[n].low) for n in names]),
+            np.array([_to(n, priors[n].high) for n in names]))
+
+
+def laplace_terms(shape: str, x: np.ndarray, jacobian: np.ndarray,
+                  at_bound: np.ndarray | None = None) -> float:
+    """ln p(data | shape) + χ²_min/2 in the Laplace approximation (MacKay 2003, ch. 28): the
+    Occam factor (2π)^(k/2) det(H)^(-1/2) · prior density at the optimum ``x`` (the shape
+    parameters in fit coordinates), with H = JᵀJ the Gauss-Newton Hessian of χ²/2 (J: the
+    residual Jacobian over the shape parameters, then ln scale and background, as in
+    ``fit_model``).
+
+    The shape parameters carry their uniform broad priors (density 1/width); a direction the
+    data do not constrain is capped at the prior's own volume (Occam factor 1) by adding
+    2π/width² to H, the curvature of a Gaussian of the same volume. Scale and background have
+    the same prior for every shape, so their prior density is left out (it cancels between
+    shapes) but their curvature is kept. An optimum outside the prior box (a hard-sphere fit
+    at φ < 0.02, say) is charged the quadratic drop of the likelihood to the box's edge,
+    d²/(2 σ²) with σ the marginal posterior width; one on the box's edge or on a fit bound
+    (pd = 0) keeps half its Gaussian (−ln 2)."""
+    low, high = prior_box(shape)
+    widths = high - low
+    k = jacobian.shape[1]
+    information = jacobian.T @ jacobian
+    index = np.arange(widths.size)
+    information[index, index] += 2.0 * np.pi / widths**2
+    sign, log_det = np.linalg.slogdet(information)
+    if sign <= 0:
+        return float("-inf")
+    marginal_variance = np.diag(np.linalg.inv(information))[index]
+    outside = np.maximum(low - x, 0.0) + np.maximum(x - high, 0.0)
+    edge = (outside > 0) | (np.zeros(widths.size, bool) if at_bound is None else at_bound)
+    return float(0.5 * k * np.log(2.0 * np.pi) - 0.5 * log_det - np.sum(np.log(widths))
+                 - 0.5 * np.sum(outside**2 / marginal_variance) - np.sum(edge) * np.log(2.0))
 
 
 def _to(name: str, value: float) -> float:
@@ -170,17 +224,22 @@ def refine_shape(shape: str, summary: dict, samples: np.ndarray | None, q: np.nd
 
 
 def choose_fit(fits: list[FitResult], probabilities: dict | None = None,
-               prior_weight: float = PRIOR_WEIGHT) -> FitResult:
-    """The fit with the highest ``prior_weight``·ln p(shape) − BIC/2 (BIC = χ² + k ln n; p the
-    network's class probability, none: the lowest BIC).
+               prior_weight: float = PRIOR_WEIGHT, criterion: str = "bic") -> FitResult:
+    """The fit with the highest ``prior_weight``·ln p(shape) + ln Z(shape), with p the
+    network's class probability (none: left out) and ln Z the log evidence of the shape:
+    −BIC/2 (``criterion="bic"``; BIC = χ² + k ln n) or the Laplace approximation with the
+    broad priors (``"laplace"``, ``FitResult.log_evidence``).
 
-    −BIC/2 approximates the log evidence of a shape; the network's p adds the prior knowledge
-    it learnt (where in parameter space each shape lives), but it was computed from the same
-    data, so it enters with a weight below 1 (0.5, chosen on the ``select`` set by
-    ``benchmarks/class_rule.py``; docs/inverse.md)."""
+    The network's p adds the prior knowledge it learnt (where in parameter space each shape
+    lives), but it was computed from the same data, so it enters with a weight below 1 (0.5,
+    chosen on the ``select`` set by ``benchmarks/class_rule.py``; docs/inverse.md)."""
+    if criterion not in ("bic", "laplace"):
+        raise ValueError(f"criterion must be 'bic' or 'laplace', not {criterion!r}")
+
     def score(fit: FitResult) -> float:
         p = 1.0 if probabilities is None else max(probabilities.get(fit.shape, 0.0), 1e-12)
-        return prior_weight * float(np.log(p)) - 0.5 * fit.bic
+        evidence = -0.5 * fit.bic if criterion == "bic" else fit.log_evidence
+        return prior_weight * float(np.log(p)) + evidence
 
     return max(fits, key=score)
 
