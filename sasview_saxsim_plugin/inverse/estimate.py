@@ -1,5 +1,11 @@
 """``estimate(q, I, dI)``: shape class, parameter posterior and a sasmodels-ready seed.
 
+The class probabilities are averaged over the curve and copies of it with q scaled by a few
+per cent (``features.CLASS_DILATIONS``): a size change maps every catalogue shape onto itself,
+so the copies are curves of the same class, and the average is less sensitive to where the
+curve falls on the network's fixed q bins (docs/inverse.md, "Class averaged over q-dilated
+copies").
+
 Confidence is judged three times: the classifier must be sure (top probability ≥ 0.9), the
 estimated model, with a least-squares scale and background, must reproduce the data
 (reduced χ² below the 99th percentile of in-distribution curves, stored with the weights), and
