@@ -281,14 +281,14 @@ def estimate(q, intensity, d_intensity=None, *, q_unit: str = "1/A", n_samples: 
     features, n_valid = featurize(q, intensity, d_intensity if usable_d else None)
     notes += check_range(q, n_valid)
     model = load_model(str(weights) if weights else None)
-    code = model.encode(features)  # once: classifier, posterior, alternatives, distance
+    rows = features[None]
     if average_dilations:
-        dilated = dilated_features(q, intensity, d_intensity if usable_d else None,
-                                   CLASS_DILATIONS[CLASS_DILATIONS != 1.0])
-        probs = model.dilation_averaged_probabilities(np.concatenate([features[None], dilated]
-                                                                     )[None])
-    else:
-        probs = model.class_probabilities(code).numpy()
+        rows = np.concatenate([rows, dilated_features(q, intensity, d_intensity if usable_d
+                                                      else None,
+                                                      CLASS_DILATIONS[CLASS_DILATIONS != 1.0])])
+    codes = model.encode(rows)  # once: classifier, posterior, alternatives, distance
+    code = codes[:1]  # the curve itself
+    probs = model.class_probabilities(codes).numpy().mean(axis=0, keepdims=True)
     k = int(np.argmax(probs[0]))
     _, samples = model.predict(None, n_samples, seed, shapes=np.array([k]), code=code,
                                with_uncertainties=usable_d)
