@@ -386,3 +386,24 @@ def test_laplace_evidence_prefers_the_sphere_when_a_hard_sphere_fluid_adds_nothi
         data = ideal + rng.normal(0.0, 1.0, q.size) * sigma
         fits = {s: fit_model(s, q, data, sigma, start) for s in ("sphere", "hardsphere")}
         assert max(fits, key=lambda s: fits[s].log_evidence) == winner
+
+
+def test_shift_features_equals_featurizing_the_curve_at_scaled_q():
+    """Moving a feature row by k whole bins is featurizing the curve recorded at q·r^k (r the
+    bin ratio): the training augmentation of ``train_shipped(shift_bins=…)``."""
+    import torch
+
+    from sasview_saxsim_plugin.inverse.features import NETWORK_Q_EDGES, featurize
+    from sasview_saxsim_plugin.inverse.train import shift_features
+
+    q = np.geomspace(0.004, 0.45, 300)
+    intensity = entry("cylinder").intensity(q, {"radius": 30.0, "radius_pd": 0.1,
+                                                "length": 200.0, "length_pd": 0.1})
+    sigma = 0.02 * intensity
+    ratio = NETWORK_Q_EDGES[1] / NETWORK_Q_EDGES[0]
+    row, _ = featurize(q, intensity, sigma)
+    shifts = torch.tensor([-3, 0, 2, 5])
+    moved = shift_features(torch.tensor(np.stack([row] * 4)), shifts).numpy()
+    for k, got in zip(shifts.tolist(), moved, strict=True):
+        want, _ = featurize(q * ratio**k, intensity, sigma)
+        assert np.max(np.abs(got - want)) < 1e-6

@@ -15,9 +15,9 @@ import numpy as np
 import torch
 from torch import nn
 
-from .catalogue import PARAMETER_NAMES
+from .catalogue import LOG_PARAMETERS, PARAMETER_NAMES
 from .dataset import load_joined, load_set
-from .features import N_BINS
+from .features import N_BINS, NETWORK_Q_EDGES
 from .networks import (
     N_PARAMS,
     N_SHAPES,
@@ -27,11 +27,16 @@ from .networks import (
     ThesisINN,
     inverse_multiquadric_mmd,
 )
-from .parameters import to_standard
+from .parameters import WIDTH, to_standard
 
 WEIGHTS_DIR = Path(__file__).parent / "weights"
 SHIPPED_WEIGHTS = WEIGHTS_DIR / "shipped.pt"
 THESIS_WEIGHTS = WEIGHTS_DIR / "thesis_inn.pt"
+#: change of the standardised parameters when a curve moves up by one q bin: the lengths
+#: (learnt as ln Å) shrink by the bin ratio (``shift_features``)
+_LOG_BIN_SHIFT = torch.tensor(
+    [float(np.log(NETWORK_Q_EDGES[1] / NETWORK_Q_EDGES[0])) / w if n in LOG_PARAMETERS else 0.0
+     for n, w in zip(PARAMETER_NAMES, WIDTH, strict=True)], dtype=torch.float32)
 
 
 def _device() -> torch.device:
@@ -111,7 +116,8 @@ def train_shipped(epochs: int = SHIPPED_EPOCHS, batch: int = 512, lr: float = 1e
                   encoder: str = "conv", channels: int = 3,
                   train_sets: tuple = SHIPPED_TRAIN_SETS,
                   val_sets: tuple = SHIPPED_VAL_SETS,
-                  noise_dropout: float = 0.25, ce_weight: float = 1.0) -> dict:
+                  noise_dropout: float = 0.25, ce_weight: float = 1.0,
+                  shift_bins: int = 0) -> dict:
     """Train ``ShapePosteriorNet`` by maximum likelihood + cross-entropy; save the best epoch
     (lowest validation loss). On a machine too slow for ``epochs`` in ``max_minutes`` the
     one-cycle schedule is shortened after the first epoch (``epochs_within``), so the learning
@@ -119,7 +125,9 @@ def train_shipped(epochs: int = SHIPPED_EPOCHS, batch: int = 512, lr: float = 1e
 
     ``noise_dropout``: fraction of training rows whose dI/I channel is blanked (as for a curve
     without dI), so the network works with and without uncertainties. ``ce_weight``: weight
-    of the classifier's cross-entropy against the flow's NLL per parameter (shipped: 1)."""
+    of the classifier's cross-entropy against the flow's NLL per parameter (shipped: 1).
+    ``shift_bins``: each training row is moved by a random whole number of q bins up to this
+    (``shift_features``: the same shape at a size scaled by the bin ratio; shipped: 0)."""
     torch.manual_seed(seed)
     device = _device()
     train, val = load_joined(train_sets, workers), load_joined(val_sets, workers)
@@ -163,6 +171,11 @@ def train_shipped(epochs: int = SHIPPED_EPOCHS, batch: int = 512, lr: float = 1e
                 blank = (torch.rand(len(idx), 1, generator=gen) < noise_dropout).to(device)
                 x = torch.cat([x[:, :2 * N_BINS],
                                torch.where(blank, 0.0, x[:, 2 * N_BINS:])], dim=1)
+            if shift_bins > 0:
+                k = torch.randint(-shift_bins, shift_bins + 1, (len(idx),), generator=gen)
+                x = shift_features(x, k.to(device))
+                # the size moves with the curve: ln R, ln L shift by −k bin widths
+                theta = theta - k.to(device)[:, None] * _LOG_BIN_SHIFT.to(device)
             nll, ce, _ = losses(x, s, theta, noise)
             loss = nll + ce_weight * ce
             opt.zero_grad()
@@ -193,6 +206,22 @@ def train_shipped(epochs: int = SHIPPED_EPOCHS, batch: int = 512, lr: float = 1e
     return best.save(out, net, history, kind="shipped",
                      metadata={**_metadata(seed, train_sets + val_sets),
                                "version": SHIPPED_VERSION})
+
+
+def shift_features(x: torch.Tensor, k: torch.Tensor) -> torch.Tensor:
+    """``featurize`` rows (batch, channels·N_BINS) moved by ``k`` whole q bins (per row; k > 0
+    towards higher q): the features of the same curve recorded at q·r^k, r the bin ratio, i.e.
+    of the same shape with every length divided by r^k. Bins moved in from outside are masked;
+    log I is re-centred over the bins still valid."""
+    rows = x.reshape(x.shape[0], -1, N_BINS)
+    source = torch.arange(N_BINS, device=x.device)[None, :] - k[:, None]
+    valid = ((source >= 0) & (source < N_BINS)).to(x.dtype)
+    moved = rows.gather(2, source.clamp(0, N_BINS - 1)[:, None, :].expand_as(rows))
+    moved = moved * valid[:, None, :]
+    mask = moved[:, 1]
+    mean = (moved[:, 0] * mask).sum(1, keepdim=True) / mask.sum(1, keepdim=True).clamp(min=1)
+    moved[:, 0] = (moved[:, 0] - mean) * mask
+    return moved.reshape(x.shape)
 
 
 def _metadata(seed: int, sets: tuple) -> dict:
