@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 
 import numpy as np
@@ -22,21 +23,15 @@ import torch
 
 from sasview_saxsim_plugin.inverse.dataset import load_set
 from sasview_saxsim_plugin.inverse.estimate import load_model
-from sasview_saxsim_plugin.inverse.features import NETWORK_Q_EDGES, dilated_features
+from sasview_saxsim_plugin.inverse.features import NETWORK_Q_EDGES
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from inverse_eval import dilated_rows  # noqa: E402
 
 BIN = float(np.log(NETWORK_Q_EDGES[1] / NETWORK_Q_EDGES[0]))
 #: (span in ln q, count); (0, 1) is one pass of the network
 CONFIGURATIONS = ((0.0, 1), (0.05, 9), (0.1, 9), (0.2, 9), (0.2, 17), (0.3, 13), (0.4, 17),
                   (BIN / 2, 5), (BIN / 2, 9), (BIN, 3), (2 * BIN, 3), (2 * BIN, 5))
-
-
-def copy_probabilities(model, curves: list, factors: np.ndarray) -> np.ndarray:
-    """Class probabilities (curves, copies, shapes) of each curve read at f·q, f in factors."""
-    rows = np.stack([dilated_features(q, intensity, sigma, factors)
-                     for q, intensity, sigma in curves])
-    n, k = rows.shape[:2]
-    probs = model.class_probabilities(model.encode(rows.reshape(n * k, -1))).numpy()
-    return probs.reshape(n, k, -1)
 
 
 def main(argv=None) -> int:
@@ -48,16 +43,13 @@ def main(argv=None) -> int:
         ap.error("choose the averaging on select or calib, never on a test set")
     torch.set_num_threads(2)
     data, model = load_set(a.set), load_model()
-    curves = []
-    for q, intensity, sigma, _ in data["curves"].astype(float):
-        keep = np.isfinite(q) & (intensity > 0)
-        curves.append((q[keep], intensity[keep], sigma[keep]))
     truth = data["shape"]
     table = []
-    print(f"{len(curves)} '{a.set}' curves")
+    print(f"{len(truth)} '{a.set}' curves")
     print(f"{'span (ln q)':>11s} {'bins':>5s} {'count':>5s} {'mean p':>8s} {'mean ln p':>9s}")
     for span, count in CONFIGURATIONS:
-        probs = copy_probabilities(model, curves, np.exp(np.linspace(-span, span, count)))
+        factors = np.exp(np.linspace(-span, span, count))
+        probs = model.copy_probabilities(dilated_rows(data, factors=factors))
         row = {"span": span, "span_bins": span / BIN, "count": count,
                "accuracy_mean_p": float((probs.mean(1).argmax(1) == truth).mean()),
                "accuracy_mean_log_p": float((np.log(np.maximum(probs, 1e-30)).mean(1).argmax(1)
@@ -66,7 +58,7 @@ def main(argv=None) -> int:
         print(f"{span:11.4f} {span / BIN:5.2f} {count:5d} {100 * row['accuracy_mean_p']:7.2f}% "
               f"{100 * row['accuracy_mean_log_p']:8.2f}%")
     with open(a.json, "w") as fh:
-        json.dump({"set": a.set, "curves": len(curves), "table": table}, fh, indent=1)
+        json.dump({"set": a.set, "curves": len(truth), "table": table}, fh, indent=1)
     return 0
 
 

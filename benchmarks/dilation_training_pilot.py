@@ -20,6 +20,7 @@ import sys
 import numpy as np
 
 from sasview_saxsim_plugin.inverse import train as training
+from sasview_saxsim_plugin.inverse.catalogue import LOG_PARAMETERS, PARAMETER_NAMES
 from sasview_saxsim_plugin.inverse.dataset import STANDARD_SETS, load_set
 from sasview_saxsim_plugin.inverse.features import featurize
 
@@ -32,8 +33,8 @@ def dilated_copy(data: dict, rng: np.random.Generator, span: float = 0.1) -> dic
         keep = np.isfinite(q) & (intensity > 0)
         features[i], _ = featurize(q[keep] * factors[i], intensity[keep], sigma[keep])
     parameters = data["parameters"].copy()
-    parameters[:, 0] /= factors  # radius (Å)
-    parameters[:, 2] /= factors  # length (Å); NaN for shapes without one stays NaN
+    for name in LOG_PARAMETERS:  # the lengths (Å); NaN for shapes without one stays NaN
+        parameters[:, PARAMETER_NAMES.index(name)] /= factors
     return {"features": features, "parameters": parameters, "shape": data["shape"]}
 
 

@@ -53,17 +53,24 @@ def _print(name: str, m: dict) -> None:
                       f"  RMSE {s['rmse']:.4f}  MSE {s['mse']:.5f}  cov68 {s['coverage_68']:.2f}")
 
 
+def dilated_rows(data: dict, with_uncertainties: bool = True,
+                 factors: np.ndarray = CLASS_DILATIONS) -> np.ndarray:
+    """``features.dilated_features`` (curves, len(factors), FEATURES) of every stored curve of
+    a set (its usable points: finite q, I > 0)."""
+    rows = []
+    for q, intensity, sigma, _ in data["curves"].astype(float):
+        keep = np.isfinite(q) & (intensity > 0)
+        rows.append(dilated_features(q[keep], intensity[keep],
+                                     sigma[keep] if with_uncertainties else None, factors))
+    return np.asarray(rows)
+
+
 def dilation_predictions(model: InverseModel, data: dict, with_uncertainties: bool = True,
                          n_samples: int = 500) -> tuple[np.ndarray, np.ndarray]:
     """What ``estimate`` returns for each stored curve, batched: class probabilities averaged
     over the curve and its q-dilated copies (``features.CLASS_DILATIONS``), posterior samples
     of the chosen shape from the curve itself."""
-    rows = []
-    for q, intensity, sigma, _ in data["curves"].astype(float):
-        keep = np.isfinite(q) & (intensity > 0)
-        rows.append(dilated_features(q[keep], intensity[keep],
-                                     sigma[keep] if with_uncertainties else None))
-    dilated = np.asarray(rows)
+    dilated = dilated_rows(data, with_uncertainties)
     features = data["features"] if with_uncertainties else without_uncertainties(data["features"])
     centre = int(np.argmin(np.abs(CLASS_DILATIONS - 1.0)))
     assert np.allclose(dilated[:, centre], features, atol=1e-5), "stored features differ"

@@ -146,12 +146,17 @@ class InverseModel:
         encoder codes."""
         return torch.softmax(self.net.classifier(code) / self.temperature, dim=1)
 
-    def dilation_averaged_probabilities(self, dilated: np.ndarray) -> np.ndarray:
-        """Class probabilities (curves, shapes) averaged over the rows of ``dilated``
-        (curves, dilations, FEATURES; ``features.dilated_features`` of each curve)."""
+    def copy_probabilities(self, dilated: np.ndarray) -> np.ndarray:
+        """Class probabilities (curves, copies, shapes) of each row of ``dilated`` (curves,
+        copies, FEATURES; ``features.dilated_features`` of each curve)."""
         curves, k = dilated.shape[:2]
         probs = self.class_probabilities(self.encode(dilated.reshape(curves * k, -1)))
-        return probs.numpy().reshape(curves, k, -1).mean(axis=1)
+        return probs.numpy().reshape(curves, k, -1)
+
+    def dilation_averaged_probabilities(self, dilated: np.ndarray) -> np.ndarray:
+        """Class probabilities (curves, shapes) averaged over the copies of ``dilated``
+        (``copy_probabilities``), as ``estimate`` returns them."""
+        return self.copy_probabilities(dilated).mean(axis=1)
 
     @torch.no_grad()
     def predict(self, features: np.ndarray | None, n_samples: int = 500, seed: int = 0,

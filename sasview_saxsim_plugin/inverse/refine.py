@@ -169,7 +169,7 @@ def laplace_terms(shape: str, x: np.ndarray, jacobian: np.ndarray,
         return float("-inf")
     marginal_variance = np.diag(np.linalg.inv(information))[index]
     outside = np.maximum(low - x, 0.0) + np.maximum(x - high, 0.0)
-    edge = (outside > 0) | (np.zeros(widths.size, bool) if at_bound is None else at_bound)
+    edge = outside > 0 if at_bound is None else (outside > 0) | at_bound
     return float(0.5 * k * np.log(2.0 * np.pi) - 0.5 * log_det - np.sum(np.log(widths))
                  - 0.5 * np.sum(outside**2 / marginal_variance) - np.sum(edge) * np.log(2.0))
 
