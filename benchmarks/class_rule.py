@@ -14,9 +14,13 @@ on the same fits:
   pen-L-W     as prior-5%-W with χ² + L·k instead of BIC's χ² + k·ln n (L = 2: AIC)
   laplace-T-W as prior-T-W with the Laplace log evidence under the broad priors
               (``FitResult.log_evidence``) instead of −BIC/2
+  sampled-T-W as prior-T-W with the importance-sampled log evidence under the broad priors
+              (``refine.sampled_log_evidence``: the network's flow and a Student-t at each
+              fit's optimum as proposal); W = 0 is Bayes' rule with nothing fitted to data
 
 Success as in inverse_seeding.py (right class, radius/length within 2 %, φ within 0.02); time
-per curve = the estimate + the fits a rule needs. Prints a table; --json keeps the rows, so new
+per curve = the estimate + the fits a rule needs (+ the sampled evidence of each candidate
+where a sampled rule has two or more). Prints a table; --json keeps the rows, so new
 rules can be scored without refitting (--rows).
 """
 
@@ -51,7 +55,12 @@ def _one(args) -> dict:
     min_probability, q, intensity, sigma, dq, true_shape, truth = args
     import importlib
 
-    from sasview_saxsim_plugin.inverse.refine import refine_shape, shape_posteriors
+    from sasview_saxsim_plugin.inverse.evidence import SmearedCurve
+    from sasview_saxsim_plugin.inverse.refine import (
+        refine_shape,
+        sampled_log_evidence,
+        shape_posteriors,
+    )
 
     estimate_module = importlib.import_module("sasview_saxsim_plugin.inverse.estimate")
     estimate_module.ALTERNATIVE_PROBABILITY = min_probability
@@ -61,13 +70,21 @@ def _one(args) -> dict:
     row = {"true_shape": true_shape, "truth": truth, "probabilities": result.probabilities,
            "confident": result.confident, "points": int(q.size),
            "seconds_estimate": time.perf_counter() - t0, "fits": {}}
+    fits = []
     for shape, (summary, samples) in shape_posteriors(result).items():
         t = time.perf_counter()
         fit = refine_shape(shape, summary, samples, q, intensity, sigma, dq)
+        fits.append(fit)
         row["fits"][shape] = {"bic": fit.bic, "reduced_chi2": fit.reduced_chi2,
                               "log_evidence": fit.log_evidence,
                               "seconds": time.perf_counter() - t,
                               "ok": success(fit.shape, fit.parameters, true_shape, truth)}
+    curves = SmearedCurve(q, dq)
+    for fit in fits if len(fits) > 1 else []:  # sampled evidence where there is a choice
+        t = time.perf_counter()
+        value = sampled_log_evidence(fit, result, q, intensity, sigma, dq, curves=curves)
+        row["fits"][fit.shape].update(sampled_log_evidence=value,
+                                      seconds_evidence=time.perf_counter() - t)
     return row
 
 
@@ -86,8 +103,9 @@ def choose(row: dict, threshold: float, weight: float, penalty: float | None = N
         if penalty is not None:
             k = len(entry(shape).parameters) + 2  # with scale and background
             bic += k * (penalty - np.log(row["points"]))
-        candidates.append(SimpleNamespace(shape=shape, bic=bic,
-                                          log_evidence=fit.get("log_evidence", np.nan)))
+        candidates.append(SimpleNamespace(
+            shape=shape, bic=bic, log_evidence=fit.get("log_evidence", np.nan),
+            sampled_log_evidence=fit.get("sampled_log_evidence", np.nan)))
     return choose_fit(candidates, probs, weight, criterion).shape
 
 
@@ -101,8 +119,10 @@ def score(rows: list[dict], threshold: float, weight: float, penalty: float | No
         acc += shape == row["true_shape"]
         probs = row["probabilities"]
         top = max(probs, key=probs.get)
-        seconds.append(row["seconds_estimate"] + sum(
-            f["seconds"] for s, f in row["fits"].items() if s == top or probs[s] >= threshold))
+        fitted = [f for s, f in row["fits"].items() if s == top or probs[s] >= threshold]
+        evidence = (sum(f.get("seconds_evidence", 0.0) for f in fitted)
+                    if criterion == "sampled" and len(fitted) > 1 else 0.0)
+        seconds.append(row["seconds_estimate"] + sum(f["seconds"] for f in fitted) + evidence)
     n = len(rows)
     return {"success": ok / n, "class_accuracy": acc / n, "seconds_mean": float(np.mean(seconds)),
             "seconds_median": float(np.median(seconds))}
@@ -136,6 +156,16 @@ def summarise(rows: list[dict]) -> list[dict]:
                 name = f"laplace-{t:g}-{w:g}"
                 table.append({"rule": name, "threshold": t, "weight": w,
                               "criterion": "laplace", **r})
+                print(f"{name:16s} {100 * r['success']:7.2f}% "
+                      f"{100 * r['class_accuracy']:6.2f}% {r['seconds_mean']:7.2f} "
+                      f"{r['seconds_median']:9.2f}")
+    if any("sampled_log_evidence" in f for r in rows for f in r["fits"].values()):
+        for t in THRESHOLDS:
+            for w in WEIGHTS:
+                r = score(rows, t, w, criterion="sampled")
+                name = f"sampled-{t:g}-{w:g}"
+                table.append({"rule": name, "threshold": t, "weight": w,
+                              "criterion": "sampled", **r})
                 print(f"{name:16s} {100 * r['success']:7.2f}% "
                       f"{100 * r['class_accuracy']:6.2f}% {r['seconds_mean']:7.2f} "
                       f"{r['seconds_median']:9.2f}")

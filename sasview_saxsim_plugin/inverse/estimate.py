@@ -74,6 +74,9 @@ class Estimate:
     alternatives: dict = field(default_factory=dict)
     #: posterior samples (n, len(PARAMETER_NAMES)) of each alternative shape
     alternative_samples: dict = field(default_factory=dict, repr=False)
+    #: the encoder code (1, code size) of the curve itself (the flow's condition; for
+    #: ``evidence``)
+    code: torch.Tensor | None = field(default=None, repr=False)
 
     def to_dict(self) -> dict:
         """JSON-ready summary (what ``saxsim infer --json`` prints)."""
@@ -337,4 +340,5 @@ def estimate(q, intensity, d_intensity=None, *, q_unit: str = "1/A", n_samples: 
                     parameters=summary, model_name=e.model_name, sasmodels_parameters=pars,
                     confident=confident, reduced_chi2=chi2, code_distance=distance, notes=notes,
                     seconds=time.perf_counter() - start, samples=samples[0],
-                    alternatives=alternatives, alternative_samples=alternative_samples)
+                    alternatives=alternatives, alternative_samples=alternative_samples,
+                    code=code)

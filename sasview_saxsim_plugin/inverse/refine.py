@@ -22,6 +22,8 @@ _STEP = float(np.sqrt(np.finfo(float).eps))  # scipy's relative step for "2-poin
 RETRIES = 8
 #: weight of ln p(shape) from the network in ``choose_fit``; chosen on the select set
 PRIOR_WEIGHT = 0.5
+#: proposal draws per shape for ``add_sampled_evidence``
+EVIDENCE_SAMPLES = 64
 
 
 @dataclass
@@ -40,6 +42,12 @@ class FitResult:
     #: Laplace approximation of ln p(data | shape) under the broad priors (``laplace_terms``);
     #: NaN where not computed
     log_evidence: float = float("nan")
+    #: Gauss-Newton covariance of the shape parameters at the optimum, in the fit's coordinates
+    #: (ln Å for radius and length; scale and background marginalised); None where not computed
+    covariance: np.ndarray | None = None
+    #: ln p(data | shape) by importance sampling from the network's posterior
+    #: (``add_sampled_evidence``; up to a constant shared by all shapes); NaN where not computed
+    sampled_log_evidence: float = float("nan")
 
     def sasmodels_parameters(self) -> dict:
         e = entry(self.shape)
@@ -127,9 +135,10 @@ def fit_model(shape: str, q: np.ndarray, intensity: np.ndarray, sigma: np.ndarra
     bic = chi2_sum + len(res.x) * np.log(intensity.size)
     at_bound = (res.x[:n_shape] - lo[:n_shape] < 1e-7) | (hi[:n_shape] - res.x[:n_shape] < 1e-7)
     log_evidence = -0.5 * chi2_sum + laplace_terms(shape, res.x[:n_shape], res.jac, at_bound)
+    covariance = np.linalg.pinv(res.jac.T @ res.jac)[:n_shape, :n_shape]
     return FitResult(shape, values, float(np.exp(res.x[-2])), float(res.x[-1] * span), chi2,
                      evaluations, time.perf_counter() - t0, bool(res.success), bic,
-                     log_evidence)
+                     log_evidence, covariance)
 
 
 def prior_box(shape: str) -> tuple[np.ndarray, np.ndarray]:
@@ -223,22 +232,58 @@ def refine_shape(shape: str, summary: dict, samples: np.ndarray | None, q: np.nd
     return best
 
 
+def sampled_log_evidence(fit: FitResult, result, q: np.ndarray, intensity: np.ndarray,
+                         sigma: np.ndarray, dq: np.ndarray | None = None,
+                         n_samples: int = EVIDENCE_SAMPLES, seed: int = 0,
+                         curves=None) -> float:
+    """ln p(data | fit.shape) (``evidence.shape_log_evidence``: importance sampling from the
+    network's flow for the curve of ``result``, an ``Estimate``, and from a Student-t at the
+    fit's optimum), up to a constant shared by all shapes. ``curves``: an
+    ``evidence.SmearedCurve`` of the data's q and dq to reuse."""
+    from .estimate import load_model
+    from .evidence import SmearedCurve, shape_log_evidence
+
+    curves = curves if curves is not None else SmearedCurve(q, dq)
+    return shape_log_evidence(load_model(), result.code, fit.shape, q, intensity, sigma, dq,
+                              n_samples, seed, curves, fit).log_evidence
+
+
+def add_sampled_evidence(fits: list[FitResult], result, q: np.ndarray, intensity: np.ndarray,
+                         sigma: np.ndarray, dq: np.ndarray | None = None) -> list[FitResult]:
+    """Set ``sampled_log_evidence`` (``sampled_log_evidence``) of each fit where there is a
+    choice to make (two fits or more) and ``result`` carries its encoder code."""
+    if len(fits) < 2 or getattr(result, "code", None) is None:
+        return fits
+    from .evidence import SmearedCurve
+
+    curves = SmearedCurve(q, dq)
+    for fit in fits:
+        fit.sampled_log_evidence = sampled_log_evidence(fit, result, q, intensity, sigma, dq,
+                                                        curves=curves)
+    return fits
+
+
 def choose_fit(fits: list[FitResult], probabilities: dict | None = None,
                prior_weight: float = PRIOR_WEIGHT, criterion: str = "bic") -> FitResult:
     """The fit with the highest ``prior_weight``·ln p(shape) + ln Z(shape), with p the
     network's class probability (none: left out) and ln Z the log evidence of the shape:
-    −BIC/2 (``criterion="bic"``; BIC = χ² + k ln n) or the Laplace approximation with the
-    broad priors (``"laplace"``, ``FitResult.log_evidence``).
+    −BIC/2 (``criterion="bic"``; BIC = χ² + k ln n), the Laplace approximation with the
+    broad priors (``"laplace"``, ``FitResult.log_evidence``) or the importance-sampled
+    evidence (``"sampled"``, ``FitResult.sampled_log_evidence``, from
+    ``add_sampled_evidence``).
 
     The network's p adds the prior knowledge it learnt (where in parameter space each shape
     lives), but it was computed from the same data, so it enters with a weight below 1 (0.5,
     chosen on the ``select`` set by ``benchmarks/class_rule.py``; docs/inverse.md)."""
-    if criterion not in ("bic", "laplace"):
-        raise ValueError(f"criterion must be 'bic' or 'laplace', not {criterion!r}")
+    if criterion not in ("bic", "laplace", "sampled"):
+        raise ValueError(f"criterion must be 'bic', 'laplace' or 'sampled', not {criterion!r}")
+    if len(fits) == 1:
+        return fits[0]
 
     def score(fit: FitResult) -> float:
         p = 1.0 if probabilities is None else max(probabilities.get(fit.shape, 0.0), 1e-12)
-        evidence = -0.5 * fit.bic if criterion == "bic" else fit.log_evidence
+        evidence = {"bic": -0.5 * fit.bic, "laplace": fit.log_evidence,
+                    "sampled": fit.sampled_log_evidence}[criterion]
         return prior_weight * float(np.log(p)) + evidence
 
     return max(fits, key=score)
