@@ -106,3 +106,24 @@ def test_evidence_prefers_the_true_shape_where_the_data_tell():
         log_z[shape] = shape_log_evidence(model, code, shape, q, intensity, sigma,
                                           n_samples=64, fit=fit).log_evidence
     assert log_z["hardsphere"] - log_z["sphere"] > 10
+
+
+def test_choose_fit_by_the_sampled_evidence():
+    """``add_sampled_evidence`` fills in every fit when there is a choice, and
+    ``choose_fit(criterion="sampled")`` keeps the shape the evidence prefers, even against
+    the network's odds."""
+    from sasview_saxsim_plugin.inverse.refine import add_sampled_evidence, choose_fit, fit_model
+
+    values = {"radius": 50.0, "radius_pd": 0.05, "volfraction": 0.35}
+    q, intensity, sigma = _measured("hardsphere", values, seed=2)
+    result = estimate(q, intensity, sigma)
+    start = {"radius": 50.0, "radius_pd": 0.05}
+    fits = [fit_model("sphere", q, intensity, sigma, start),
+            fit_model("hardsphere", q, intensity, sigma, {**start, "volfraction": 0.3})]
+    add_sampled_evidence(fits, result, q, intensity, sigma)
+    assert all(np.isfinite(f.sampled_log_evidence) for f in fits)
+    odds_for_sphere = {"sphere": 0.9, "hardsphere": 0.1, "cylinder": 0.0}
+    assert choose_fit(fits, odds_for_sphere, criterion="sampled").shape == "hardsphere"
+    alone = fit_model("sphere", q, intensity, sigma, start)
+    add_sampled_evidence([alone], result, q, intensity, sigma)
+    assert np.isnan(alone.sampled_log_evidence)  # no choice to make: nothing sampled

@@ -20,9 +20,9 @@ from .catalogue import CATALOGUE, PARAMETER_NAMES
 from .features import FEATURES, clean_curve, featurize
 from .measurement import CALC_Q, draw_instrument, measure, thesis_instrument
 
-FORMAT_VERSION = 3  # 3: dI/I channel in the features
+FORMAT_VERSION = 4  # 3: dI/I channel in the features; 4: radius pd points that do not alias
 #: layout of the stored measured curves (keep_curves sets only): rows q, I, dI, dq (1-σ, 1/Å)
-CURVES_VERSION = 2
+CURVES_VERSION = 3
 CHUNK = 250
 MAX_POINTS = 400
 

@@ -330,7 +330,7 @@ def estimate(q, intensity, d_intensity=None, *, q_unit: str = "1/A", n_samples: 
             alternatives[SHAPE_NAMES[j]] = summarise(SHAPE_NAMES[j], alt[0])
             alternative_samples[SHAPE_NAMES[j]] = alt[0]
     e = entry(shape)
-    pars = e.sasmodels_parameters(medians)
+    pars = e.seed_parameters(medians, q_max=float(q.max()))
     pars.update({"scale": scale, "background": background})
     for name in e.parameters:
         if name.endswith("_pd"):

@@ -22,6 +22,8 @@ _STEP = float(np.sqrt(np.finfo(float).eps))  # scipy's relative step for "2-poin
 RETRIES = 8
 #: weight of ln p(shape) from the network in ``choose_fit``; chosen on the select set
 PRIOR_WEIGHT = 0.5
+#: how ``refine_estimate`` picks the shape (``choose_fit``); chosen on the select set
+CLASS_CRITERION = "bic"
 #: proposal draws per shape for ``add_sampled_evidence``
 EVIDENCE_SAMPLES = 64
 
@@ -48,10 +50,14 @@ class FitResult:
     #: ln p(data | shape) by importance sampling from the network's posterior
     #: (``add_sampled_evidence``; up to a constant shared by all shapes); NaN where not computed
     sampled_log_evidence: float = float("nan")
+    #: the largest q of the fitted data (1/Å): sets the polydispersity points of the seed
+    q_max: float | None = None
 
     def sasmodels_parameters(self) -> dict:
+        """sasmodels parameter dict of the fit, a seed for SasView (polydispersity points for
+        the data's q range: ``catalogue.ShapeEntry.seed_parameters``)."""
         e = entry(self.shape)
-        pars = e.sasmodels_parameters(self.parameters)
+        pars = e.seed_parameters(self.parameters, q_max=self.q_max)
         pars.update(scale=self.scale, background=self.background)
         return pars
 
@@ -138,7 +144,7 @@ def fit_model(shape: str, q: np.ndarray, intensity: np.ndarray, sigma: np.ndarra
     covariance = np.linalg.pinv(res.jac.T @ res.jac)[:n_shape, :n_shape]
     return FitResult(shape, values, float(np.exp(res.x[-2])), float(res.x[-1] * span), chi2,
                      evaluations, time.perf_counter() - t0, bool(res.success), bic,
-                     log_evidence, covariance)
+                     log_evidence, covariance, q_max=float(np.max(q)))
 
 
 def prior_box(shape: str) -> tuple[np.ndarray, np.ndarray]:
@@ -192,12 +198,16 @@ def _from(name: str, value: float) -> float:
 
 
 def refine_estimate(result, q: np.ndarray, intensity: np.ndarray, sigma: np.ndarray,
-                    dq: np.ndarray | None = None, retries: int = RETRIES) -> FitResult:
+                    dq: np.ndarray | None = None, retries: int = RETRIES,
+                    criterion: str = CLASS_CRITERION) -> FitResult:
     """``--refine``: local fits of the estimated shape and of each alternative shape the network
-    gave ≥ 5 % probability (``refine_fits``); ``choose_fit`` picks one by BIC, with the
-    network's class probabilities as (half-weight) prior odds."""
-    return choose_fit(refine_fits(result, q, intensity, sigma, dq, retries),
-                      result.probabilities)
+    gave ≥ 5 % probability (``refine_fits``); ``choose_fit`` picks one by ``criterion`` (BIC
+    unless told; "sampled": the importance-sampled evidence, ``add_sampled_evidence``), with
+    the network's class probabilities as (half-weight) prior odds."""
+    fits = refine_fits(result, q, intensity, sigma, dq, retries)
+    if criterion == "sampled":
+        add_sampled_evidence(fits, result, q, intensity, sigma, dq)
+    return choose_fit(fits, result.probabilities, criterion=criterion)
 
 
 def refine_fits(result, q: np.ndarray, intensity: np.ndarray, sigma: np.ndarray,
