@@ -149,23 +149,16 @@ def summarise(rows: list[dict]) -> list[dict]:
             table.append({"rule": name, "threshold": 0.05, "weight": w, "penalty": pen, **r})
             print(f"{name:16s} {100 * r['success']:7.2f}% {100 * r['class_accuracy']:6.2f}% "
                   f"{r['seconds_mean']:7.2f} {r['seconds_median']:9.2f}")
-    if all("log_evidence" in f for r in rows for f in r["fits"].values()):
+    for criterion, key, present in (("laplace", "log_evidence", all),
+                                    ("sampled", "sampled_log_evidence", any)):
+        if not present(key in f for r in rows for f in r["fits"].values()):
+            continue
         for t in THRESHOLDS:
             for w in WEIGHTS:
-                r = score(rows, t, w, criterion="laplace")
-                name = f"laplace-{t:g}-{w:g}"
+                r = score(rows, t, w, criterion=criterion)
+                name = f"{criterion}-{t:g}-{w:g}"
                 table.append({"rule": name, "threshold": t, "weight": w,
-                              "criterion": "laplace", **r})
-                print(f"{name:16s} {100 * r['success']:7.2f}% "
-                      f"{100 * r['class_accuracy']:6.2f}% {r['seconds_mean']:7.2f} "
-                      f"{r['seconds_median']:9.2f}")
-    if any("sampled_log_evidence" in f for r in rows for f in r["fits"].values()):
-        for t in THRESHOLDS:
-            for w in WEIGHTS:
-                r = score(rows, t, w, criterion="sampled")
-                name = f"sampled-{t:g}-{w:g}"
-                table.append({"rule": name, "threshold": t, "weight": w,
-                              "criterion": "sampled", **r})
+                              "criterion": criterion, **r})
                 print(f"{name:16s} {100 * r['success']:7.2f}% "
                       f"{100 * r['class_accuracy']:6.2f}% {r['seconds_mean']:7.2f} "
                       f"{r['seconds_median']:9.2f}")
