@@ -28,10 +28,10 @@ from dataclasses import dataclass
 
 import numpy as np
 import torch
-from sasmodels.resolution import pinhole_resolution
 from scipy.special import gammaln
 
 from .catalogue import PARAMETER_NAMES, SHAPE_NAMES, entry
+from .model_curves import SmearedCurve
 from .parameters import WIDTH, from_standard, to_standard
 
 #: half-width of the broad priors in standardised coordinates (uniform, unit variance)
@@ -48,8 +48,6 @@ FIT_WIDENING = 1.5
 #: particle signal there) that cap the scale-background volume of a curve-less model
 SCALE_PRIOR_WIDTH = float(np.log(1e6))
 BACKGROUND_PRIOR_WIDTH = 2.0
-#: resolution narrower than this fraction of q is ignored, as in ``model_curves``
-MIN_SMEARING = 0.015
 
 
 @dataclass
@@ -62,27 +60,6 @@ class Evidence:
     standard_error: float
     effective_samples: float
     samples: int
-
-
-class SmearedCurve:
-    """Catalogue curves at the measured q, pinhole-smeared with the data's dq (1-σ, 1/Å): the
-    smearing matrix is built once and reused for every parameter set."""
-
-    def __init__(self, q: np.ndarray, dq: np.ndarray | None = None):
-        self.q = np.asarray(q, dtype=float)
-        self.weights = None
-        if dq is not None and np.median(np.asarray(dq, dtype=float) / self.q) >= MIN_SMEARING:
-            dq = np.maximum(np.asarray(dq, dtype=float), MIN_SMEARING * self.q)
-            lo = max(float(np.min(self.q - 3 * dq)), 0.5 * self.q[0], 1e-5)
-            self.q_calc = np.geomspace(lo, float(np.max(self.q + 3 * dq)), 600)
-            self.weights = pinhole_resolution(self.q_calc, self.q, dq)
-
-    def __call__(self, shape: str, values: dict) -> np.ndarray:
-        """I(q) of ``shape`` at ``values`` (Å), scale 1, background 0."""
-        e = entry(shape)
-        if self.weights is None:
-            return e.intensity(self.q, values)
-        return e.intensity(self.q_calc, values) @ self.weights
 
 
 def profiled_log_likelihood(intensity: np.ndarray, sigma: np.ndarray, curve: np.ndarray

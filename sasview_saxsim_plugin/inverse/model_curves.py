@@ -8,20 +8,37 @@ from sasmodels.resolution import pinhole_resolution
 
 from .catalogue import entry
 
+#: resolution narrower than ~1.5 % of q changes nothing the 600-point grid can see
+MIN_SMEARING = 0.015
+
+
+class SmearedCurve:
+    """Catalogue curves at the measured q (1/Å), pinhole-smeared like sasmodels' Pinhole1D with
+    the data's dq (1-σ Gaussian q resolution, 1/Å): the smearing matrix is built once and reused
+    for every parameter set (a fit or a sampler calls it many times)."""
+
+    def __init__(self, q: np.ndarray, dq: np.ndarray | None = None):
+        self.q = np.asarray(q, dtype=float)
+        self.weights = None
+        if dq is not None and np.median(np.asarray(dq, dtype=float) / self.q) >= MIN_SMEARING:
+            dq = np.maximum(np.asarray(dq, dtype=float), MIN_SMEARING * self.q)
+            lo = max(float(np.min(self.q - 3 * dq)), 0.5 * self.q[0], 1e-5)
+            self.q_calc = np.geomspace(lo, float(np.max(self.q + 3 * dq)), 600)
+            self.weights = pinhole_resolution(self.q_calc, self.q, dq)
+
+    def __call__(self, shape: str, values: dict) -> np.ndarray:
+        """I(q) (1/cm, scale 1, background 0) of catalogue ``shape`` at ``values`` (Å)."""
+        e = entry(shape)
+        if self.weights is None:
+            return e.intensity(self.q, values)
+        return e.intensity(self.q_calc, values) @ self.weights
+
 
 def model_intensity(shape: str, q: np.ndarray, values: dict, dq: np.ndarray | None = None
                     ) -> np.ndarray:
     """I(q) (1/cm, scale 1, background 0) of catalogue shape ``shape`` at q (1/Å); with dq
     (1-σ Gaussian q resolution, 1/Å) the curve is smeared like sasmodels' Pinhole1D."""
-    e = entry(shape)
-    q = np.asarray(q, dtype=float)
-    # resolution narrower than ~1.5 % of q changes nothing the 600-point grid can see
-    if dq is None or not np.median(np.asarray(dq, dtype=float) / q) >= 0.015:
-        return e.intensity(q, values)
-    dq = np.maximum(np.asarray(dq, dtype=float), 0.015 * q)
-    lo = max(float(np.min(q - 3 * dq)), 0.5 * q[0], 1e-5)
-    q_calc = np.geomspace(lo, float(np.max(q + 3 * dq)), 600)
-    return e.intensity(q_calc, values) @ pinhole_resolution(q_calc, q, dq)
+    return SmearedCurve(q, dq)(shape, values)
 
 
 def fit_scale_background(intensity: np.ndarray, model: np.ndarray, sigma: np.ndarray

@@ -12,7 +12,7 @@ import numpy as np
 from scipy.optimize import least_squares
 
 from .catalogue import PARAMETER_NAMES, entry
-from .model_curves import fit_scale_background, model_intensity
+from .model_curves import SmearedCurve, fit_scale_background
 
 _BOUNDS = {"radius": (1.0, 1e4), "length": (1.0, 1e5), "radius_pd": (0.0, 0.5),
            "length_pd": (0.0, 0.5), "volfraction": (1e-3, 0.6)}
@@ -74,8 +74,10 @@ def fit_model(shape: str, q: np.ndarray, intensity: np.ndarray, sigma: np.ndarra
     if average is not None:
         intensity, sigma = average @ intensity, np.sqrt((average**2) @ sigma**2)
 
+    curves = SmearedCurve(q, dq)  # the smearing matrix once for the whole fit
+
     def model(values: dict) -> np.ndarray:
-        curve = model_intensity(shape, q, values, dq)
+        curve = curves(shape, values)
         return curve if average is None else average @ curve
 
     names = list(entry(shape).parameters)
@@ -251,7 +253,7 @@ def sampled_log_evidence(fit: FitResult, result, q: np.ndarray, intensity: np.nd
     fit's optimum), up to a constant shared by all shapes. ``curves``: an
     ``evidence.SmearedCurve`` of the data's q and dq to reuse."""
     from .estimate import load_model
-    from .evidence import SmearedCurve, shape_log_evidence
+    from .evidence import shape_log_evidence
 
     curves = curves if curves is not None else SmearedCurve(q, dq)
     return shape_log_evidence(load_model(), result.code, fit.shape, q, intensity, sigma, dq,
@@ -264,8 +266,6 @@ def add_sampled_evidence(fits: list[FitResult], result, q: np.ndarray, intensity
     choice to make (two fits or more) and ``result`` carries its encoder code."""
     if len(fits) < 2 or getattr(result, "code", None) is None:
         return fits
-    from .evidence import SmearedCurve
-
     curves = SmearedCurve(q, dq)
     for fit in fits:
         fit.sampled_log_evidence = sampled_log_evidence(fit, result, q, intensity, sigma, dq,
