@@ -13,6 +13,8 @@ poor (``refine.chi2_is_poor``):
   draws-K      K posterior draws spread over the sample array
   quantiles    the median with length, then radius, moved to its 16th and 84th percentile
   always-K     K posterior draws after every fit, poor or not
+  boxed        shipped, then, where the fit ended outside the posterior's 1-99 % range of
+               radius or length, a fit from the median bounded to that range (lower BIC kept)
   truth        the true shape from the true parameters (a ceiling, not a method)
 
 Success as in inverse_seeding.py (right class, radius/length within 2 %, φ within 0.02). For
@@ -63,6 +65,16 @@ def _starts(policy: str, shape: str, summary: dict, samples: np.ndarray, q, inte
     return rf.posterior_starts(shape, rows)
 
 
+def posterior_box(shape: str, samples, low: float = 1.0, high: float = 99.0) -> dict | None:
+    """name -> (p1, p99) of the posterior samples for radius and length (Å)."""
+    from sasview_saxsim_plugin.inverse.catalogue import PARAMETER_NAMES
+
+    if samples is None:
+        return None
+    return {n: tuple(np.percentile(samples[:, PARAMETER_NAMES.index(n)], [low, high]))
+            for n in ("radius", "length") if n in entry(shape).parameters}
+
+
 def refine_with(policy: str, result, q, intensity, sigma, dq):
     """``refine_estimate`` with another restart rule (see the module docstring)."""
     from sasview_saxsim_plugin.inverse import refine as rf
@@ -70,6 +82,19 @@ def refine_with(policy: str, result, q, intensity, sigma, dq):
 
     if policy == "shipped":
         return rf.refine_estimate(result, q, intensity, sigma, dq)
+    if policy == "boxed":
+        fits = []
+        for shape, (summary, samples) in rf.shape_posteriors(result).items():
+            best = rf.refine_shape(shape, summary, samples, q, intensity, sigma, dq)
+            box = posterior_box(shape, samples)
+            if box is not None and any(not lo <= best.parameters[n] <= hi
+                                       for n, (lo, hi) in box.items()):
+                median = {n: summary[n][0] for n in entry(shape).parameters}
+                inside = rf.fit_model(shape, q, intensity, sigma, median, dq, box=box)
+                if inside.bic < best.bic:
+                    best = inside
+            fits.append(best)
+        return rf.choose_fit(fits, result.probabilities)
     always = policy.startswith("always")
     fits = []
     for shape, (summary, samples) in rf.shape_posteriors(result).items():

@@ -87,6 +87,20 @@ def test_unknown_shape_is_not_confident():
     assert not estimate(q, intensity, sigma).confident
 
 
+def test_a_q_range_no_training_instrument_had_is_not_confident():
+    # the same sphere, measured from q = 0.03 (every training instrument starts at <= 0.02;
+    # without the low-q end the network calls it a hard sphere here) and then from 0.01:
+    # only the second may be called confident
+    values = {"radius": 45.0, "radius_pd": 0.08}
+    for q_min, expected in ((0.03, False), (0.01, True)):
+        instrument = Instrument(q_min=q_min, q_max=0.45, n_points=150, log_spacing=False,
+                                dq_over_q=0.03, scale=7.0, background=0.3, counts=3e5,
+                                relative_floor=0.005, subtracted=False)
+        r = estimate(*_measured("sphere", values, instrument=instrument))
+        assert r.confident is expected and (r.shape == "sphere" or not expected)
+        assert any("narrower than the training" in n for n in r.notes) is not expected
+
+
 def test_code_distance_separates_known_from_unknown_curves():
     """The encoder-code density (third confidence test): fresh catalogue curves lie inside its
     in-distribution threshold, power-law curves (no particle size at all) outside."""

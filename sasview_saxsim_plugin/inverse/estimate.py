@@ -35,6 +35,7 @@ from .features import (
     dilated_features,
     featurize,
     has_uncertainties,
+    inside_training_range,
 )
 from .model_curves import fit_scale_background, model_intensity, noise_estimate
 from .networks import ShapePosteriorNet
@@ -310,8 +311,10 @@ def estimate(q, intensity, d_intensity=None, *, q_unit: str = "1/A", n_samples: 
     scale, background, chi2 = estimate_misfit(shape, medians, q, intensity, sigma)
     distance = float(model.code_distance(code=code)[0])
     familiar = not distance > model.code_threshold  # NaN (no density stored) counts as familiar
+    # a q range no training instrument had is out of distribution whatever the code says
+    # (cyl_400_20.txt, q from 0.025: 4x off in length at a familiar code; docs/inverse.md)
     confident = bool(probs[0, k] >= PROBABILITY_THRESHOLD and chi2 <= model.chi2_threshold
-                     and familiar)
+                     and familiar and inside_training_range(q))
     if not familiar:
         notes.append(f"the curve is unlike the training curves (code distance {distance:.3g} > "
                      f"{model.code_threshold:.3g}): probably a shape, structure or instrument "

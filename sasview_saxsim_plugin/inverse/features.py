@@ -25,6 +25,10 @@ NOISE_CLIP = (-4.0, 0.5)
 NOISE_OFFSET = 4.5
 MIN_POINTS = 20
 MIN_BINS = 24
+#: every training instrument starts at or below this q and ends at or above the next (1/Å;
+#: measurement.draw_instrument): outside, the network's calibration was never measured
+TRAINING_Q_MIN_UP_TO = 0.02
+TRAINING_Q_MAX_FROM = 0.2
 #: q factors of the curves whose class probabilities ``estimate`` averages (test-time
 #: augmentation): every length of a catalogue shape enters I(q) as q·length, so the curve
 #: I(f·q) is one of the same shape with its lengths divided by f (the unknown scale absorbs
@@ -147,8 +151,15 @@ def check_range(q: np.ndarray, n_valid: int) -> list[str]:
     if q[0] < NETWORK_Q_EDGES[0] or q[-1] > NETWORK_Q_EDGES[-1]:
         notes.append(f"points outside 0.002-0.6 1/Å (data {q[0]:.3g}-{q[-1]:.3g}) not used by "
                      "the network")
-    if q[0] > 0.02 or q[-1] < 0.2:
+    if not inside_training_range(q):
         notes.append(f"q range {q[0]:.3g}-{q[-1]:.3g} 1/Å is narrower than the training "
-                     "instruments (q_min 0.002-0.02, q_max 0.2-0.6): less reliable")
+                     "instruments (q_min 0.002-0.02, q_max 0.2-0.6): less reliable, so not "
+                     "called confident")
     return notes
+
+
+def inside_training_range(q: np.ndarray) -> bool:
+    """Whether sorted q (1/Å) reaches as low and as high as every training instrument did
+    (q_min ≤ 0.02, q_max ≥ 0.2): the range over which ``estimate``'s confidence is measured."""
+    return bool(q[0] <= TRAINING_Q_MIN_UP_TO and q[-1] >= TRAINING_Q_MAX_FROM)
 

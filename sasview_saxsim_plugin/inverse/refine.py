@@ -64,8 +64,11 @@ class FitResult:
 
 def fit_model(shape: str, q: np.ndarray, intensity: np.ndarray, sigma: np.ndarray,
               start: dict, dq: np.ndarray | None = None, max_evaluations: int = 200,
-              average: np.ndarray | None = None) -> FitResult:
+              average: np.ndarray | None = None, box: dict | None = None) -> FitResult:
     """Fit ``shape`` (catalogue name) to (q 1/Å, I, σ) from ``start`` (parameter dict, Å).
+
+    ``box``: name -> (low, high), bounds narrower than the physical ones for some parameters
+    (a fit kept inside the region the network's posterior covers).
 
     ``average``: a (bins, points) matrix; the fit is then to the bin means ``average @ I``
     (σ propagated) with the model averaged the same way, as the network's input sees a curve
@@ -81,8 +84,10 @@ def fit_model(shape: str, q: np.ndarray, intensity: np.ndarray, sigma: np.ndarra
         return curve if average is None else average @ curve
 
     names = list(entry(shape).parameters)
-    lo = np.array([_to(n, _BOUNDS[n][0]) for n in names])
-    hi = np.array([_to(n, _BOUNDS[n][1]) for n in names])
+    bounds = {n: _BOUNDS[n] if box is None or n not in box else
+              (max(_BOUNDS[n][0], box[n][0]), min(_BOUNDS[n][1], box[n][1])) for n in names}
+    lo = np.array([_to(n, bounds[n][0]) for n in names])
+    hi = np.array([_to(n, bounds[n][1]) for n in names])
     x0 = np.clip([_to(n, start[n]) for n in names], lo + 1e-9, hi - 1e-9)
     curve0 = model(start)
     scale0, bg0 = fit_scale_background(intensity, curve0, sigma)
