@@ -7,7 +7,8 @@ On the held-out broad-prior test set ("test-broad", never trained, tuned or cali
 * network: the class ``estimate`` returns;
 * network + refine when not confident: for every curve ``estimate`` does not flag confident,
   the class ``refine_estimate`` picks (``saxsim infer --refine``: local fits of the shapes the
-  network gives >= 5 %, lowest BIC), using the data's dq like SasView files carry it;
+  network gives >= 5 %, chosen by ``refine.CLASS_CRITERION``), using the data's dq like
+  SasView files carry it;
 * for each curve still misclassified: the true shape fitted from the true parameters (the best
   start any method could have) against the chosen fit, ΔBIC = BIC(true) - BIC(chosen). ΔBIC >= 0
   means the wrong shape explains the data at least as well: the curve itself cannot tell the

@@ -94,7 +94,7 @@ def refine_with(policy: str, result, q, intensity, sigma, dq):
                 if inside.bic < best.bic:
                     best = inside
             fits.append(best)
-        return rf.choose_fit(fits, result.probabilities)
+        return rf.choose_refined(fits, result, q, intensity, sigma, dq)
     always = policy.startswith("always")
     fits = []
     for shape, (summary, samples) in rf.shape_posteriors(result).items():
@@ -112,7 +112,7 @@ def refine_with(policy: str, result, q, intensity, sigma, dq):
                 if not always and not rf.chi2_is_poor(best, q.size):
                     break
         fits.append(best)
-    return rf.choose_fit(fits, result.probabilities)
+    return rf.choose_refined(fits, result, q, intensity, sigma, dq)
 
 
 def _one(args) -> dict:

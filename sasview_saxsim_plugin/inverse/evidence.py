@@ -48,6 +48,8 @@ FIT_WIDENING = 1.5
 #: particle signal there) that cap the scale-background volume of a curve-less model
 SCALE_PRIOR_WIDTH = float(np.log(1e6))
 BACKGROUND_PRIOR_WIDTH = 2.0
+#: largest eigenvalue of the fit proposal's information (standardised units): sd ≥ 1e-6
+MAX_INFORMATION = 1e12
 
 
 @dataclass
@@ -115,11 +117,14 @@ def fit_proposal(shape: str, fit) -> tuple[np.ndarray, np.ndarray] | None:
     width = WIDTH[index]
     information = np.linalg.pinv(fit.covariance) * np.outer(width, width)
     information = 0.5 * (information + information.T) + np.eye(len(index))
-    # the prior term keeps the eigenvalues ≥ 1; clip what round-off left below
+    # the prior term keeps the eigenvalues ≥ 1; clip what round-off left below, and cap them
+    # at MAX_INFORMATION: a fit whose Jacobian pins a direction far below the prior's width
+    # (a Gauss-Newton covariance of 1e-37 has been seen) would leave a covariance Cholesky
+    # cannot factor
     values, vectors = np.linalg.eigh(information)
     if not np.all(np.isfinite(values)) or not np.all(np.isfinite(centre)):
         return None
-    covariance = (vectors / np.maximum(values, 1.0)) @ vectors.T
+    covariance = (vectors / np.clip(values, 1.0, MAX_INFORMATION)) @ vectors.T
     return centre, FIT_WIDENING**2 * 0.5 * (covariance + covariance.T)
 
 

@@ -20,10 +20,12 @@ _LOG = ("radius", "length")
 _STEP = float(np.sqrt(np.finfo(float).eps))  # scipy's relative step for "2-point" differences
 #: extra starts (posterior samples) after a poor fit; chosen on the calib set (docs/inverse.md)
 RETRIES = 8
-#: weight of ln p(shape) from the network in ``choose_fit``; chosen on the select set
-PRIOR_WEIGHT = 0.5
+#: weight of ln p(shape) from the network in ``choose_fit``, per criterion; chosen on the
+#: select set (benchmarks/class_rule.py, docs/inverse.md)
+PRIOR_WEIGHTS = {"bic": 0.5, "laplace": 1.0, "sampled": 2.0}
 #: how ``refine_estimate`` picks the shape (``choose_fit``); chosen on the select set
-CLASS_CRITERION = "bic"
+#: ("bic" until 2026-12-02)
+CLASS_CRITERION = "sampled"
 #: proposal draws per shape for ``add_sampled_evidence``
 EVIDENCE_SAMPLES = 64
 
@@ -140,8 +142,11 @@ def fit_model(shape: str, q: np.ndarray, intensity: np.ndarray, sigma: np.ndarra
 
     # the same iteration budget as with scipy's finite-difference Jacobian of all parameters
     budget = max(5, max_evaluations // (len(x0) + 1))
-    res = least_squares(residuals, x0, jac=jacobian, bounds=(lo, hi), x_scale="jac",
-                        max_nfev=budget, method="trf", ftol=1e-6, xtol=1e-6)
+    # a rejected trial step's cost may overflow to inf inside scipy (which then shrinks the
+    # step, as intended): no RuntimeWarning for the user
+    with np.errstate(over="ignore"):
+        res = least_squares(residuals, x0, jac=jacobian, bounds=(lo, hi), x_scale="jac",
+                            max_nfev=budget, method="trf", ftol=1e-6, xtol=1e-6)
     values = values_at(res.x)
     chi2_sum = float(np.sum(res.fun**2))
     chi2 = chi2_sum / max(intensity.size - len(res.x), 1)
@@ -208,12 +213,23 @@ def refine_estimate(result, q: np.ndarray, intensity: np.ndarray, sigma: np.ndar
                     dq: np.ndarray | None = None, retries: int = RETRIES,
                     criterion: str = CLASS_CRITERION) -> FitResult:
     """``--refine``: local fits of the estimated shape and of each alternative shape the network
-    gave ≥ 5 % probability (``refine_fits``); ``choose_fit`` picks one by ``criterion`` (BIC
-    unless told; "sampled": the importance-sampled evidence, ``add_sampled_evidence``), with
-    the network's class probabilities as (half-weight) prior odds."""
-    fits = refine_fits(result, q, intensity, sigma, dq, retries)
-    if criterion == "sampled":
+    gave ≥ 5 % probability (``refine_fits``); ``choose_refined`` picks one by ``criterion``
+    (``CLASS_CRITERION`` unless told: the importance-sampled evidence, ``add_sampled_evidence``;
+    or "bic", "laplace"), with the network's class probabilities as weighted prior odds."""
+    return choose_refined(refine_fits(result, q, intensity, sigma, dq, retries), result, q,
+                          intensity, sigma, dq, criterion)
+
+
+def choose_refined(fits: list[FitResult], result, q: np.ndarray, intensity: np.ndarray,
+                   sigma: np.ndarray, dq: np.ndarray | None = None,
+                   criterion: str = CLASS_CRITERION) -> FitResult:
+    """``choose_fit`` among the refined fits of an ``Estimate`` (``result``) by ``criterion``,
+    computing the sampled evidence first where the criterion needs it (and falling back to
+    the BIC where it could not be computed for every fit)."""
+    if criterion == "sampled" and len(fits) > 1:
         add_sampled_evidence(fits, result, q, intensity, sigma, dq)
+        if not all(np.isfinite(f.sampled_log_evidence) for f in fits):
+            criterion = "bic"
     return choose_fit(fits, result.probabilities, criterion=criterion)
 
 
@@ -279,7 +295,7 @@ def add_sampled_evidence(fits: list[FitResult], result, q: np.ndarray, intensity
 
 
 def choose_fit(fits: list[FitResult], probabilities: dict | None = None,
-               prior_weight: float = PRIOR_WEIGHT, criterion: str = "bic") -> FitResult:
+               prior_weight: float | None = None, criterion: str = "bic") -> FitResult:
     """The fit with the highest ``prior_weight``·ln p(shape) + ln Z(shape), with p the
     network's class probability (none: left out) and ln Z the log evidence of the shape:
     −BIC/2 (``criterion="bic"``; BIC = χ² + k ln n), the Laplace approximation with the
@@ -288,10 +304,15 @@ def choose_fit(fits: list[FitResult], probabilities: dict | None = None,
     ``add_sampled_evidence``).
 
     The network's p adds the prior knowledge it learnt (where in parameter space each shape
-    lives), but it was computed from the same data, so it enters with a weight below 1 (0.5,
-    chosen on the ``select`` set by ``benchmarks/class_rule.py``; docs/inverse.md)."""
+    lives). ``prior_weight`` (None: ``PRIOR_WEIGHTS[criterion]``, chosen on the ``select`` set
+    by ``benchmarks/class_rule.py``; docs/inverse.md) is 0.5 with the BIC (p was computed from
+    the same data) and 2 with the sampled evidence, which is biased against a shape whose
+    least-squares fit ended in a worse optimum than its true one: the network's p, which sees no
+    optimiser, weighs against that."""
     if criterion not in ("bic", "laplace", "sampled"):
         raise ValueError(f"criterion must be 'bic', 'laplace' or 'sampled', not {criterion!r}")
+    if prior_weight is None:
+        prior_weight = PRIOR_WEIGHTS[criterion]
     if len(fits) == 1:
         return fits[0]
 
