@@ -8,8 +8,9 @@ simulated measurement (``measurement.measure``: model on ``CALC_Q``, smeared, lo
 interpolated) and the fitted model (``model_curves.SmearedCurve`` at the measured q) differ
 by more than the noise, or the noisy data themselves put their least-squares optimum > 2 %
 from the truth. On fresh curves drawn from the broad priors and instruments (seed 909: none
-of the stored sets), each instrument is recorded twice, with and without its noise (same q,
-σ and background), and each version is fitted once from the truth (``refine.fit_model``).
+of the stored sets), each instrument is recorded twice, with and without its noise
+(``measurement.expected_measurement``: same q, σ and background), and each version is
+fitted once from the truth (``refine.fit_model``).
 If the noise-free fits succeed, the simulator and the fit agree and the ceiling is the
 noise's. Also printed: the RMS of (simulated − fitted model)/σ at the truth.
 Success as in inverse_seeding.py (radius and length within 2 %, φ within 0.02).
@@ -35,7 +36,13 @@ def one_curve(k: int) -> dict:
     """Curve k: true shape and parameters, noise-free and noisy outcomes of a truth-start fit."""
     os.environ.setdefault("OMP_NUM_THREADS", "1")
     from sasview_saxsim_plugin.inverse.catalogue import CATALOGUE
-    from sasview_saxsim_plugin.inverse.measurement import CALC_Q, draw_instrument, measure, smear
+    from sasview_saxsim_plugin.inverse.measurement import (
+        CALC_Q,
+        draw_instrument,
+        expected_measurement,
+        measure,
+        smear,
+    )
     from sasview_saxsim_plugin.inverse.model_curves import SmearedCurve
     from sasview_saxsim_plugin.inverse.refine import fit_model
 
@@ -45,11 +52,9 @@ def one_curve(k: int) -> dict:
     truth = {p: float(drawn[p][0]) for p in shape.parameters}
     i_calc = shape.intensity(CALC_Q, truth)
     instrument = draw_instrument(rng)
+    _, clean, _ = expected_measurement(i_calc, instrument)
     q, noisy, sigma = measure(i_calc, instrument, rng)
-    signal = instrument.scale * smear(i_calc, q, instrument.dq_over_q)
-    clean = signal
-    if instrument.multiplicative_noise == 0 and not instrument.subtracted:
-        clean = signal + instrument.background * signal[-1]  # what measure() adds the noise to
+    signal = instrument.scale * smear(i_calc, q, instrument.dq_over_q)  # without background
     dq = instrument.dq_over_q * q
     fitted = instrument.scale * SmearedCurve(q, dq)(shape.name, truth)
     row = {"shape": shape.name, "truth": truth, "q_min": float(q[0]),

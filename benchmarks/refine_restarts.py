@@ -32,7 +32,7 @@ import time
 
 import numpy as np
 
-from sasview_saxsim_plugin.inverse.catalogue import entry
+from sasview_saxsim_plugin.inverse.catalogue import PARAMETER_NAMES, entry
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from inverse_seeding import (  # noqa: E402
@@ -67,8 +67,6 @@ def _starts(policy: str, shape: str, summary: dict, samples: np.ndarray, q, inte
 
 def posterior_box(shape: str, samples, low: float = 1.0, high: float = 99.0) -> dict | None:
     """name -> (p1, p99) of the posterior samples for radius and length (Å)."""
-    from sasview_saxsim_plugin.inverse.catalogue import PARAMETER_NAMES
-
     if samples is None:
         return None
     return {n: tuple(np.percentile(samples[:, PARAMETER_NAMES.index(n)], [low, high]))

@@ -86,14 +86,15 @@ def smear(i_calc: np.ndarray, q: np.ndarray, dq_over_q: float) -> np.ndarray:
     return i_calc @ weights
 
 
-def measure(i_calc: np.ndarray, instrument: Instrument, rng: np.random.Generator
-            ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """(q 1/Å, I, dI) as recorded by ``instrument`` from the model curve ``i_calc`` on CALC_Q."""
+def expected_measurement(i_calc: np.ndarray, instrument: Instrument
+                         ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(q 1/Å, mean I, dI) that ``instrument`` records on average from the model curve
+    ``i_calc`` on CALC_Q: the noise-free curve (scaled, smeared, with its flat background
+    unless subtracted) and the σ its noise has."""
     q = instrument.q()
     ideal = instrument.scale * smear(i_calc, q, instrument.dq_over_q)
     if instrument.multiplicative_noise > 0:
-        noisy = ideal * rng.normal(1.0, instrument.multiplicative_noise, q.size)
-        return q, noisy, instrument.multiplicative_noise * ideal
+        return q, ideal, instrument.multiplicative_noise * ideal
     bg = instrument.background * ideal[-1]
     total = ideal + bg
     # counts per point follow the signal and the number of detector pixels in the annulus
@@ -102,7 +103,15 @@ def measure(i_calc: np.ndarray, instrument: Instrument, rng: np.random.Generator
     sigma = total * np.sqrt(1.0 / counts + instrument.relative_floor**2)
     if instrument.subtracted:  # an independently measured background is subtracted
         sigma = np.hypot(sigma, bg * np.sqrt(1.0 / np.maximum(counts * bg / total, 1e-12)))
-        mean = ideal
-    else:
-        mean = total
+        return q, ideal, sigma
+    return q, total, sigma
+
+
+def measure(i_calc: np.ndarray, instrument: Instrument, rng: np.random.Generator
+            ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(q 1/Å, I, dI) as recorded by ``instrument`` from the model curve ``i_calc`` on CALC_Q:
+    ``expected_measurement`` plus its noise."""
+    q, mean, sigma = expected_measurement(i_calc, instrument)
+    if instrument.multiplicative_noise > 0:
+        return q, mean * rng.normal(1.0, instrument.multiplicative_noise, q.size), sigma
     return q, mean + rng.normal(0.0, 1.0, q.size) * sigma, sigma

@@ -226,8 +226,8 @@ def choose_refined(fits: list[FitResult], result, q: np.ndarray, intensity: np.n
     """``choose_fit`` among the refined fits of an ``Estimate`` (``result``) by ``criterion``,
     computing the sampled evidence first where the criterion needs it (and falling back to
     the BIC where it could not be computed for every fit)."""
-    if criterion == "sampled" and len(fits) > 1:
-        add_sampled_evidence(fits, result, q, intensity, sigma, dq)
+    if criterion == "sampled":
+        add_sampled_evidence(fits, result, q, intensity, sigma, dq)  # nothing for one fit
         if not all(np.isfinite(f.sampled_log_evidence) for f in fits):
             criterion = "bic"
     return choose_fit(fits, result.probabilities, criterion=criterion)
