@@ -1,6 +1,7 @@
 """Is the shipped class head (one linear layer on the encoder code) a limit of the shape accuracy?
 
-    python benchmarks/class_head_pilot.py [--train-sets train] [--json docs/class_head_pilot.json]
+    python benchmarks/class_head_pilot.py [--train-sets train] [--epochs 15]
+        [--json docs/class_head_pilot.json]
 
 Freezes the shipped encoder, computes the codes of the training rows (a quarter of them with the
 dI/I channel blanked, as in training) and trains a nonlinear head (MLP 128-256-256-3, GELU,
@@ -24,7 +25,8 @@ from torch import nn
 
 from sasview_saxsim_plugin.inverse.dataset import load_joined, load_set
 from sasview_saxsim_plugin.inverse.estimate import load_model
-from sasview_saxsim_plugin.inverse.features import N_BINS, without_uncertainties
+from sasview_saxsim_plugin.inverse.features import without_uncertainties
+from sasview_saxsim_plugin.inverse.networks import N_SHAPES
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from inverse_eval import dilated_rows  # noqa: E402
@@ -36,11 +38,9 @@ def codes_of(model, features: np.ndarray, batch: int = 4096) -> torch.Tensor:
 
 
 def blank_some(features: np.ndarray, fraction: float, seed: int) -> np.ndarray:
-    """A copy with the dI/I channel of ``fraction`` of the rows set to zero (no dI)."""
-    out = features.copy()
-    rows = np.random.default_rng(seed).random(len(out)) < fraction
-    out[rows, 2 * N_BINS:] = 0.0
-    return out
+    """A copy with ``fraction`` of the rows blanked as for a curve without dI."""
+    rows = np.random.default_rng(seed).random(len(features)) < fraction
+    return np.where(rows[:, None], without_uncertainties(features), features)
 
 
 def train_head(codes: torch.Tensor, shapes: torch.Tensor, val_codes: torch.Tensor,
@@ -48,7 +48,7 @@ def train_head(codes: torch.Tensor, shapes: torch.Tensor, val_codes: torch.Tenso
     """MLP head on frozen codes; keeps the epoch with the lowest `val` cross-entropy."""
     torch.manual_seed(seed)
     head = nn.Sequential(nn.Linear(codes.shape[1], 256), nn.GELU(), nn.Linear(256, 256),
-                         nn.GELU(), nn.Linear(256, 3))
+                         nn.GELU(), nn.Linear(256, N_SHAPES))
     opt = torch.optim.AdamW(head.parameters(), lr=1e-3, weight_decay=1e-4)
     steps = epochs * int(np.ceil(len(codes) / 512))
     sched = torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=1e-3, total_steps=steps)
@@ -80,7 +80,7 @@ def train_head(codes: torch.Tensor, shapes: torch.Tensor, val_codes: torch.Tenso
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__)
     ap.add_argument("--train-sets", default="train", help="comma-separated training sets")
-    ap.add_argument("--epochs", type=int, default=30)
+    ap.add_argument("--epochs", type=int, default=15)
     ap.add_argument("--json", default="docs/class_head_pilot.json")
     a = ap.parse_args(argv)
     torch.set_num_threads(2)
@@ -90,14 +90,13 @@ def main(argv=None) -> int:
     codes = codes_of(model, blank_some(train["features"], 0.25, seed=0))
     shapes = torch.as_tensor(train["shape"])
     print(f"{len(codes)} training codes in {time.time() - t0:.0f} s", flush=True)
-    val = load_set("val")
-    val_codes = codes_of(model, val["features"])
-    val_shapes = torch.as_tensor(val["shape"])
-    head, history = train_head(codes, shapes, val_codes, val_shapes, a.epochs)
+    held_out = {name: load_set(name) for name in ("val", "select")}
+    val_codes = codes_of(model, held_out["val"]["features"])
+    head, history = train_head(codes, shapes, val_codes,
+                               torch.as_tensor(held_out["val"]["shape"]), a.epochs)
     result = {"train_sets": a.train_sets, "rows": len(codes), "history": history, "sets": {}}
     with torch.no_grad():
-        for name in ("val", "select"):
-            data = load_set(name)
+        for name, data in held_out.items():
             truth = data["shape"]
             for variant, feats in (("with dI", data["features"]),
                                    ("without dI", without_uncertainties(data["features"]))):
@@ -108,10 +107,10 @@ def main(argv=None) -> int:
                        "mlp": float((mlp == truth).mean())}
                 if name == "select" and variant == "with dI":
                     dil = dilated_rows(data)
-                    k, n = dil.shape[1], len(dil)
-                    dc = codes_of(model, dil.reshape(n * k, -1))
-                    p_lin = model.class_probabilities(dc).numpy().reshape(n, k, -1).mean(1)
-                    p_mlp = torch.softmax(head(dc), 1).numpy().reshape(n, k, -1).mean(1)
+                    copies, n = dil.shape[1], len(dil)
+                    dc = codes_of(model, dil.reshape(n * copies, -1))
+                    p_lin = model.class_probabilities(dc).numpy().reshape(n, copies, -1).mean(1)
+                    p_mlp = torch.softmax(head(dc), 1).numpy().reshape(n, copies, -1).mean(1)
                     row["linear_averaged"] = float((p_lin.argmax(1) == truth).mean())
                     row["mlp_averaged"] = float((p_mlp.argmax(1) == truth).mean())
                 result["sets"][f"{name} ({variant})"] = row
