@@ -32,7 +32,9 @@ def cmd_train(a) -> int:
         if a.model in ("shipped", "both"):
             r = t.train_shipped(epochs=a.epochs or t.SHIPPED_EPOCHS,
                                 out=a.out or t.SHIPPED_WEIGHTS, log=log,
-                                workers=a.workers, max_minutes=a.max_minutes)
+                                workers=a.workers, max_minutes=a.max_minutes,
+                                encoder_width=a.encoder_width or t.SHIPPED_ENCODER_WIDTH,
+                                bf16_encoder={"auto": None, "on": True, "off": False}[a.bf16])
             from .inverse.calibrate import calibrate
             c = calibrate(r["path"])
             print(f"shipped cINN: best epoch {r['best_epoch']}, temperature "
@@ -120,6 +122,11 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
     t.add_argument("--out", help="weight file (default: the package's weights folder)")
     t.add_argument("--workers", type=int, help="processes for data generation")
     t.add_argument("--log", help="append progress to this file")
+    t.add_argument("--encoder-width", type=int, default=None,
+                   help="channels of the encoder's first convolution (default: shipped)")
+    t.add_argument("--bf16", choices=("auto", "on", "off"), default="auto",
+                   help="train the encoder in bfloat16: auto = where the CPU/GPU runs it "
+                        "natively (default)")
     t.set_defaults(func=cmd_train)
     i = sub.add_parser("infer", help="estimate shape and parameters of a measured 1D curve")
     i.add_argument("file", help="any 1D file SasView loads (ASCII, CanSAS XML, NXcanSAS, ...)")

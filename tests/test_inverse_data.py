@@ -239,6 +239,55 @@ def test_training_loop_runs_and_saves_loadable_weights(tmp_path, monkeypatch):
     assert probs.shape == (2, 3) and samples.shape == (2, 5, 5)
 
 
+def test_a_wider_encoder_trained_in_bfloat16_saves_float32_weights(tmp_path, monkeypatch):
+    """``encoder_width`` reaches the saved config and ``bf16_encoder`` only changes the
+    arithmetic of training: the weights stay float32 and load for float32 inference."""
+    import torch
+
+    from sasview_saxsim_plugin.inverse.estimate import InverseModel
+    from sasview_saxsim_plugin.inverse.train import train_shipped
+
+    monkeypatch.setenv("SAXSIM_CACHE", str(tmp_path / "cache"))
+    r = train_shipped(epochs=1, batch=8, train_sets=(SetSpec(6, seed=31),),
+                      val_sets=(SetSpec(2, seed=32),), out=tmp_path / "w.pt",
+                      encoder_width=8, bf16_encoder=True)
+    assert np.isfinite(r["history"][0]["train_loss"])
+    blob = torch.load(tmp_path / "w.pt", map_location="cpu", weights_only=False)
+    assert blob["metadata"]["bf16_encoder"] is True
+    assert all(v.dtype == torch.float32 for v in blob["state"].values() if v.is_floating_point())
+    model = InverseModel(tmp_path / "w.pt")
+    assert model.net.config["encoder_width"] == 8
+    assert model.net.encoder.conv[0].out_channels == 8
+    probs, _ = model.predict(np.zeros((2, FEATURES), np.float32), 5)
+    assert np.all(np.isfinite(probs))
+
+
+def test_weight_files_from_before_the_encoder_width_option_load(tmp_path):
+    """Files written before ``encoder_width`` existed have no such key: they are width 24."""
+    import torch
+
+    from sasview_saxsim_plugin.inverse.estimate import InverseModel
+    from sasview_saxsim_plugin.inverse.networks import ShapePosteriorNet
+
+    net = ShapePosteriorNet(hidden=32, code=16, blocks=2, subnet_hidden=16, encoder="conv",
+                            channels=3, encoder_width=24)
+    config = {k: v for k, v in net.config.items() if k != "encoder_width"}
+    torch.save({"config": config, "state": net.state_dict()}, tmp_path / "old.pt")
+    assert InverseModel(tmp_path / "old.pt").net.encoder.conv[0].out_channels == 24
+
+
+def test_bf16_only_where_the_cpu_has_native_bfloat16():
+    import torch
+
+    from sasview_saxsim_plugin.inverse.train import bf16_is_fast
+
+    cpu = torch.device("cpu")
+    assert bf16_is_fast(cpu, "flags\t: fpu sse avx512f amx_bf16 amx_tile\n")
+    assert bf16_is_fast(cpu, "flags\t: fpu avx512f avx512_bf16\n")
+    assert not bf16_is_fast(cpu, "flags\t: fpu avx2 avx512f avx512bw\n")
+    assert isinstance(bf16_is_fast(cpu), bool)
+
+
 def test_training_schedule_shrinks_to_the_time_budget(tmp_path, monkeypatch):
     """On a machine too slow for the epochs asked, the one-cycle schedule is shortened after
     the first epoch (so the learning rate still anneals) instead of the run being cut."""

@@ -65,20 +65,22 @@ class ShapePosteriorNet(nn.Module):
     """Encoder + classifier + conditional INN over the N_PARAMS standardised parameters.
 
     ``channels``: per-bin input channels (2: normalised log I and mask; 3: plus the relative
-    error of the bin mean); ``encoder``: "mlp" or "conv" (``ConvEncoder``).
+    error of the bin mean); ``encoder``: "mlp" or "conv" (``ConvEncoder``, first layer
+    ``encoder_width`` channels).
     """
 
     def __init__(self, hidden: int = 512, code: int = 128, blocks: int = 8,
-                 subnet_hidden: int = 192, encoder: str = "mlp", channels: int = 2):
+                 subnet_hidden: int = 192, encoder: str = "mlp", channels: int = 2,
+                 encoder_width: int = 24):
         super().__init__()
         self.config = {"hidden": hidden, "code": code, "blocks": blocks,
                        "subnet_hidden": subnet_hidden, "encoder": encoder,
-                       "channels": channels}
+                       "channels": channels, "encoder_width": encoder_width}
         if encoder == "mlp":
             self.encoder = _mlp([channels * N_BINS, hidden, hidden, hidden, code],
                                 last_act=True)
         elif encoder == "conv":
-            self.encoder = ConvEncoder(channels, hidden, code)
+            self.encoder = ConvEncoder(channels, hidden, code, width=encoder_width)
         else:
             raise ValueError(f"encoder must be 'mlp' or 'conv', not {encoder!r}")
         self.classifier = nn.Linear(code, N_SHAPES)

@@ -43,6 +43,21 @@ def _device() -> torch.device:
     return torch.device("cuda" if torch.cuda.is_available() else "cpu")
 
 
+def bf16_is_fast(device: torch.device, cpuinfo: str | None = None) -> bool:
+    """Whether bfloat16 matrix products run natively here: a CUDA GPU that supports them, or a
+    CPU with AMX-BF16 / AVX512-BF16 (elsewhere torch emulates them, slower than float32).
+    ``cpuinfo``: the text of /proc/cpuinfo (read when None; no file: False)."""
+    if device.type == "cuda":
+        return torch.cuda.is_bf16_supported()
+    if cpuinfo is None:
+        try:
+            cpuinfo = Path("/proc/cpuinfo").read_text()
+        except OSError:
+            return False
+    flags = set(cpuinfo.split())
+    return "amx_bf16" in flags or "avx512_bf16" in flags
+
+
 def _log(message: str, log) -> None:
     print(message, flush=True)
     if log is not None:
@@ -91,6 +106,8 @@ SHIPPED_VAL_SETS = ("val", "val-thesis")
 SHIPPED_VERSION = 3
 #: epochs of the shipped run: 435 000 rows x 44 epochs fit the 60-minute budget on 2 cores
 SHIPPED_EPOCHS = 44
+#: channels of the shipped encoder's first convolution
+SHIPPED_ENCODER_WIDTH = 24
 
 
 def epochs_within(minutes_first_epoch: float, epochs: int, max_minutes: float,
@@ -117,7 +134,8 @@ def train_shipped(epochs: int = SHIPPED_EPOCHS, batch: int = 512, lr: float = 1e
                   train_sets: tuple = SHIPPED_TRAIN_SETS,
                   val_sets: tuple = SHIPPED_VAL_SETS,
                   noise_dropout: float = 0.25, ce_weight: float = 1.0,
-                  shift_bins: int = 0) -> dict:
+                  shift_bins: int = 0, encoder_width: int = SHIPPED_ENCODER_WIDTH,
+                  bf16_encoder: bool | None = False) -> dict:
     """Train ``ShapePosteriorNet`` by maximum likelihood + cross-entropy; save the best epoch
     (lowest validation loss). On a machine too slow for ``epochs`` in ``max_minutes`` the
     one-cycle schedule is shortened after the first epoch (``epochs_within``), so the learning
@@ -127,9 +145,17 @@ def train_shipped(epochs: int = SHIPPED_EPOCHS, batch: int = 512, lr: float = 1e
     without dI), so the network works with and without uncertainties. ``ce_weight``: weight
     of the classifier's cross-entropy against the flow's NLL per parameter (shipped: 1).
     ``shift_bins``: each training row is moved by a random whole number of q bins up to this
-    (``shift_features``: the same shape at a size scaled by the bin ratio; shipped: 0)."""
+    (``shift_features``: the same shape at a size scaled by the bin ratio; shipped: 0).
+    ``encoder_width``: channels of the encoder's first convolution (shipped: 24).
+    ``bf16_encoder``: run the encoder in bfloat16 autocast while training (weights, the flow and
+    validation stay float32; fast only where the CPU has AMX / AVX512-BF16 or on a GPU);
+    None: where ``bf16_is_fast``."""
     torch.manual_seed(seed)
     device = _device()
+    if bf16_encoder is None:
+        bf16_encoder = bf16_is_fast(device)
+    _log(f"encoder width {encoder_width}, encoder in "
+         f"{'bfloat16' if bf16_encoder else 'float32'} on {device.type}", log)
     train, val = load_joined(train_sets, workers), load_joined(val_sets, workers)
     width = channels * N_BINS
 
@@ -140,14 +166,17 @@ def train_shipped(epochs: int = SHIPPED_EPOCHS, batch: int = 512, lr: float = 1e
 
     x_tr, s_tr, t_tr = tensors(train)
     x_va, s_va, t_va = (t.to(device) for t in tensors(val))
-    net = ShapePosteriorNet(encoder=encoder, channels=channels).to(device)
+    net = ShapePosteriorNet(encoder=encoder, channels=channels,
+                            encoder_width=encoder_width).to(device)
     opt = torch.optim.AdamW(net.parameters(), lr=lr, weight_decay=1e-5)
     steps_per_epoch = math.ceil(len(x_tr) / batch)
     sched = _one_cycle(opt, lr, epochs * steps_per_epoch)
     gen = torch.Generator().manual_seed(seed)
 
-    def losses(x, s, theta, noise):
-        code = net.encode(x)
+    def losses(x, s, theta, noise, bf16=False):
+        with torch.autocast(device.type, dtype=torch.bfloat16, enabled=bf16):
+            code = net.encode(x)
+        code = code.float()
         logits = net.classifier(code)
         # inactive parameters (NaN) are replaced by N(0, 1) noise the flow learns to ignore
         theta = torch.where(torch.isnan(theta), noise, theta)
@@ -176,7 +205,7 @@ def train_shipped(epochs: int = SHIPPED_EPOCHS, batch: int = 512, lr: float = 1e
                 x = shift_features(x, k.to(device))
                 # the size moves with the curve: ln R, ln L shift by −k bin widths
                 theta = theta - k.to(device)[:, None] * _LOG_BIN_SHIFT.to(device)
-            nll, ce, _ = losses(x, s, theta, noise)
+            nll, ce, _ = losses(x, s, theta, noise, bf16=bf16_encoder)
             loss = nll + ce_weight * ce
             opt.zero_grad()
             loss.backward()
@@ -205,7 +234,7 @@ def train_shipped(epochs: int = SHIPPED_EPOCHS, batch: int = 512, lr: float = 1e
             break
     return best.save(out, net, history, kind="shipped",
                      metadata={**_metadata(seed, train_sets + val_sets),
-                               "version": SHIPPED_VERSION})
+                               "version": SHIPPED_VERSION, "bf16_encoder": bf16_encoder})
 
 
 def shift_features(x: torch.Tensor, k: torch.Tensor) -> torch.Tensor:
