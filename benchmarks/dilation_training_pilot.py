@@ -7,7 +7,8 @@ rows; ~5 min, ~1 GB in the cache), adds ``copies - 1`` copies of every row read 
 ln f uniform in ±0.1 (features recomputed by ``featurize`` from the points; radius and length
 divided by f), and trains the shipped network on them with ``val`` for model selection. With
 ``copies`` × ``epochs`` = 21 the compute equals the 20-epoch baseline pilot
-(``train_shipped(epochs=20, train_sets=("train",), val_sets=("val",))``). Prints the training
+(``train_shipped(epochs=20, train_sets=("train",), val_sets=("val",), encoder_width=24,
+bf16_encoder=False)``, the network of v3). Prints the training
 log and the last epoch; the weights go to --out.
 """
 
@@ -57,7 +58,8 @@ def main(argv=None) -> int:
     training.load_joined = (lambda names, workers=None: augmented if tuple(names) == ("train",)
                             else load_joined(names, workers))
     result = training.train_shipped(epochs=a.epochs, out=a.out, train_sets=("train",),
-                                    val_sets=("val",), max_minutes=60, log=sys.stdout)
+                                    val_sets=("val",), max_minutes=60, log=sys.stdout,
+                                    encoder_width=24, bf16_encoder=False)  # the v3 net
     print(json.dumps({"copies": a.copies, "last_epoch": result["history"][-1]}))
     return 0
 
