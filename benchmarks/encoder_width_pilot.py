@@ -34,7 +34,7 @@ def main(argv=None) -> int:
     ap.add_argument("--json", default="docs/encoder_width_pilot.json")
     a = ap.parse_args(argv)
     r = train_shipped(epochs=a.epochs, out=a.out, train_sets=("train",), val_sets=("val",),
-                      max_minutes=60, log=sys.stdout, encoder_width=a.width,
+                      max_minutes=60, encoder_width=a.width,
                       bf16_encoder=a.bf16 == "on")
     best = r["history"][r["best_epoch"] - 1]
     entry = {"width": a.width, "bf16_encoder": a.bf16 == "on", "epochs": len(r["history"]),

@@ -107,6 +107,17 @@ def cmd_infer(a) -> int:
     return 0
 
 
+def _positive_int(text: str) -> int:
+    """argparse type: a whole number ≥ 1 (a clear message instead of a traceback)."""
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be a whole number >= 1, not {text!r}")
+    return value
+
+
 def add_commands(sub: argparse._SubParsersAction) -> None:
     """Register the inverse-problem subcommands on ``saxsim``'s parser."""
     m = sub.add_parser("make-training-set",
@@ -122,7 +133,7 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
     t.add_argument("--out", help="weight file (default: the package's weights folder)")
     t.add_argument("--workers", type=int, help="processes for data generation")
     t.add_argument("--log", help="append progress to this file")
-    t.add_argument("--encoder-width", type=int, default=None,
+    t.add_argument("--encoder-width", type=_positive_int, default=None,
                    help="channels of the encoder's first convolution (default: shipped)")
     t.add_argument("--bf16", choices=("auto", "on", "off"), default="auto",
                    help="train the encoder in bfloat16: auto = where the CPU/GPU runs it "

@@ -11,7 +11,10 @@ from sasview_saxsim_plugin.cli import main
 
 
 def run(args, capsys):
-    code = main(args)
+    try:
+        code = main(args)
+    except SystemExit as exc:  # argparse refuses a bad option value
+        code = exc.code
     out = capsys.readouterr()
     return code, out.out, out.err
 
@@ -67,6 +70,8 @@ def test_simulate_writes_a_file_sasview_loads(capsys, tmp_path, ext):
     (["compare", "--box", "800", "--realisations", "2"], "--box, --realisations"),
     (["simulate", "--density", "rho.npy", "--voxel-size", "2", "--n", "64"],
      "not used with --density"),                                          # was silently ignored
+    (["train", "--encoder-width", "0"], "whole number >= 1"),
+    (["train", "--bf16", "maybe"], "invalid choice"),
 ])
 def test_user_mistakes_give_one_clear_line(capsys, args, message):
     code, _, err = run(args, capsys)
