@@ -29,16 +29,17 @@ def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__)
     ap.add_argument("--curves", type=int, default=150)
     ap.add_argument("--no-append", action="store_true")
+    ap.add_argument("--weights", help="weight file (default: the shipped network)")
     a = ap.parse_args(argv)
     data = load_set("test-broad")
     order = np.random.default_rng(1).permutation(len(data["shape"]))[:a.curves]
-    model = load_model()
+    model = load_model(a.weights)
     curves = []
     for i in order:
         q, intensity, sigma, _ = data["curves"][i].astype(float)
         ok = np.isfinite(q)
         curves.append((q[ok], intensity[ok], sigma[ok]))
-    estimate(*curves[0])  # warm-up: kernels, weights
+    estimate(*curves[0], weights=a.weights)  # warm-up: kernels, weights
     net, full = [], []
     for q, intensity, sigma in curves:
         t = time.perf_counter()
@@ -47,14 +48,15 @@ def main(argv=None) -> int:
         model.predict(x, 500)
         net.append(time.perf_counter() - t)
         t = time.perf_counter()
-        estimate(q, intensity, sigma)
+        estimate(q, intensity, sigma, weights=a.weights)
         full.append(time.perf_counter() - t)
     net, full = 1e3 * np.array(net), 1e3 * np.array(full)
     machine = (f"{platform.machine()}, {os.cpu_count()} cores, torch {torch.__version__}, "
                f"{torch.get_num_threads()} threads")
     rows = [("features + network (500 samples)", net), ("estimate() incl. confidence check", full)]
     text = [f"\n### estimate() time per curve ({datetime.date.today()}, {machine})\n",
-            "`python benchmarks/inverse_speed.py`, held-out broad curves one at a time\n",
+            f"`python benchmarks/inverse_speed.py{' --weights ' + a.weights if a.weights else ''}`"
+            ", held-out broad curves one at a time\n",
             "| step | median (ms) | p95 (ms) | max (ms) |", "|---|---|---|---|"]
     for label, v in rows:
         text.append(f"| {label} | {np.median(v):.1f} | {np.percentile(v, 95):.1f} | "
