@@ -4,12 +4,13 @@
         [--json docs/encoder_width_pilot.json]
 
 Trains the shipped network with the encoder's first convolution ``--width`` channels wide
-(shipped: 24; the later layers scale with it) on ``train`` only for ``--epochs``, model
-selection on ``val`` only (neither a test set), the protocol of the earlier pilots (baseline,
-width 24 in float32: val accuracy 92.43 %). ``--bf16 on`` runs the encoder in bfloat16
-autocast while training (``train_shipped(bf16_encoder=True)``), which makes the wider encoder
-about as fast as the shipped one on a CPU with AMX-BF16. Appends the best epoch's validation
-figures and the minutes per epoch to --json (a list, one entry per run).
+(v4, shipped: 48; v3: 24; the later layers scale with it) on ``train`` only for ``--epochs``,
+model selection on ``val`` only (neither a test set), the protocol of the earlier pilots
+(baseline: ``--width 24 --bf16 off``, the v3 network). ``--bf16 on`` runs the encoder in
+bfloat16 autocast while training (``train_shipped(bf16_encoder=True)``), which makes the
+width-48 encoder nearly as fast as the width-24 one in float32 on a CPU with AMX-BF16.
+Appends the best epoch's validation figures and the minutes per epoch to --json (a list, one
+entry per run).
 """
 
 from __future__ import annotations

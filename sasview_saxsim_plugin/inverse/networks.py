@@ -71,7 +71,7 @@ class ShapePosteriorNet(nn.Module):
 
     def __init__(self, hidden: int = 512, code: int = 128, blocks: int = 8,
                  subnet_hidden: int = 192, encoder: str = "mlp", channels: int = 2,
-                 encoder_width: int = 24):
+                 encoder_width: int = 24):  # 24: files saved before the key existed
         super().__init__()
         self.config = {"hidden": hidden, "code": code, "blocks": blocks,
                        "subnet_hidden": subnet_hidden, "encoder": encoder,
