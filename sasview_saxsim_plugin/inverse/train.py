@@ -129,6 +129,28 @@ def _one_cycle(opt, lr: float, total_steps: int, done: int = 0):
     return sched
 
 
+def make_losses(net: ShapePosteriorNet, device: torch.device, compile: bool = False):
+    """The training losses of ``ShapePosteriorNet``: a function (features, shape, standardised
+    parameters with NaN for inactive ones, N(0, 1) noise of their shape, bf16) -> (NLL per
+    parameter, cross-entropy, accuracy). ``bf16``: the encoder in bfloat16 autocast.
+    ``compile``: through ``torch.compile`` (needs a C++ compiler on a CPU)."""
+
+    def losses(x, s, theta, noise, bf16=False):
+        with torch.autocast(device.type, dtype=torch.bfloat16, enabled=bf16):
+            code = net.encode(x)
+        code = code.float()
+        logits = net.classifier(code)
+        # inactive parameters (NaN) are replaced by N(0, 1) noise the flow learns to ignore
+        theta = torch.where(torch.isnan(theta), noise, theta)
+        z, log_jac = net.log_likelihood_terms(theta, net.condition(code, s))
+        nll = (0.5 * z.pow(2).sum(1) - log_jac).mean() / N_PARAMS
+        ce = nn.functional.cross_entropy(logits, s)
+        acc = (logits.argmax(1) == s).float().mean()
+        return nll, ce, acc
+
+    return torch.compile(losses) if compile else losses
+
+
 def train_shipped(epochs: int = SHIPPED_EPOCHS, batch: int = 512, lr: float = 1e-3,
                   max_minutes: float = 55, seed: int = 0, out: Path = SHIPPED_WEIGHTS,
                   log=None, workers: int | None = None,
@@ -175,18 +197,7 @@ def train_shipped(epochs: int = SHIPPED_EPOCHS, batch: int = 512, lr: float = 1e
     sched = _one_cycle(opt, lr, epochs * steps_per_epoch)
     gen = torch.Generator().manual_seed(seed)
 
-    def losses(x, s, theta, noise, bf16=False):
-        with torch.autocast(device.type, dtype=torch.bfloat16, enabled=bf16):
-            code = net.encode(x)
-        code = code.float()
-        logits = net.classifier(code)
-        # inactive parameters (NaN) are replaced by N(0, 1) noise the flow learns to ignore
-        theta = torch.where(torch.isnan(theta), noise, theta)
-        z, log_jac = net.log_likelihood_terms(theta, net.condition(code, s))
-        nll = (0.5 * z.pow(2).sum(1) - log_jac).mean() / N_PARAMS
-        ce = nn.functional.cross_entropy(logits, s)
-        acc = (logits.argmax(1) == s).float().mean()
-        return nll, ce, acc
+    losses = make_losses(net, device)
 
     best = _BestEpoch(max_minutes, log)
     history = []
