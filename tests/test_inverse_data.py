@@ -306,6 +306,29 @@ def test_training_schedule_shrinks_to_the_time_budget(tmp_path, monkeypatch):
     assert len(r["history"]) == 1 and "shortened to 1 epochs" in log.getvalue()
 
 
+def test_training_schedule_shrinks_when_later_epochs_are_slower(tmp_path, monkeypatch):
+    """The pace is re-checked after every epoch, not only the first: a first epoch of 2 min
+    promises 4 epochs within 10 min; at 3 min per epoch on average after the second, only 3
+    fit, so the schedule is shortened then and the run ends on its annealed last epoch."""
+    import io
+
+    from sasview_saxsim_plugin.inverse import train
+
+    readings = [2.0, 2.0, 6.0, 6.0, 9.0]          # best.minutes() per epoch and per time check
+
+    def minutes(self):
+        return readings.pop(0) if len(readings) > 1 else readings[0]
+
+    monkeypatch.setattr(train._BestEpoch, "minutes", minutes)
+    monkeypatch.setenv("SAXSIM_CACHE", str(tmp_path / "cache"))
+    log = io.StringIO()
+    r = train.train_shipped(epochs=4, batch=8, train_sets=(SetSpec(6, seed=31),),
+                            val_sets=(SetSpec(2, seed=32),), out=tmp_path / "w.pt", log=log,
+                            max_minutes=10)
+    assert "4 epochs would take 12 min here: schedule shortened to 3 epochs" in log.getvalue()
+    assert len(r["history"]) == 3 and "stopping after" not in log.getvalue()
+
+
 def test_choose_fit_weighs_bic_against_the_network_probability():
     """BIC alone without probabilities; with them, ln p enters at half weight: a BIC worse by
     2 is outweighed by a 10x more probable shape (0.5 ln 10 = 1.15 > 2 / 2 = 1), one worse by

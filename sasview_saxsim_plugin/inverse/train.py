@@ -162,8 +162,9 @@ def train_shipped(epochs: int = SHIPPED_EPOCHS, batch: int = 512, lr: float = 1e
                   bf16_encoder: bool | None = None) -> dict:
     """Train ``ShapePosteriorNet`` by maximum likelihood + cross-entropy; save the best epoch
     (lowest validation loss). On a machine too slow for ``epochs`` in ``max_minutes`` the
-    one-cycle schedule is shortened after the first epoch (``epochs_within``), so the learning
-    rate still anneals to its end instead of the run being cut at a high rate.
+    one-cycle schedule is shortened after any epoch whose mean pace so far says the rest will
+    not fit (``epochs_within``), so the learning rate still anneals to its end instead of the
+    run being cut at a high rate.
 
     ``noise_dropout``: fraction of training rows whose dI/I channel is blanked (as for a curve
     without dI), so the network works with and without uncertainties. ``ce_weight``: weight
@@ -238,11 +239,13 @@ def train_shipped(epochs: int = SHIPPED_EPOCHS, batch: int = 512, lr: float = 1e
         _log(f"epoch {epoch + 1:3d}  train {total / n:.4f}  val nll {float(nll):.4f}  "
              f"ce {float(ce):.4f}  acc {float(acc):.4f}  {elapsed:.1f} min", log)
         best.update(net, val_loss, epoch + 1)
-        if epoch == 0 and (fit := epochs_within(elapsed, epochs, max_minutes)) < epochs:
-            _log(f"{epochs} epochs would take {elapsed * epochs:.0f} min here: schedule "
+        pace = elapsed / (epoch + 1)
+        if (fit := max(epoch + 1, epochs_within(pace, epochs, max_minutes))) < epochs:
+            _log(f"{epochs} epochs would take {pace * epochs:.0f} min here: schedule "
                  f"shortened to {fit} epochs to stay within {max_minutes:g} min", log)
             epochs = fit
-            sched = _one_cycle(opt, lr, epochs * steps_per_epoch, done=steps_per_epoch)
+            sched = _one_cycle(opt, lr, epochs * steps_per_epoch,
+                               done=(epoch + 1) * steps_per_epoch)
         if epoch + 1 >= epochs or best.time_is_up(epoch + 1):
             break
     return best.save(out, net, history, kind="shipped",
