@@ -33,7 +33,7 @@ def cmd_train(a) -> int:
             r = t.train_shipped(epochs=a.epochs or t.SHIPPED_EPOCHS,
                                 out=a.out or t.SHIPPED_WEIGHTS, log=log,
                                 workers=a.workers, max_minutes=a.max_minutes,
-                                encoder_width=a.encoder_width or t.SHIPPED_ENCODER_WIDTH,
+                                encoder_width=a.encoder_width,
                                 bf16_encoder={"auto": None, "on": True, "off": False}[a.bf16])
             from .inverse.calibrate import calibrate
             c = calibrate(r["path"])
@@ -134,7 +134,8 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
     t.add_argument("--workers", type=int, help="processes for data generation")
     t.add_argument("--log", help="append progress to this file")
     t.add_argument("--encoder-width", type=_positive_int, default=None,
-                   help="channels of the encoder's first convolution (default: shipped)")
+                   help="channels of the encoder's first convolution (default: 48 as "
+                        "shipped on a GPU or with native bfloat16, 24 on a CPU in float32)")
     t.add_argument("--bf16", choices=("auto", "on", "off"), default="auto",
                    help="train the encoder in bfloat16: auto = where the CPU/GPU runs it "
                         "natively (default)")

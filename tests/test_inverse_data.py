@@ -288,6 +288,27 @@ def test_bf16_only_where_the_cpu_has_native_bfloat16():
     assert isinstance(bf16_is_fast(cpu), bool)
 
 
+def test_a_float32_cpu_trains_the_narrower_encoder_by_default(tmp_path, monkeypatch):
+    """Width 48 (shipped) on a GPU or with bfloat16; 24 on a CPU in float32, said in the log;
+    an explicit width is kept."""
+    import io
+
+    import torch
+
+    from sasview_saxsim_plugin.inverse.train import default_encoder_width, train_shipped
+
+    assert default_encoder_width(torch.device("cuda"), False) == 48
+    assert default_encoder_width(torch.device("cpu"), True) == 48
+    assert default_encoder_width(torch.device("cpu"), False) == 24
+    monkeypatch.setenv("SAXSIM_CACHE", str(tmp_path / "cache"))
+    log = io.StringIO()
+    r = train_shipped(epochs=1, batch=8, train_sets=(SetSpec(6, seed=31),),
+                      val_sets=(SetSpec(2, seed=32),), out=tmp_path / "w.pt", log=log,
+                      bf16_encoder=False)
+    assert torch.load(r["path"], weights_only=False)["config"]["encoder_width"] == 24
+    assert "encoder width 24 (the v3 recipe)" in log.getvalue()
+
+
 def test_training_schedule_shrinks_to_the_time_budget(tmp_path, monkeypatch):
     """On a machine too slow for the epochs asked, the one-cycle schedule is shortened after
     the first epoch (so the learning rate still anneals) instead of the run being cut."""

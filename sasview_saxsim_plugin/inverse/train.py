@@ -110,6 +110,19 @@ SHIPPED_VERSION = 4
 SHIPPED_EPOCHS = 44
 #: channels of the shipped encoder's first convolution
 SHIPPED_ENCODER_WIDTH = 48
+#: the width ``saxsim train`` uses where the encoder would train in float32 on a CPU: there the
+#: shipped width costs 2.1x the time per step and buys too few epochs in the budget (2-core
+#: AVX2 EPYC, 55 min: width 48 9 epochs, width 24 18 epochs and a lower validation loss;
+#: docs/inverse.md, "on a CPU without native bfloat16")
+FLOAT32_CPU_ENCODER_WIDTH = 24
+
+
+def default_encoder_width(device: torch.device, bf16_encoder: bool) -> int:
+    """Encoder width of the recipe on this machine: ``SHIPPED_ENCODER_WIDTH`` on a GPU or where
+    the encoder trains in bfloat16, ``FLOAT32_CPU_ENCODER_WIDTH`` on a CPU in float32."""
+    if device.type == "cuda" or bf16_encoder:
+        return SHIPPED_ENCODER_WIDTH
+    return FLOAT32_CPU_ENCODER_WIDTH
 
 
 def epochs_within(minutes_first_epoch: float, epochs: int, max_minutes: float,
@@ -158,7 +171,7 @@ def train_shipped(epochs: int = SHIPPED_EPOCHS, batch: int = 512, lr: float = 1e
                   train_sets: tuple = SHIPPED_TRAIN_SETS,
                   val_sets: tuple = SHIPPED_VAL_SETS,
                   noise_dropout: float = 0.25, ce_weight: float = 1.0,
-                  shift_bins: int = 0, encoder_width: int = SHIPPED_ENCODER_WIDTH,
+                  shift_bins: int = 0, encoder_width: int | None = None,
                   bf16_encoder: bool | None = None) -> dict:
     """Train ``ShapePosteriorNet`` by maximum likelihood + cross-entropy; save the best epoch
     (lowest validation loss). On a machine too slow for ``epochs`` in ``max_minutes`` the
@@ -171,7 +184,8 @@ def train_shipped(epochs: int = SHIPPED_EPOCHS, batch: int = 512, lr: float = 1e
     of the classifier's cross-entropy against the flow's NLL per parameter (shipped: 1).
     ``shift_bins``: each training row is moved by a random whole number of q bins up to this
     (``shift_features``: the same shape at a size scaled by the bin ratio; shipped: 0).
-    ``encoder_width``: channels of the encoder's first convolution (shipped: 48; v3: 24).
+    ``encoder_width``: channels of the encoder's first convolution (shipped: 48; v3: 24);
+    None: ``default_encoder_width`` (48 on a GPU or with bfloat16, else 24).
     ``bf16_encoder``: run the encoder in bfloat16 autocast while training (weights, the flow and
     validation stay float32; fast only where the CPU has AMX / AVX512-BF16 or on a GPU);
     None: where ``bf16_is_fast``."""
@@ -179,6 +193,12 @@ def train_shipped(epochs: int = SHIPPED_EPOCHS, batch: int = 512, lr: float = 1e
     device = _device()
     if bf16_encoder is None:
         bf16_encoder = bf16_is_fast(device)
+    if encoder_width is None:
+        encoder_width = default_encoder_width(device, bf16_encoder)
+        if encoder_width != SHIPPED_ENCODER_WIDTH:
+            _log(f"no GPU and no native bfloat16 here: encoder width {encoder_width} (the v3 "
+                 f"recipe), since width {SHIPPED_ENCODER_WIDTH} in float32 fits too few epochs "
+                 f"in the time budget (pass encoder_width / --encoder-width to override)", log)
     _log(f"encoder width {encoder_width}, encoder in "
          f"{'bfloat16' if bf16_encoder else 'float32'} on {device.type}", log)
     train, val = load_joined(train_sets, workers), load_joined(val_sets, workers)
