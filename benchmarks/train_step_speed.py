@@ -5,8 +5,9 @@
 One step = encoder + classifier + flow forward, NLL + cross-entropy, backward, AdamW update, on a
 batch of 512 random rows of the shipped feature width (timing does not depend on the values).
 For each encoder width: eager float32, eager with the encoder in bfloat16 autocast (fast only
-with AMX / AVX512-BF16), and ``torch.compile`` of the loss (``train.compiled_losses``), each
-the median of ``--steps`` steps after warm-up, plus the split encoder / flow of an eager step.
+with AMX / AVX512-BF16), and ``torch.compile`` of the loss
+(``train.make_losses(compile=True)``), each the median of ``--steps`` steps after warm-up, plus
+the split encoder / flow of an eager step.
 Prints a table and appends it to docs/benchmarks.md.
 """
 
