@@ -1,4 +1,5 @@
-"""Time one training step of the shipped network (docs/inverse.md, "training speed").
+"""Time one training step of the shipped network (docs/inverse.md, "Measured on a CPU
+without native bfloat16").
 
     python benchmarks/train_step_speed.py [--widths 24 48] [--steps 30] [--no-append]
 

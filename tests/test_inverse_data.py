@@ -289,8 +289,9 @@ def test_bf16_only_where_the_cpu_has_native_bfloat16():
 
 
 def test_a_float32_cpu_trains_the_narrower_encoder_by_default(tmp_path, monkeypatch):
-    """Width 48 (shipped) on a GPU or with bfloat16; 24 on a CPU in float32, said in the log;
-    an explicit width is kept."""
+    """Width 48 (shipped) on a GPU or with bfloat16; 24 on a CPU in float32, said in the log
+    (an explicit width is kept:
+    ``test_a_wider_encoder_trained_in_bfloat16_saves_float32_weights``)."""
     import io
 
     import torch

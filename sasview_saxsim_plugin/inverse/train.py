@@ -125,11 +125,11 @@ def default_encoder_width(device: torch.device, bf16_encoder: bool) -> int:
     return FLOAT32_CPU_ENCODER_WIDTH
 
 
-def epochs_within(minutes_first_epoch: float, epochs: int, max_minutes: float,
+def epochs_within(minutes_per_epoch: float, epochs: int, max_minutes: float,
                   margin: float = 1.03) -> int:
-    """How many epochs fit ``max_minutes`` at the first epoch's pace (with a 3 % margin):
-    ``epochs`` when they all fit, otherwise fewer (at least 1)."""
-    fit = int(max_minutes // (margin * max(minutes_first_epoch, 1e-9)))
+    """How many epochs fit ``max_minutes`` at ``minutes_per_epoch`` (the mean pace so far; with
+    a 3 % margin): ``epochs`` when they all fit, otherwise fewer (at least 1)."""
+    fit = int(max_minutes // (margin * max(minutes_per_epoch, 1e-9)))
     return max(1, min(epochs, fit))
 
 
@@ -196,7 +196,7 @@ def train_shipped(epochs: int = SHIPPED_EPOCHS, batch: int = 512, lr: float = 1e
     if encoder_width is None:
         encoder_width = default_encoder_width(device, bf16_encoder)
         if encoder_width != SHIPPED_ENCODER_WIDTH:
-            _log(f"no GPU and no native bfloat16 here: encoder width {encoder_width} (the v3 "
+            _log(f"encoder in float32 on a CPU: encoder width {encoder_width} (the v3 "
                  f"recipe), since width {SHIPPED_ENCODER_WIDTH} in float32 fits too few epochs "
                  f"in the time budget (pass encoder_width / --encoder-width to override)", log)
     _log(f"encoder width {encoder_width}, encoder in "
