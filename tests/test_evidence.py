@@ -80,7 +80,7 @@ def test_sphere_evidence_matches_a_quadrature():
     # the grid: standardised coordinates around the optimum, wide enough to hold the posterior
     centre = np.array([(np.log(fit.parameters["radius"]) - CENTER[0]) / WIDTH[0],
                        (fit.parameters["radius_pd"] - CENTER[1]) / WIDTH[1]])
-    half = 8 * np.sqrt(np.diag(fit.covariance)) / WIDTH[:2]
+    half = 8 * np.sqrt(np.diag(np.linalg.inv(fit.information))) / WIDTH[:2]
     axes = [np.linspace(max(c - h, -HALF_WIDTH), min(c + h, HALF_WIDTH), 70)
             for c, h in zip(centre, half, strict=True)]
     curves = SmearedCurve(q)
@@ -129,19 +129,20 @@ def test_choose_fit_by_the_sampled_evidence():
     assert np.isnan(alone.sampled_log_evidence)  # no choice to make: nothing sampled
 
 
-def test_fit_proposal_survives_a_nearly_singular_gauss_newton_covariance():
-    """A least-squares fit can end with a Jacobian so large that its Gauss-Newton covariance
-    is ~1e-37 and singular (a sphere fit of a held-out curve); the proposal's covariance must
-    still factor (a Cholesky failure there stopped
-    ``--refine`` on 2 of 1 000 test curves)."""
+def test_fit_proposal_survives_a_nearly_singular_gauss_newton_information():
+    """A least-squares fit can end with a Jacobian so large that its Gauss-Newton information
+    is ~1e37 and nearly singular (a sphere fit of a held-out curve); the proposal's covariance
+    must still factor (a Cholesky failure there stopped ``--refine`` on 2 of 1 000 test
+    curves)."""
     from sasview_saxsim_plugin.inverse.evidence import fit_proposal
     from sasview_saxsim_plugin.inverse.refine import FitResult
 
-    # the covariance of that fit (test-broad curve 875 of benchmarks/inverse_seeding.py)
+    # the inverse of that fit's covariance (test-broad curve 875 of
+    # benchmarks/inverse_seeding.py), as the information it stood for
     covariance = np.array([[4.3650730019550135e-37, 2.138688412099846e-37],
                            [2.1386884584531546e-37, 1.0478606477226987e-37]])
     fit = FitResult("sphere", {"radius": 337.5, "radius_pd": 0.134}, 1.0, 0.0, 1.0, 10, 0.0,
-                    True, 100.0, covariance=covariance)
+                    True, 100.0, information=np.linalg.pinv(covariance))
     centre, proposal = fit_proposal("sphere", fit)
     np.linalg.cholesky(proposal)
     assert np.all(np.linalg.eigvalsh(proposal) > 0) and np.all(np.isfinite(centre))
@@ -167,3 +168,33 @@ def test_choose_refined_falls_back_to_the_bic_without_an_evidence(monkeypatch):
     q = np.geomspace(0.01, 0.3, 50)
     fits = [fit("hardsphere", 110.0), fit("sphere", 100.0)]
     assert choose_refined(fits, result, q, q, q, criterion="sampled").shape == "sphere"
+
+
+def test_profiled_information_is_the_inverse_of_the_covariance_block():
+    """For a well-conditioned Jacobian the profiled information equals the inverse of the
+    shape block of (JᵀJ)⁻¹ (the nuisance parameters marginalised in the Gaussian sense)."""
+    from sasview_saxsim_plugin.inverse.refine import profiled_information
+
+    jacobian = np.random.default_rng(0).normal(size=(60, 5))
+    block = np.linalg.inv(jacobian.T @ jacobian)[:3, :3]
+    assert profiled_information(jacobian, 3) == pytest.approx(np.linalg.inv(block), rel=1e-9)
+
+
+def test_gauss_newton_width_of_a_dilute_hard_sphere_volume_fraction_matches_its_profile():
+    """A dilute hard-sphere fluid of large particles over a wide q range: the volume fraction
+    multiplies the intensity as the scale does, and the background's Jacobian column is ~1e6
+    times the others, so JᵀJ is near-singular (condition ~1e17). The ±1σ width the fit
+    reports for φ must be where the profile χ² (refitted with φ held there) has risen by 1;
+    the inverse of the whole JᵀJ reported a width 94x too small there (Δχ² 1e-4)."""
+    from sasview_saxsim_plugin.inverse.refine import fit_model
+
+    truth = {"radius": 450.0, "radius_pd": 0.1, "volfraction": 0.02}
+    q, intensity, sigma = _measured("hardsphere", truth, seed=4)
+    fit = fit_model("hardsphere", q, intensity, sigma, truth)
+    chi2 = fit.reduced_chi2 * (q.size - 5)
+    width = np.sqrt(np.linalg.inv(fit.information)[2, 2])
+    for side in (-1.0, 1.0):
+        phi = fit.parameters["volfraction"] + side * width
+        held = fit_model("hardsphere", q, intensity, sigma, dict(fit.parameters, volfraction=phi),
+                         box={"volfraction": (phi - 1e-9, phi + 1e-9)})
+        assert 0.5 < held.reduced_chi2 * (q.size - 5) - chi2 < 2.0

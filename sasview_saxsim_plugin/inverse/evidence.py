@@ -104,10 +104,10 @@ def log_prior(standard: np.ndarray, shape: str) -> np.ndarray:
 def fit_proposal(shape: str, fit) -> tuple[np.ndarray, np.ndarray] | None:
     """Centre (k,) and covariance (k, k) in standardised coordinates of the shape's k
     parameters for a Student-t proposal at a least-squares optimum (``refine.FitResult`` with
-    its Gauss-Newton ``covariance``), widened by ``FIT_WIDENING``; the prior's unit variance is
-    added to the information, so a direction the data leave free stays within the prior's
-    size. None when the fit has no covariance."""
-    if fit is None or fit.covariance is None:
+    its Gauss-Newton ``information``), widened by ``FIT_WIDENING``; the prior's unit variance
+    is added to the information, so a direction the data leave free stays within the prior's
+    size. None when the fit has no information."""
+    if fit is None or fit.information is None:
         return None
     names = entry(shape).parameters
     index = [PARAMETER_NAMES.index(n) for n in names]
@@ -115,12 +115,11 @@ def fit_proposal(shape: str, fit) -> tuple[np.ndarray, np.ndarray] | None:
     row[index] = [fit.parameters[n] for n in names]
     centre = to_standard(row)[index]
     width = WIDTH[index]
-    information = np.linalg.pinv(fit.covariance) * np.outer(width, width)
+    information = np.asarray(fit.information, dtype=float) * np.outer(width, width)
     information = 0.5 * (information + information.T) + np.eye(len(index))
     # the prior term keeps the eigenvalues ≥ 1; clip what round-off left below, and cap them
     # at MAX_INFORMATION: a fit whose Jacobian pins a direction far below the prior's width
-    # (a Gauss-Newton covariance of 1e-37 has been seen) would leave a covariance Cholesky
-    # cannot factor
+    # would leave a covariance Cholesky cannot factor
     values, vectors = np.linalg.eigh(information)
     if not np.all(np.isfinite(values)) or not np.all(np.isfinite(centre)):
         return None

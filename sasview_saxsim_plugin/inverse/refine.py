@@ -22,7 +22,7 @@ _STEP = float(np.sqrt(np.finfo(float).eps))  # scipy's relative step for "2-poin
 RETRIES = 8
 #: weight of ln p(shape) from the network in ``choose_fit``, per criterion; chosen on the
 #: select set (benchmarks/class_rule.py, docs/inverse.md)
-PRIOR_WEIGHTS = {"bic": 0.5, "laplace": 1.0, "sampled": 2.0}
+PRIOR_WEIGHTS = {"bic": 0.5, "laplace": 1.0, "sampled": 0.5}
 #: how ``refine_estimate`` picks the shape (``choose_fit``); chosen on the select set
 #: ("bic" until 2026-12-02)
 CLASS_CRITERION = "sampled"
@@ -46,9 +46,11 @@ class FitResult:
     #: Laplace approximation of ln p(data | shape) under the broad priors (``laplace_terms``);
     #: NaN where not computed
     log_evidence: float = float("nan")
-    #: Gauss-Newton covariance of the shape parameters at the optimum, in the fit's coordinates
-    #: (ln Å for radius and length; scale and background marginalised); None where not computed
-    covariance: np.ndarray | None = None
+    #: Gauss-Newton information (inverse covariance) of the shape parameters at the optimum, in
+    #: the fit's coordinates (ln Å for radius and length; scale and background profiled out:
+    #: ``profiled_information``); None where not computed. A direction the data leave free has
+    #: information ≈ 0 here (infinite variance), which an inverted covariance could not say
+    information: np.ndarray | None = None
     #: ln p(data | shape) by importance sampling from the network's posterior
     #: (``add_sampled_evidence``; up to a constant shared by all shapes); NaN where not computed
     sampled_log_evidence: float = float("nan")
@@ -153,10 +155,33 @@ def fit_model(shape: str, q: np.ndarray, intensity: np.ndarray, sigma: np.ndarra
     bic = chi2_sum + len(res.x) * np.log(intensity.size)
     at_bound = (res.x[:n_shape] - lo[:n_shape] < 1e-7) | (hi[:n_shape] - res.x[:n_shape] < 1e-7)
     log_evidence = -0.5 * chi2_sum + laplace_terms(shape, res.x[:n_shape], res.jac, at_bound)
-    covariance = np.linalg.pinv(res.jac.T @ res.jac)[:n_shape, :n_shape]
     return FitResult(shape, values, float(np.exp(res.x[-2])), float(res.x[-1] * span), chi2,
                      evaluations, time.perf_counter() - t0, bool(res.success), bic,
-                     log_evidence, covariance, q_max=float(np.max(q)))
+                     log_evidence, profiled_information(res.jac, n_shape),
+                     q_max=float(np.max(q)))
+
+
+def profiled_information(jacobian: np.ndarray, n_shape: int) -> np.ndarray:
+    """Gauss-Newton information (n_shape, n_shape) of the first ``n_shape`` columns of a
+    residual ``jacobian`` (points, n_shape + nuisance) with the remaining (nuisance) columns
+    profiled out: SᵀS − SᵀN (NᵀN)⁻¹ NᵀS, the inverse of the shape block of (JᵀJ)⁻¹, computed
+    as SᵀS of S projected orthogonally to N (QR), so it stays accurate however collinear the
+    columns are.
+
+    The inverse of the whole JᵀJ is not accurate: for a hard sphere the volume fraction
+    multiplies the intensity as the scale does (sasmodels' product model), so JᵀJ has a
+    condition number of ~1e17, and ``pinv`` sets the variance along the nearly free direction
+    to zero instead of infinity (a φ free between 0.0015 and 0.01 came out as ±9e-5;
+    docs/inverse.md, "Gauss-Newton covariance")."""
+    shape_columns = jacobian[:, :n_shape]
+    nuisance = jacobian[:, n_shape:]
+    if nuisance.shape[1]:
+        # columns of very different size (the background's is ~1e6 times the scale's)
+        norms = np.linalg.norm(nuisance, axis=0)
+        basis, _ = np.linalg.qr(nuisance / np.where(norms > 0, norms, 1.0))
+        shape_columns = shape_columns - basis @ (basis.T @ shape_columns)
+    information = shape_columns.T @ shape_columns
+    return 0.5 * (information + information.T)
 
 
 def prior_box(shape: str) -> tuple[np.ndarray, np.ndarray]:
@@ -188,13 +213,22 @@ def laplace_terms(shape: str, x: np.ndarray, jacobian: np.ndarray,
     low, high = prior_box(shape)
     widths = high - low
     k = jacobian.shape[1]
-    information = jacobian.T @ jacobian
-    index = np.arange(widths.size)
-    information[index, index] += 2.0 * np.pi / widths**2
+    # det H = det(NᵀN) · det(profiled shape information + prior caps), N the scale and
+    # background columns: each factor accurate where JᵀJ itself is near-singular
+    # (``profiled_information``)
+    information = profiled_information(jacobian, widths.size) + np.diag(2.0 * np.pi / widths**2)
     sign, log_det = np.linalg.slogdet(information)
+    nuisance = jacobian[:, widths.size:]
+    if nuisance.shape[1]:
+        norms = np.linalg.norm(nuisance, axis=0)
+        diagonal = np.abs(np.diag(np.linalg.qr(nuisance / np.where(norms > 0, norms, 1.0),
+                                               mode="r")))
+        if not np.all(diagonal > 0) or not np.all(norms > 0):
+            return float("-inf")
+        log_det += 2.0 * float(np.sum(np.log(diagonal)) + np.sum(np.log(norms)))
     if sign <= 0:
         return float("-inf")
-    marginal_variance = np.diag(np.linalg.inv(information))[index]
+    marginal_variance = np.diag(np.linalg.inv(information))
     outside = np.maximum(low - x, 0.0) + np.maximum(x - high, 0.0)
     edge = outside > 0 if at_bound is None else (outside > 0) | at_bound
     return float(0.5 * k * np.log(2.0 * np.pi) - 0.5 * log_det - np.sum(np.log(widths))
