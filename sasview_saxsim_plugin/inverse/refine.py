@@ -173,15 +173,25 @@ def profiled_information(jacobian: np.ndarray, n_shape: int) -> np.ndarray:
     condition number of ~1e17, and ``pinv`` sets the variance along the nearly free direction
     to zero instead of infinity (a φ free between 0.0015 and 0.01 came out as ±9e-5;
     docs/inverse.md, "Gauss-Newton covariance")."""
+    return _profiled(jacobian, n_shape)[0]
+
+
+def _profiled(jacobian: np.ndarray, n_shape: int) -> tuple[np.ndarray, float]:
+    """``profiled_information`` and ln det(NᵀN) of the nuisance columns N (−inf when one is
+    zero or they are collinear)."""
     shape_columns = jacobian[:, :n_shape]
     nuisance = jacobian[:, n_shape:]
+    log_det = 0.0
     if nuisance.shape[1]:
         # columns of very different size (the background's is ~1e6 times the scale's)
         norms = np.linalg.norm(nuisance, axis=0)
-        basis, _ = np.linalg.qr(nuisance / np.where(norms > 0, norms, 1.0))
+        basis, triangle = np.linalg.qr(nuisance / np.where(norms > 0, norms, 1.0))
         shape_columns = shape_columns - basis @ (basis.T @ shape_columns)
+        diagonal = np.abs(np.diag(triangle))
+        log_det = (2.0 * float(np.sum(np.log(diagonal)) + np.sum(np.log(norms)))
+                   if np.all(diagonal > 0) and np.all(norms > 0) else float("-inf"))
     information = shape_columns.T @ shape_columns
-    return 0.5 * (information + information.T)
+    return 0.5 * (information + information.T), log_det
 
 
 def prior_box(shape: str) -> tuple[np.ndarray, np.ndarray]:
@@ -216,18 +226,12 @@ def laplace_terms(shape: str, x: np.ndarray, jacobian: np.ndarray,
     # det H = det(NᵀN) · det(profiled shape information + prior caps), N the scale and
     # background columns: each factor accurate where JᵀJ itself is near-singular
     # (``profiled_information``)
-    information = profiled_information(jacobian, widths.size) + np.diag(2.0 * np.pi / widths**2)
+    information, nuisance_log_det = _profiled(jacobian, widths.size)
+    information = information + np.diag(2.0 * np.pi / widths**2)
     sign, log_det = np.linalg.slogdet(information)
-    nuisance = jacobian[:, widths.size:]
-    if nuisance.shape[1]:
-        norms = np.linalg.norm(nuisance, axis=0)
-        diagonal = np.abs(np.diag(np.linalg.qr(nuisance / np.where(norms > 0, norms, 1.0),
-                                               mode="r")))
-        if not np.all(diagonal > 0) or not np.all(norms > 0):
-            return float("-inf")
-        log_det += 2.0 * float(np.sum(np.log(diagonal)) + np.sum(np.log(norms)))
-    if sign <= 0:
+    if sign <= 0 or not np.isfinite(nuisance_log_det):
         return float("-inf")
+    log_det += nuisance_log_det
     marginal_variance = np.diag(np.linalg.inv(information))
     outside = np.maximum(low - x, 0.0) + np.maximum(x - high, 0.0)
     edge = outside > 0 if at_bound is None else (outside > 0) | at_bound
