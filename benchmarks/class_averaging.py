@@ -2,11 +2,13 @@
 a test set.
 
     python benchmarks/class_averaging.py [--set select] [--json docs/class_averaging.json]
+        [--weights FILE]
 
 For each stored curve of the set, the features of the curve read at f·q for every factor f of a
 configuration (``features.dilated_features``: the same shape with its lengths divided by f),
 the shipped network's class probabilities of each copy, and the class of their mean (and of
-the mean of ln p). Configurations: ``exp(linspace(-span, span, count))``; the half-bin and
+the mean of ln p); ``--weights`` scores another weight file (a retrained network) the same way.
+Configurations: ``exp(linspace(-span, span, count))``; the half-bin and
 whole-bin rows (bin width ln(300)/128 = 0.0446 in ln q) separate sub-bin placement from
 position on the bins. Prints a table and writes --json.
 """
@@ -38,11 +40,12 @@ def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__)
     ap.add_argument("--set", default="select", help="a standard set with curves (not a test set)")
     ap.add_argument("--json", default="docs/class_averaging.json")
+    ap.add_argument("--weights", help="weight file (default: the shipped network)")
     a = ap.parse_args(argv)
     if a.set.startswith("test"):
         ap.error("choose the averaging on select or calib, never on a test set")
     torch.set_num_threads(2)
-    data, model = load_set(a.set), load_model()
+    data, model = load_set(a.set), load_model(a.weights)
     truth = data["shape"]
     table = []
     print(f"{len(truth)} '{a.set}' curves")
@@ -58,7 +61,8 @@ def main(argv=None) -> int:
         print(f"{span:11.4f} {span / BIN:5.2f} {count:5d} {100 * row['accuracy_mean_p']:7.2f}% "
               f"{100 * row['accuracy_mean_log_p']:8.2f}%")
     with open(a.json, "w") as fh:
-        json.dump({"set": a.set, "curves": len(truth), "table": table}, fh, indent=1)
+        json.dump({"set": a.set, "curves": len(truth), "weights": a.weights or "shipped",
+                   "table": table}, fh, indent=1)
     return 0
 
 
