@@ -106,7 +106,8 @@ SHIPPED_VAL_SETS = ("val", "val-thesis")
 #: trained in bfloat16 where the CPU/GPU has it natively)
 SHIPPED_VERSION = 4
 #: epochs of the shipped run: 435 000 rows x 44 epochs fit the 60-minute budget on 2 cores
-#: (v4 on a 2-core Xeon with AMX-BF16: 42 of them, 1.3 min each)
+#: (v4 on a 2-core Xeon with AMX-BF16: 42 of them, 1.3 min each; all 44 at 1.07 min on a 2-core
+#: EPYC with AVX512-BF16, docs/train_check_avx512.json)
 SHIPPED_EPOCHS = 44
 #: channels of the shipped encoder's first convolution
 SHIPPED_ENCODER_WIDTH = 48
