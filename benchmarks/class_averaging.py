@@ -2,12 +2,13 @@
 a test set.
 
     python benchmarks/class_averaging.py [--set select] [--json docs/class_averaging.json]
-        [--weights FILE]
+        [--weights FILE [FILE ...]]
 
 For each stored curve of the set, the features of the curve read at f·q for every factor f of a
 configuration (``features.dilated_features``: the same shape with its lengths divided by f),
 the shipped network's class probabilities of each copy, and the class of their mean (and of
-the mean of ln p); ``--weights`` scores another weight file (a retrained network) the same way.
+the mean of ln p); ``--weights`` scores another weight file (a retrained network) the same way,
+or several: the mean of their probabilities (an ensemble, each network at its own temperature).
 Configurations: ``exp(linspace(-span, span, count))``; the half-bin and
 whole-bin rows (bin width ln(300)/128 = 0.0446 in ln q) separate sub-bin placement from
 position on the bins. Prints a table and writes --json.
@@ -40,19 +41,22 @@ def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__)
     ap.add_argument("--set", default="select", help="a standard set with curves (not a test set)")
     ap.add_argument("--json", default="docs/class_averaging.json")
-    ap.add_argument("--weights", help="weight file (default: the shipped network)")
+    ap.add_argument("--weights", nargs="+",
+                    help="weight file(s) (default: the shipped network); several: an ensemble")
     a = ap.parse_args(argv)
     if a.set.startswith("test"):
         ap.error("choose the averaging on select or calib, never on a test set")
     torch.set_num_threads(2)
-    data, model = load_set(a.set), load_model(a.weights)
+    data = load_set(a.set)
+    models = [load_model(w) for w in a.weights] if a.weights else [load_model()]
     truth = data["shape"]
     table = []
     print(f"{len(truth)} '{a.set}' curves")
     print(f"{'span (ln q)':>11s} {'bins':>5s} {'count':>5s} {'mean p':>8s} {'mean ln p':>9s}")
     for span, count in CONFIGURATIONS:
         factors = np.exp(np.linspace(-span, span, count))
-        probs = model.copy_probabilities(dilated_rows(data, factors=factors))
+        rows = dilated_rows(data, factors=factors)
+        probs = np.mean([m.copy_probabilities(rows) for m in models], axis=0)
         row = {"span": span, "span_bins": span / BIN, "count": count,
                "accuracy_mean_p": float((probs.mean(1).argmax(1) == truth).mean()),
                "accuracy_mean_log_p": float((np.log(np.maximum(probs, 1e-30)).mean(1).argmax(1)
@@ -61,7 +65,7 @@ def main(argv=None) -> int:
         print(f"{span:11.4f} {span / BIN:5.2f} {count:5d} {100 * row['accuracy_mean_p']:7.2f}% "
               f"{100 * row['accuracy_mean_log_p']:8.2f}%")
     with open(a.json, "w") as fh:
-        json.dump({"set": a.set, "curves": len(truth), "weights": a.weights or "shipped",
+        json.dump({"set": a.set, "curves": len(truth), "weights": a.weights or ["shipped"],
                    "table": table}, fh, indent=1)
     return 0
 
