@@ -3,7 +3,6 @@
     python benchmarks/inverse_eval.py [--json docs/inverse_eval.json]
     python benchmarks/inverse_eval.py --weights FILE --json RUN.json   # another weight file
 
-
 "estimate" rows: what ``estimate`` returns (class probabilities averaged over the curve and its
 q-dilated copies); "shipped cINN" rows: the network's single pass on the stored features.
 Test sets "test-thesis" (thesis Table 3.3 priors, section 3.2.1 grid and noise) and
