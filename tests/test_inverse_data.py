@@ -404,6 +404,15 @@ def test_load_curve_names_a_text_file_that_holds_no_data(tmp_path):
         load_curve(prose)
 
 
+def test_load_curve_says_a_four_row_file_is_too_short_for_sasviews_reader(tmp_path):
+    from sasview_saxsim_plugin.inverse.loading import load_curve
+
+    short = tmp_path / "four_points.dat"
+    short.write_text("0.01 100\n0.02 80\n0.03 50\n0.04 20\n")
+    with pytest.raises(SaxsimInputError, match="fewer than 5 data rows"):
+        load_curve(short)
+
+
 def test_fit_model_on_averaged_points_matches_a_fit_to_the_bin_means():
     from sasview_saxsim_plugin.inverse.catalogue import entry
     from sasview_saxsim_plugin.inverse.refine import fit_model

@@ -68,10 +68,12 @@ def curve_from_dataset(data, source: str = "dataset") -> MeasuredCurve:
     q = np.atleast_1d(np.asarray(data.x, dtype=float)) * factor
     intensity = np.atleast_1d(np.asarray(data.y, dtype=float))
     if not np.any(np.isfinite(q) & np.isfinite(intensity)):
-        # sasdata's ASCII reader hands back a curve of NaN for a text file without number
-        # columns; "0 usable points" would not say what is wrong
+        # sasdata's ASCII reader hands back no curve (or NaN) for a text file without number
+        # columns or with fewer than its min_data_pts = 5 rows; "0 usable points" would not say
+        # what is wrong
         raise SaxsimInputError(f"{source}: no numeric q, I values (a text file without number "
-                               "columns, or a curve of NaN)")
+                               "columns or with fewer than 5 data rows, which SasView's ASCII "
+                               "reader skips, or a curve of NaN)")
     dy = None if data.dy is None or not np.any(data.dy) else np.asarray(data.dy, dtype=float)
     dx = None if data.dx is None or not np.any(data.dx) else np.asarray(data.dx, float) * factor
     notes = []
