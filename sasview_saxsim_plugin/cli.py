@@ -15,33 +15,44 @@ import warnings
 import numpy as np
 
 from .errors import SaxsimInputError, SaxsimRunError
+from .geometry.registry import SHAPES, get_shape
 
-SHAPES = ("sphere", "cylinder", "ellipsoid", "core_shell_sphere")
 ENSEMBLES = ("single", "spheres", "cylinders", "hardspheres")
 #: options of the ensemble boxes (``--n`` also sizes a ``--crystal`` grid) and their defaults
 ENSEMBLE_DEFAULTS = {"box": 1000.0, "n": 243, "volume_fraction": 0.01, "realisations": 3}
 
 
+#: the registered shape behind each ensemble's particles
+ENSEMBLE_SHAPE = {"spheres": "sphere", "hardspheres": "sphere", "cylinders": "cylinder"}
+
+
+def _registry_parameters() -> dict:
+    """name -> (Parameter, shapes that have it), over every registered shape."""
+    out: dict = {}
+    for spec in SHAPES.values():
+        for par in spec.parameters:
+            out.setdefault(par.name, (par, []))[1].append(spec.name)
+    return out
+
+
 def _add_physics(p: argparse.ArgumentParser) -> None:
-    g = p.add_argument_group("particle (lengths in Å, SLD in 1e-6/Å²)")
-    g.add_argument("--shape", choices=SHAPES, default="sphere")
+    g = p.add_argument_group("particle (lengths in Å, SLD in 1e-6/Å²; a parameter not given "
+                             "takes the shape's default, as on a SasView fit page)")
+    g.add_argument("--shape", choices=tuple(SHAPES), default="sphere",
+                   help="a registered shape (default sphere)")
     g.add_argument("--ensemble", choices=ENSEMBLES, default="single",
                    help="single particle (lattice Debye) or a box of particles (split FFT): "
                         "dilute spheres, randomly oriented cylinders, hard spheres")
-    g.add_argument("--radius", type=float, default=50.0, help="radius (Å), default 50")
-    g.add_argument("--length", type=float, help="cylinder length (Å)")
-    g.add_argument("--radius-polar", type=float, help="ellipsoid polar radius (Å)")
-    g.add_argument("--radius-equatorial", type=float, help="ellipsoid equatorial radius (Å)")
-    g.add_argument("--thickness", type=float, help="core-shell shell thickness (Å)")
-    g.add_argument("--theta", type=float, default=0.0, help="axis polar angle (deg)")
-    g.add_argument("--phi", type=float, default=0.0, help="axis azimuth (deg)")
+    # one option per registry parameter (union over the shapes)
+    for name, (par, owners) in _registry_parameters().items():
+        unit = {"Ang": "Å", "1e-6/Ang^2": "1e-6/Å²"}.get(par.units, par.units)
+        g.add_argument("--" + name.replace("_", "-"), type=float, default=None,
+                       help=f"{par.description} ({unit}; {', '.join(owners)})")
+    g.add_argument("--theta", type=float, help="axis polar angle (deg) of a --crystal outline")
+    g.add_argument("--phi", type=float, help="axis azimuth (deg) of a --crystal outline")
     g.add_argument("--radius-pd", type=float, default=0.0, help="relative Gaussian width")
     g.add_argument("--length-pd", type=float, default=0.0, help="relative Gaussian width")
     g.add_argument("--pd-n", type=int, default=35, help="polydispersity points (sasmodels)")
-    g.add_argument("--sld", type=float, default=1.0)
-    g.add_argument("--sld-solvent", type=float, default=0.0)
-    g.add_argument("--sld-core", type=float, default=1.0)
-    g.add_argument("--sld-shell", type=float, default=2.0)
     n = p.add_argument_group("numerics")
     n.add_argument("--q-min", type=float, help="1/Å (single: default 0.005)")
     n.add_argument("--q-max", type=float, help="1/Å (single: default 0.5; box: π/(2d))")
@@ -76,22 +87,35 @@ def _add_physics(p: argparse.ArgumentParser) -> None:
                    help="fit the reference's scale (weighted least squares) before comparing")
 
 
-def _dims(a) -> dict:
-    if a.shape == "sphere":
-        return {"radius": a.radius}
-    if a.shape == "cylinder":
-        if a.length is None:
-            raise SaxsimInputError("--shape cylinder needs --length (Å)")
-        return {"radius": a.radius, "length": a.length, "theta": a.theta, "phi": a.phi}
-    if a.shape == "ellipsoid":
-        if a.radius_polar is None or a.radius_equatorial is None:
-            raise SaxsimInputError("--shape ellipsoid needs --radius-polar and --radius-equatorial")
-        return {"radius_polar": a.radius_polar, "radius_equatorial": a.radius_equatorial,
-                "theta": a.theta, "phi": a.phi}
-    if a.thickness is None:
-        raise SaxsimInputError("--shape core_shell_sphere needs --thickness (Å)")
-    return {"radius": a.radius, "thickness": a.thickness, "sld_core": a.sld_core,
-            "sld_shell": a.sld_shell}
+def _shape_values(a, shape: str, used: list | None = None) -> dict:
+    """The registered ``shape``'s parameters from the options (its defaults where not
+    given; ``used`` collects 'name default' for each default taken). Options of other
+    shapes are a mistake, said so instead of ignored."""
+    spec = get_shape(shape)
+    own = {p.name for p in spec.parameters}
+    foreign = [name for name in _registry_parameters()
+               if name not in own and getattr(a, name, None) is not None]
+    if foreign:
+        flags = ", ".join("--" + n.replace("_", "-") for n in foreign)
+        raise SaxsimInputError(f"{flags}: not a parameter of {shape} (it has "
+                               f"{', '.join(p.name for p in spec.parameters)})")
+    values = {}
+    for par in spec.parameters:
+        given = getattr(a, par.name, None)
+        values[par.name] = par.default if given is None else given
+        if given is None and used is not None:
+            used.append(f"{par.name} {par.default:g}")
+    return values
+
+
+def _dims(a, used: list | None = None) -> dict:
+    """Parameters of the single particle ``--shape`` (lengths Å, SLDs 1e-6/Å²)."""
+    return _shape_values(a, a.shape, used)
+
+
+def _refuse_orientation(a, why: str) -> None:
+    if a.theta is not None or a.phi is not None:
+        raise SaxsimInputError(f"--theta/--phi: {why}")
 
 
 def _pd(a) -> dict:
@@ -127,33 +151,44 @@ def _ensemble_options(a) -> None:
 def _run_comparison(a):
     from .comparison import compare_ensemble, compare_particle
     dtype = np.float64 if a.precision == "double" else np.float32
+    a.defaults_used = []
     if a.ensemble == "single":
-        dims = _dims(a)
-        if a.shape in ("sphere", "core_shell_sphere"):
-            dims = {k: v for k, v in dims.items() if k not in ("theta", "phi")}
-        return compare_particle(a.shape, dims, pd=_pd(a), q_min=a.q_min or 0.005,
-                                q_max=a.q_max or 0.5, points=a.points, sld=a.sld,
-                                sld_solvent=a.sld_solvent, spacing=a.spacing,
+        _refuse_orientation(a, "a single particle's 1D curve is the orientation average, so "
+                               "its axis does not change it (the angles set a --crystal "
+                               "outline only)")
+        values = _dims(a, a.defaults_used)
+        spec = get_shape(a.shape)
+        slds = {k: values.pop(k) for k in spec.sld_names}
+        return compare_particle(a.shape, {**values, **{k: v for k, v in slds.items()
+                                                       if k not in ("sld", "sld_solvent")}},
+                                pd=_pd(a), q_min=a.q_min or 0.005, q_max=a.q_max or 0.5,
+                                points=a.points, sld=slds.get("sld", 1.0),
+                                sld_solvent=slds.get("sld_solvent", 0.0), spacing=a.spacing,
                                 supersample=a.supersample, correction=a.correction,
                                 fit_scale=a.fit_scale)
-    if a.ensemble == "cylinders" and a.length is None:
-        raise SaxsimInputError("--ensemble cylinders needs --length (Å)")
-    return compare_ensemble(a.ensemble, box=a.box, n=a.n, radius=a.radius,
+    _refuse_orientation(a, f"the {a.ensemble} box compared with sasmodels' 1D model has "
+                           "randomly oriented particles (the angles set a --crystal outline "
+                           "only)")
+    if a.shape not in ("sphere", ENSEMBLE_SHAPE[a.ensemble]):
+        raise SaxsimInputError(f"--shape {a.shape}: the particles of --ensemble {a.ensemble} "
+                               f"are {ENSEMBLE_SHAPE[a.ensemble]}s; drop --shape")
+    v = _shape_values(a, ENSEMBLE_SHAPE[a.ensemble], a.defaults_used)
+    return compare_ensemble(a.ensemble, box=a.box, n=a.n, radius=v["radius"],
                             volume_fraction=a.volume_fraction, radius_pd=a.radius_pd,
-                            length=a.length, length_pd=a.length_pd, sld=a.sld,
-                            sld_solvent=a.sld_solvent, realisations=a.realisations, seed=a.seed,
-                            dtype=dtype, q_min=a.q_min, q_max=a.q_max, correction=a.correction,
-                            supersample=a.supersample, memory_budget=a.memory_budget,
-                            fit_scale=a.fit_scale, size_sampling=a.size_sampling,
-                            scheduler=a.scheduler, workers=a.workers, workdir=a.workdir,
-                            progress=not a.json)
+                            length=v.get("length"), length_pd=a.length_pd, sld=v["sld"],
+                            sld_solvent=v["sld_solvent"], realisations=a.realisations,
+                            seed=a.seed, dtype=dtype, q_min=a.q_min, q_max=a.q_max,
+                            correction=a.correction, supersample=a.supersample,
+                            memory_budget=a.memory_budget, fit_scale=a.fit_scale,
+                            size_sampling=a.size_sampling, scheduler=a.scheduler,
+                            workers=a.workers, workdir=a.workdir, progress=not a.json)
 
 
 def _title(a, comp) -> str:
     p = comp.parameters
     if a.ensemble == "single":
         return f"{a.shape} {json.dumps({k: v for k, v in p.items() if k != 'shape'})[:150]}"
-    return (f"{a.ensemble}: box {a.box:g} Å, n={a.n}, R={a.radius:g} Å, "
+    return (f"{a.ensemble}: box {a.box:g} Å, n={a.n}, R={p['radius']:g} Å, "
             f"φ={a.volume_fraction:g}, {a.realisations} realisation(s)")
 
 
@@ -171,6 +206,7 @@ def cmd_compare(a) -> int:
     if a.json:
         out = comp.as_json()
         out["plot"] = png
+        out["defaults_used"] = a.defaults_used
         print(json.dumps(out, default=float))
     else:
         m = comp.metrics
@@ -184,7 +220,13 @@ def cmd_compare(a) -> int:
             print(f"  vs realised particles: median {100 * ex['realised_median_rel_error']:.3g} %"
                   f", 95th pct {100 * ex['realised_p95_rel_error']:.3g} %")
         print(f"  plot: {png}")
+        _say_defaults(a)
     return 0
+
+
+def _say_defaults(a) -> None:
+    if getattr(a, "defaults_used", None):
+        print(f"  defaults used (not given): {', '.join(a.defaults_used)}")
 
 
 def _density_source(a):
@@ -196,8 +238,13 @@ def _density_source(a):
         raise SaxsimInputError("--crystal needs --spacing (Å); the grid is --n³ voxels")
     outline = None
     if a.crystallite_radius is None:        # the particle options give the outline
-        from .geometry.shapes import make_body
-        outline = make_body(a.shape, **_dims(a)).parts[0][0]
+        values = _dims(a)
+        spec = get_shape(a.shape)
+        dims = {n: values[n] for n in spec.lengths}
+        outline = spec.body(dims, {n: values[n] for n in spec.sld_names}, a.theta or 0.0,
+                            a.phi or 0.0).parts[0][0]
+    elif a.theta is not None or a.phi is not None:
+        raise SaxsimInputError("--theta/--phi: a spherical --crystallite-radius has no axis")
     values, cell = read_unit_cell(a.crystal, a.cell_voxels)
     return (CrystalliteSource(values, cell, a.crystallite_radius, a.n, a.spacing,
                               os.path.basename(a.crystal), outline), (cell, values))
@@ -246,10 +293,12 @@ def cmd_simulate(a) -> int:
     plot_comparison(comp.curve, comp.reference, comp.metrics, png, _title(a, comp),
                     ref_label=f"sasmodels {comp.model}")
     if a.json:
-        print(json.dumps({"output": out, "plot": png, **comp.as_json()}, default=float))
+        print(json.dumps({"output": out, "plot": png, **comp.as_json(),
+                          "defaults_used": a.defaults_used}, default=float))
     else:
         print(f"wrote {out} ({len(comp.curve)} points: Q 1/Å, I 1/cm"
               f"{', dI' if comp.curve.sigma is not None else ''}) and {png}")
+        _say_defaults(a)
     return 0
 
 
@@ -307,10 +356,12 @@ def cmd_bench(a) -> int:
 
 
 def cmd_install_model(a) -> int:
-    from .install import install_model
-    path = install_model(a.dir)
-    print(f"installed the numerical_density plugin model: {path}")
-    print("restart SasView; it appears under Fitting > Category 'Plugin Models'")
+    from .models.install import install_models
+    paths = install_models(a.dir)
+    print(f"installed {len(paths)} plugin models in {paths[0].parent}: "
+          f"{', '.join(p.stem for p in paths)}")
+    print("SasView lists them under Fitting > Category 'Plugin Models' (restart SasView, or "
+          "Plugin Models > Manage Plugin Models to reload)")
     return 0
 
 
@@ -369,7 +420,7 @@ def build_parser() -> argparse.ArgumentParser:
     b.add_argument("--json", action="store_true")
     b.set_defaults(func=cmd_bench)
     im = sub.add_parser("install-model",
-                        help="put the numerical_density model into SasView's plugin folder")
+                        help="put the numerical_<shape> models into SasView's plugin folder")
     im.add_argument("--dir", help="target folder (default: SasView's plugin folder)")
     im.set_defaults(func=cmd_install_model)
     mm = sub.add_parser("make-model",

@@ -253,7 +253,7 @@ def make_density_model(density_path: str | os.PathLike, voxel_size: float, name:
     if min(arr.shape) < 2:
         raise SaxsimInputError(f"density of shape {arr.shape} is too small")
     if out_dir is None:
-        from .install import sasview_plugin_dir
+        from .models.install import sasview_plugin_dir
         out_dir = sasview_plugin_dir()
     out = Path(out_dir) / f"{name}.py"
     if out.exists() and not overwrite:

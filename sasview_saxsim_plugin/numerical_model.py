@@ -1,17 +1,18 @@
-"""The engine behind the sasmodels plugin model "numerical_density".
+"""The engine behind the sasmodels plugin models ``numerical_<shape>`` (``models/``).
 
 Parameters -> |F(q)|²·1e-4 (what a sasmodels ``Iq`` returns; sasmodels divides by the
 ``form_volume`` average and applies scale, background and polydispersity).
 
 Fitting calls ``Iq`` hundreds of times, so the voxelised particle is transformed once per
 *dimensionless* geometry and tabulated: with every length multiplied by s,
-|A_s(q)|² = s⁶·|A_1(q·s)|² (lattice Debye tables). Cylinders and ellipsoids have two
-lengths; their ratio lives on a grid in ln(ratio) of step ``RATIO_STEP[shape]`` and is
-interpolated linearly between neighbours, so the model is continuous in every parameter and
-polydispersity on both lengths stays cheap. The core-shell sphere needs no such grid:
-concentric spheres add as amplitudes, so one signed amplitude table of the voxelised unit
-sphere serves every radius and thickness. Oriented 2D uses the axial symmetry of the shapes
-(``AxialTable``).
+|A_s(q)|² = s⁶·|A_1(q·s)|² (lattice Debye tables). A shape with more than one length
+(registry: ``ShapeSpec.lengths``, the first sets s) has one ratio per further length; each
+ratio lives on a grid in ln(ratio) of step ``ShapeSpec.ratio_step`` and is interpolated
+linearly between neighbours (multilinearly for several ratios), so the model is continuous in
+every parameter and polydispersity on every length stays cheap. Shapes made of concentric
+spheres (``ShapeSpec.concentric_radii``) need no such grid: they add as amplitudes, so one
+signed amplitude table of the voxelised unit sphere serves every radius. Oriented 2D uses the
+axial symmetry of the shapes (``AxialTable``).
 """
 
 from __future__ import annotations
@@ -25,19 +26,11 @@ import numpy as np
 from scipy.interpolate import CubicSpline
 
 from .errors import SaxsimInputError
-from .geometry import make_body
 from .geometry.raster import voxel_fractions
+from .geometry.registry import ShapeSpec, get_shape
 from .scattering.debye import lattice_debye_parts
 from .scattering.voxel import isotropic_correction
 
-SHAPES = ("sphere", "cylinder", "ellipsoid", "core_shell_sphere")
-#: the two lengths of each shape (first one sets the scale s), sasmodels names
-LENGTHS = {"sphere": ("radius", None), "cylinder": ("radius", "length"),
-           "ellipsoid": ("radius_equatorial", "radius_polar"),
-           "core_shell_sphere": ("radius", "thickness")}
-#: grid step in ln(second/first length): I(q) of rods and spheroids changes slowly with the
-#: aspect ratio (docs/numerical_model.md measures 5 % against 2 %)
-RATIO_STEP = {"cylinder": 0.05, "ellipsoid": 0.05}
 DEFAULT_VOXELS = 24          # voxels across the smallest feature
 MAX_VOXELS = 1_000_000      # voxels in the particle's bounding box (cold cost ∝ this)
 CACHE_SIZE = 64
@@ -61,23 +54,23 @@ class Table:
         return out
 
 
-def _unit_geometry(shape: str, ratio: float) -> tuple[list, float]:
-    """Parts (unit contrast bodies) of the geometry with first length 1 and the given ratio."""
-    if shape == "sphere":
-        return [make_body("sphere", radius=1.0)], 2.0
-    if shape == "cylinder":
-        return [make_body("cylinder", radius=1.0, length=ratio)], min(2.0, ratio)
-    if shape == "ellipsoid":
-        return ([make_body("ellipsoid", radius_equatorial=1.0, radius_polar=ratio)],
-                2 * min(1.0, ratio))
-    raise SaxsimInputError(f"no voxel table for shape {shape!r}")
+def _unit_geometry(spec: ShapeSpec, ratios: tuple[float, ...]) -> tuple[list, float]:
+    """Unit-contrast part shapes of the geometry with first length 1 and the given ratios of
+    the further lengths to it, and its smallest feature (units of the first length)."""
+    lengths = spec.lengths
+    dims = {lengths[0]: 1.0, **dict(zip(lengths[1:], ratios, strict=True))}
+    parts = spec.parts(dims, 0.0, 0.0, np.zeros(3))
+    feature = min(p.min_feature() for p in parts)
+    if spec.feature is not None:
+        feature = min(feature, spec.feature(dims))
+    return parts, feature
 
 
-def _unit_parts(shape: str, ratio: float, voxels: int, supersample: int):
+def _unit_parts(spec: ShapeSpec, ratios: tuple[float, ...], voxels: int, supersample: int):
     """Unit-contrast voxel blocks of the dimensionless geometry (axis along z, centre at
     index ``reach``), the voxel size and the largest extent (units of the first length)."""
-    bodies, feature = _unit_geometry(shape, ratio)
-    half = np.max([s.half_extent() for b in bodies for s, _ in b.parts], axis=0)
+    shapes, feature = _unit_geometry(spec, ratios)
+    half = np.max([s.half_extent() for s in shapes], axis=0)
     extent = 2 * half.max()
     d = feature / voxels
     box_voxels = np.prod(2 * half / d + 3)
@@ -89,16 +82,13 @@ def _unit_parts(shape: str, ratio: float, voxels: int, supersample: int):
     def coords(i):
         return i * d
 
-    # every shape here is symmetric under x -> -x, y -> -y, z -> -z in its own frame:
+    # every registered shape is symmetric under x -> -x, y -> -y, z -> -z in its own frame:
     # rasterise the positive octant (indices 0 … reach) and mirror it (8× less work)
     octant = reach + 1
     parts = []
-    for b in bodies:
-        octa = np.zeros(octant)
-        for s, _ in b.parts:
-            octa += voxel_fractions(s, coords, d, np.zeros(3, int), octant, supersample)
+    for s in shapes:
+        full = voxel_fractions(s, coords, d, np.zeros(3, int), octant, supersample)
         # index reach + i holds octant[i]; index reach - i holds it too (mirror)
-        full = octa
         for axis in range(3):
             mirrored = np.flip(np.take(full, np.arange(1, full.shape[axis]), axis=axis), axis)
             full = np.concatenate([mirrored, full], axis=axis)
@@ -106,9 +96,9 @@ def _unit_parts(shape: str, ratio: float, voxels: int, supersample: int):
     return parts, d, extent, reach
 
 
-def _build_table(shape: str, ratio: float, voxels: int, supersample: int,
+def _build_table(spec: ShapeSpec, ratios: tuple[float, ...], voxels: int, supersample: int,
                  u_max: float) -> Table:
-    parts, d, extent, _ = _unit_parts(shape, ratio, voxels, supersample)
+    parts, d, extent, _ = _unit_parts(spec, ratios, voxels, supersample)
     profiles = lattice_debye_parts(parts, d)
     # u grid: log-spaced at small u, then linear with ≥ 12 points per oscillation period
     # (period 2π/extent in u for the largest dimension)
@@ -150,11 +140,11 @@ class AxialTable:
         return out.reshape(u_par.shape[:-1])
 
 
-def _build_axial_table(shape: str, ratio: float, voxels: int, supersample: int,
-                       per_period: int = 20) -> AxialTable:
+def _build_axial_table(spec: ShapeSpec, ratios: tuple[float, ...], voxels: int,
+                       supersample: int, per_period: int = 20) -> AxialTable:
     from scipy.interpolate import RectBivariateSpline
     from scipy.special import j0
-    parts, d, _, reach = _unit_parts(shape, ratio, voxels, supersample)
+    parts, d, _, reach = _unit_parts(spec, ratios, voxels, supersample)
     nx, ny, nz = parts[0].shape
     ix = np.arange(nx) - reach[0]
     iy = np.arange(ny) - reach[1]
@@ -185,7 +175,7 @@ def _build_sphere_amplitude(voxels: int, supersample: int, u_max: float, n_mu: i
     """Orientation-averaged, box-deconvolved *signed* amplitude A_1(u) of the voxelised unit
     sphere (from its axial table by Gauss-Legendre over the polar angle; the box filter is
     averaged over the azimuth). Concentric spheres then combine exactly as amplitudes."""
-    tab = _build_axial_table("sphere", 1.0, voxels, supersample)
+    tab = _build_axial_table(get_shape("sphere"), (), voxels, supersample)
     d = tab.spacing
     u = np.arange(0.0, min(u_max, tab.u_max) + 0.05, np.pi / 32)
     x, w = np.polynomial.legendre.leggauss(n_mu)
@@ -224,10 +214,14 @@ def _auto_voxels(feature: float, u_max: float) -> int:
 
 
 class NumericalDensityModel:
-    """Cached evaluator: ``iq(q, shape, dims, slds)`` -> |F|²·1e-4 (sasmodels ``Iq`` units)."""
+    """Cached evaluator: ``iq(q, shape, dims, slds)`` -> |F|²·1e-4 (sasmodels ``Iq`` units)
+    of any registered shape (``geometry.registry``)."""
 
-    def __init__(self, supersample: int = 3, cache_size: int = CACHE_SIZE):
+    def __init__(self, supersample: int = 3, cache_size: int = CACHE_SIZE, voxels: int = 0):
+        #: sub-voxels per axis where the surface cuts a voxel
         self.supersample = supersample
+        #: voxels across the smallest feature when a call gives none (0: automatic)
+        self.voxels = voxels
         self.cache: OrderedDict = OrderedDict()
         self.cache_size = cache_size
         self._lock = threading.Lock()
@@ -243,17 +237,17 @@ class NumericalDensityModel:
             while len(self.cache) > self.cache_size:
                 self.cache.popitem(last=False)
 
-    def _table(self, shape: str, ratio_index: int | None, voxels: int, u_max: float,
+    def _table(self, spec: ShapeSpec, ratio_index: tuple[int, ...], voxels: int, u_max: float,
                supersample: int) -> Table:
-        key = (shape, ratio_index, voxels, supersample)
+        key = (spec.name, ratio_index, voxels, supersample)
         with self._lock:
             tab = self.cache.get(key)
             if tab is not None and tab.u[-1] >= u_max:
                 self.cache.move_to_end(key)
                 return tab
-        ratio = 1.0 if ratio_index is None else float(np.exp(ratio_index * RATIO_STEP[shape]))
+        ratios = tuple(float(np.exp(k * spec.ratio_step)) for k in ratio_index)
         need = max(u_max, tab.u[-1] * 2 if tab is not None else 0.0)
-        tab = _build_table(shape, ratio, voxels, supersample, need * 1.25)
+        tab = _build_table(spec, ratios, voxels, supersample, need * 1.25)
         self._store(key, tab)
         return tab
 
@@ -268,107 +262,111 @@ class NumericalDensityModel:
         self._store(key, spl)
         return spl
 
-    def _core_shell_amplitude(self, q: np.ndarray, dims: dict, contrasts: list[float],
-                              voxels: int, supersample: int) -> np.ndarray:
-        """Concentric spheres add as amplitudes: A = c_shell·A_{R+t} + (c_core − c_shell)·A_R
-        with A_r(q) = r³·A_1(q·r); one sphere table serves every radius and thickness, so the
-        core-shell sphere needs no aspect-ratio grid (2·voxels across the sphere)."""
-        r_core, t = float(dims["radius"]), float(dims["thickness"])
-        if not (r_core > 0 and t > 0):
-            raise SaxsimInputError(f"radius and thickness must be > 0 Å, got {r_core}, {t}")
-        r_out = r_core + t
+    def _concentric_amplitude(self, q: np.ndarray, radii: list[float],
+                              contrasts: list[float], voxels: int,
+                              supersample: int) -> np.ndarray:
+        """Concentric spheres add as amplitudes: A = Σ c_i·r_i³·A_1(q·r_i), one sphere table
+        for every radius, so these shapes need no aspect-ratio grid (2·voxels across the
+        sphere)."""
         q = np.abs(q)
-        u_max = float(q.max()) * r_out if q.size else 1.0
+        u_max = float(q.max()) * max(radii) if q.size else 1.0
         if not voxels:
             voxels = _auto_voxels(2.0, u_max) // 2
         spl = self._sphere_amplitude(2 * voxels, u_max, supersample)
-        return contrasts[0] * r_out ** 3 * spl(q * r_out) + contrasts[1] * r_core ** 3 * spl(
-            q * r_core)
+        return sum(c * r ** 3 * spl(q * r) for c, r in zip(contrasts, radii, strict=True))
 
-    def iq(self, q: np.ndarray, shape: str, dims: dict, contrasts: list[float],
+    def _prepare(self, shape: str, dims: dict, slds: dict, supersample: int | None):
+        spec = get_shape(shape)
+        for name in spec.lengths:
+            value = float(dims[name])
+            if not (value > 0 and np.isfinite(value)):
+                raise SaxsimInputError(f"{name} must be a finite number > 0 Å, got {value}")
+        contrasts = spec.contrasts({**{n: spec.defaults()[n] for n in spec.sld_names}, **slds})
+        return spec, contrasts, int(supersample or self.supersample)
+
+    def iq(self, q: np.ndarray, shape: str, dims: dict, slds: dict,
            voxels: int | None = None, supersample: int | None = None) -> np.ndarray:
-        """|F(q)|²·1e-4 for one geometry: ``dims`` in Å (sasmodels names), ``contrasts`` the
-        part contrasts in 1e-6/Å² (one value, two for core_shell_sphere). ``voxels``: voxels
-        across the smallest feature, 0/None = automatic (24, 48 or 96 so that q·d ≤ π);
-        ``supersample``: sub-voxels per axis on the surface (default 3)."""
-        if shape not in SHAPES:
-            raise SaxsimInputError(f"unknown shape {shape!r}; choose one of {SHAPES}")
+        """|F(q)|²·1e-4 of one particle of the registered ``shape``: ``dims`` its lengths in Å,
+        ``slds`` its SLD parameters in 1e-6/Å² (sasmodels names; missing ones take the
+        registry defaults), q in 1/Å. ``voxels``: voxels across the smallest feature,
+        0/None = automatic (24, 48 or 96 so that q·d ≤ π); ``supersample``: sub-voxels per
+        axis on the surface (default 3)."""
+        spec, contrasts, supersample = self._prepare(shape, dims, slds, supersample)
         q = np.asarray(q, float)
         self._check_units(q)
-        voxels = int(voxels or 0)
-        supersample = int(supersample or self.supersample)
-        if shape == "core_shell_sphere":
-            return self._core_shell_amplitude(q, dims, contrasts, voxels,
+        voxels = int(self.voxels if voxels is None else voxels)
+        if spec.concentric_radii is not None:
+            radii = [float(r) for r in spec.concentric_radii(dims)]
+            return self._concentric_amplitude(q, radii, contrasts, voxels,
                                               supersample) ** 2 * 1e-4
-        first, second = LENGTHS[shape]
+        first, *others = spec.lengths
         s = float(dims[first])
-        if not (s > 0 and np.isfinite(s)):
-            raise SaxsimInputError(f"{first} must be > 0 Å, got {s}")
         u = np.abs(q) * s
         u_max = float(u.max()) if u.size else 1.0
-        ratio = 1.0 if second is None else float(dims[second]) / s
+        ratios = tuple(float(dims[n]) / s for n in others)
         if not voxels:
-            voxels = _auto_voxels(_unit_geometry(shape, ratio)[1], u_max)
-        if second is None:
-            tab = self._table(shape, None, voxels, u_max, supersample)
-            a2 = tab.amplitude2(u, contrasts)
-            self._check_range(tab, u_max, shape, s)
-        else:
-            r = float(dims[second]) / s
-            if not (r > 0 and np.isfinite(r)):
-                raise SaxsimInputError(f"{second} must be > 0 Å, got {dims[second]}")
-            x = np.log(r) / RATIO_STEP[shape]
-            k = int(np.floor(x))
-            w = x - k
-            lo = self._table(shape, k, voxels, u_max, supersample)
-            a2 = lo.amplitude2(u, contrasts)
-            if w > 1e-9:
-                hi = self._table(shape, k + 1, voxels, u_max, supersample)
-                a2 = (1 - w) * a2 + w * hi.amplitude2(u, contrasts)
-            self._check_range(lo, u_max, shape, s)
+            voxels = _auto_voxels(_unit_geometry(spec, ratios)[1], u_max)
+        # multilinear interpolation in ln(ratio) between the tables at the grid corners
+        x = np.log(ratios) / spec.ratio_step if ratios else np.zeros(0)
+        base = np.floor(x).astype(int)
+        frac = x - base
+        a2 = np.zeros_like(u)
+        first_table = None
+        for corner in np.ndindex(*(2,) * len(ratios)):
+            w = float(np.prod([f if c else 1 - f for f, c in zip(frac, corner, strict=True)]))
+            if w <= 1e-9:
+                continue
+            tab = self._table(spec, tuple(int(b + c) for b, c in zip(base, corner,
+                                                                     strict=True)),
+                              voxels, u_max, supersample)
+            first_table = first_table or tab
+            a2 += w * tab.amplitude2(u, contrasts)
+        self._check_range(first_table, u_max, shape, s)
         return a2 * s ** 6 * 1e-4
 
-    def _table3d(self, shape: str, ratio: float, voxels: int, supersample: int) -> AxialTable:
-        key = ("2d", shape, round(ratio, 9), voxels, supersample)
+    def _table3d(self, spec: ShapeSpec, ratios: tuple[float, ...], voxels: int,
+                 supersample: int) -> AxialTable:
+        key = ("2d", spec.name, tuple(round(r, 9) for r in ratios), voxels, supersample)
         with self._lock:
             tab = self.cache.get(key)
             if tab is not None:
                 self.cache.move_to_end(key)
                 return tab
-        tab = _build_axial_table(shape, ratio, voxels, supersample)
+        tab = _build_axial_table(spec, ratios, voxels, supersample)
         self._store(key, tab)
         return tab
 
-    def iqxy(self, qx: np.ndarray, qy: np.ndarray, shape: str, dims: dict,
-             contrasts: list[float], theta: float, phi: float,
-             voxels: int | None = None, supersample: int | None = None) -> np.ndarray:
+    def iqxy(self, qx: np.ndarray, qy: np.ndarray, shape: str, dims: dict, slds: dict,
+             theta: float = 0.0, phi: float = 0.0, voxels: int | None = None,
+             supersample: int | None = None) -> np.ndarray:
         """|F(qx, qy)|²·1e-4 of the particle with its axis at (θ, φ) degrees, beam along z
-        (sasmodels' frame); qx, qy in 1/Å."""
-        if shape not in SHAPES:
-            raise SaxsimInputError(f"unknown shape {shape!r}; choose one of {SHAPES}")
+        (sasmodels' frame); qx, qy in 1/Å. Isotropic shapes ignore θ and φ."""
+        spec, contrasts, supersample = self._prepare(shape, dims, slds, supersample)
         qx, qy = np.broadcast_arrays(np.asarray(qx, float), np.asarray(qy, float))
-        voxels = int(voxels or 0)
-        supersample = int(supersample or self.supersample)
-        if shape == "core_shell_sphere":     # isotropic: the 1D amplitude at |q|
-            return self._core_shell_amplitude(np.hypot(qx, qy), dims, contrasts, voxels,
+        voxels = int(self.voxels if voxels is None else voxels)
+        if spec.concentric_radii is not None:     # isotropic: the 1D amplitude at |q|
+            radii = [float(r) for r in spec.concentric_radii(dims)]
+            return self._concentric_amplitude(np.hypot(qx, qy), radii, contrasts, voxels,
                                               supersample) ** 2 * 1e-4
-        first, second = LENGTHS[shape]
+        first, *others = spec.lengths
         s = float(dims[first])
+        if not spec.oriented:
+            return self.iq(np.hypot(qx, qy), shape, dims, slds, voxels, supersample)
         q_lab = np.stack([qx, qy, np.zeros_like(qx)], axis=-1)
         u_par = q_lab @ _axis_frame(theta, phi).T * s
-        # exact aspect ratio here: interpolating between ratios would smear the sharp
+        # exact aspect ratios here: interpolating between ratios would smear the sharp
         # fringes of an oriented pattern (q·L/2 of tens of radians at high q)
-        ratio = 1.0 if second is None else float(dims[second]) / s
+        ratios = tuple(float(dims[n]) / s for n in others)
         if not voxels:
             u_max = float(np.abs(u_par).max()) if u_par.size else 1.0
-            voxels = _auto_voxels(_unit_geometry(shape, ratio)[1], u_max)
-        a2 = self._table3d(shape, ratio, voxels, supersample).amplitude2(u_par, contrasts)
+            voxels = _auto_voxels(_unit_geometry(spec, ratios)[1], u_max)
+        a2 = self._table3d(spec, ratios, voxels, supersample).amplitude2(u_par, contrasts)
         return a2 * s ** 6 * 1e-4
 
     def _check_units(self, q: np.ndarray) -> None:
         if q.size and np.abs(q).max() > 2.0 and "units" not in self._warned:
             self._warned.add("units")
-            warnings.warn(f"numerical_density: q up to {np.abs(q).max():.3g} 1/Å is unusually "
+            warnings.warn(f"numerical model: q up to {np.abs(q).max():.3g} 1/Å is unusually "
                           f"large for SAS; is the data's q in 1/nm? (sasmodels uses 1/Å)",
                           stacklevel=3)
 
@@ -376,36 +374,11 @@ class NumericalDensityModel:
         if u_max > 2 * tab.u_trusted and shape not in self._warned:
             self._warned.add(shape)
             warnings.warn(
-                f"numerical_density ({shape}): q up to {u_max / scale:.3g} 1/Å is beyond the "
-                f"trusted {2 * tab.u_trusted / scale:.3g} 1/Å (q·d = π) for this size and "
-                f"voxel count; raise the 'voxels' parameter (0 = automatic) for higher q",
+                f"numerical_{shape}: q up to {u_max / scale:.3g} 1/Å is beyond the "
+                f"trusted {2 * tab.u_trusted / scale:.3g} 1/Å (q·d = π) of the automatic grid "
+                f"(96 voxels across the smallest feature) for this size",
                 stacklevel=3)
 
 
 #: one shared evaluator per process (its cache is the only global state; key = geometry)
 MODEL = NumericalDensityModel()
-
-
-def form_volume(shape: str, dims: dict) -> float:
-    """Particle volume (Å³) used for sasmodels' normalisation (outer volume for core-shell)."""
-    return make_body(shape, **{k: v for k, v in dims.items()}).volume
-
-
-def dims_for(shape: str, radius: float, length: float, radius_polar: float,
-             radius_equatorial: float, thickness: float) -> dict:
-    """The lengths of ``shape`` from the plugin's full parameter list (Å)."""
-    if shape == "sphere":
-        return {"radius": radius}
-    if shape == "cylinder":
-        return {"radius": radius, "length": length}
-    if shape == "ellipsoid":
-        return {"radius_polar": radius_polar, "radius_equatorial": radius_equatorial}
-    return {"radius": radius, "thickness": thickness}
-
-
-def contrasts_for(shape: str, sld: float, sld_solvent: float, sld_core: float,
-                  sld_shell: float) -> list[float]:
-    """Part contrasts (1e-6/Å²): shell-sphere then core-sphere for core_shell_sphere."""
-    if shape == "core_shell_sphere":
-        return [sld_shell - sld_solvent, sld_core - sld_shell]
-    return [sld - sld_solvent]

@@ -20,6 +20,7 @@ from .geometry import (
     check_resolution,
     dilute_cylinders,
     dilute_spheres,
+    get_shape,
     hard_spheres,
     make_body,
 )
@@ -33,10 +34,6 @@ from .scattering import (
     trusted_q_max,
 )
 from .scattering.detector import detector_from_slice
-
-LENGTHS = {"sphere": ("radius",), "cylinder": ("radius", "length"),
-           "ellipsoid": ("radius_polar", "radius_equatorial"),
-           "core_shell_sphere": ("radius", "thickness")}
 
 
 @dataclass
@@ -86,7 +83,9 @@ def particle_curve(shape: str, dims: dict, q: np.ndarray, *, pd: dict | None = N
     """Orientation-averaged I(q) (1/cm) of one voxelised particle by the lattice Debye route,
     normalised like sasmodels: scale/⟨V⟩·⟨|A|²⟩·1e-4 + background.
 
-    ``dims``: sasmodels lengths in Å (e.g. radius, length); ``pd``: {length name: relative
+    ``shape``: a registered shape (``geometry.registry``); ``dims``: its parameters by
+    sasmodels name (lengths in Å, SLDs such as sld_core in 1e-6/Å²; ``sld``/``sld_solvent``
+    may also be given as arguments); ``pd``: {length name: relative
     Gaussian width, 'pd_n': points (35)} averaged with sasmodels' own weights. Geometries that
     differ only by an overall scale share one voxelisation (|A_s(q)|² = s⁶|A_1(qs)|²).
     ``progress``: see :mod:`sasview_saxsim_plugin.progress` (one step per pd point).
@@ -99,10 +98,11 @@ def particle_curve(shape: str, dims: dict, q: np.ndarray, *, pd: dict | None = N
                       f"(this package uses 1/Å)", stacklevel=2)
     pd = dict(pd or {})
     n_pts = int(pd.pop("pd_n", 35))
+    lengths = get_shape(shape).lengths
     for name, width in pd.items():
-        if name not in LENGTHS.get(shape, ()):
-            raise SaxsimInputError(f"polydispersity on {name!r}: {shape} has lengths "
-                                   f"{LENGTHS.get(shape)}")
+        if name not in lengths:
+            raise SaxsimInputError(f"polydispersity on {name!r}: {shape} has the lengths "
+                                   f"{', '.join(lengths)}")
         require_fraction(f"{name}_pd", width, upper=1.0)
     ref_body = make_body(shape, sld=sld, sld_solvent=sld_solvent, **dims)
     grid = auto_spacing(ref_body, q.max(), voxels_across) if spacing is None else None
@@ -121,7 +121,6 @@ def particle_curve(shape: str, dims: dict, q: np.ndarray, *, pd: dict | None = N
     cache: dict = {}
     total = np.zeros_like(q)
     vol = 0.0
-    lengths = LENGTHS[shape]
     for values, weight in track(combos, progress, "particle (lattice Debye)",
                                 unit="size"):
         geo = dict(dims)

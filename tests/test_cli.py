@@ -60,7 +60,9 @@ def test_simulate_writes_a_file_sasview_loads(capsys, tmp_path, ext):
 
 @pytest.mark.parametrize("args,message", [
     (["compare", "--radius", "-5"], "radius"),
-    (["compare", "--shape", "cylinder"], "--length"),
+    (["compare", "--shape", "sphere", "--length", "40"], "not a parameter of sphere"),
+    (["compare", "--ensemble", "cylinders", "--theta", "30"], "--theta/--phi"),  # was ignored
+    (["compare", "--shape", "cylinder", "--phi", "30"], "orientation average"),
     (["compare", "--ensemble", "hardspheres", "--volume-fraction", "0.6", "--n", "32"], "0.494"),
     (["compare", "--ensemble", "spheres", "--n", "32", "--radius", "3"], "resolve"),
     (["compare", "--ensemble", "spheres", "--radius", "600", "--n", "64"], "box"),

@@ -41,8 +41,9 @@ def test_no_polydispersity_and_categories():
     assert line["fitpage_category"] == ["Cylinder"]
     assert line["radius.width"][0] == "False"
     assert line["polydisperse_params"] == ["False"]
-    assert sasview_category("numerical_density") == "Plugin Models"
-    limits = fit_page_parameters("numerical_density", {"radius": 5.0})["radius"][2:]
+    assert sasview_category("numerical_cylinder") == "Plugin Models"
+    assert sasview_category("numerical_density") == "Plugin Models"     # the replaced one
+    limits = fit_page_parameters("numerical_cylinder", {"radius": 5.0})["radius"][2:]
     assert [float(x) for x in limits] == [0.0, math.inf]
 
 

@@ -11,7 +11,6 @@ from sasview_saxsim_plugin.geometry import (
     VoxelGrid,
     add_body,
     add_shape,
-    core_shell_sphere,
     dilute_cylinders,
     dilute_spheres,
     hard_spheres,
@@ -64,7 +63,8 @@ def test_shape_outside_box_is_an_error():
 
 
 def test_core_shell_superposition():
-    body = core_shell_sphere(10.0, 4.0, sld_core=3.0, sld_shell=1.0, sld_solvent=0.5)
+    body = make_body("core_shell_sphere", radius=10.0, thickness=4.0, sld_core=3.0, sld_shell=1.0,
+                     sld_solvent=0.5)
     d = VoxelGrid(48, 1.0).allocate(np.float64)
     add_body(d, body)
     total = d.values.sum()

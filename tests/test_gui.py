@@ -288,7 +288,7 @@ def test_numerical_vs_analytical_view(window, qtbot):
     assert stages and stages[-1][0] == stages[-1][1] == 35       # one step per pd point
     assert "χ²" in view.metrics.text()
 
-    for which, model in (("numerical", "numerical_density"), ("analytical", "cylinder")):
+    for which, model in (("numerical", "numerical_cylinder"), ("analytical", "cylinder")):
         show_perspective(manager, "NumericalModel")
         view.on_send(which)
         page = manager.loadedPerspectives["Fitting"].currentTab
@@ -305,7 +305,7 @@ def test_numerical_vs_analytical_view(window, qtbot):
     view.on_compute()
     _wait_idle(qtbot, view)
     assert view.result.model == "sphere@hardsphere"
-    for which, model in (("numerical", "numerical_density"), ("analytical", "sphere")):
+    for which, model in (("numerical", "numerical_sphere"), ("analytical", "sphere")):
         show_perspective(manager, "NumericalModel")
         view.on_send(which)
         page = manager.loadedPerspectives["Fitting"].currentTab
@@ -368,7 +368,7 @@ def test_launcher_registers_installs_model_and_starts_sasview(monkeypatch, capsy
     import sas.qtgui.Perspectives as perspectives
 
     from sasview_saxsim_plugin.gui import launcher
-    from sasview_saxsim_plugin.install import sasview_plugin_dir
+    from sasview_saxsim_plugin.models.install import sasview_plugin_dir
 
     started = []
     monkeypatch.setattr(sas.cli, "main", lambda: started.append(list(sys.argv)) or 0)
@@ -379,7 +379,7 @@ def test_launcher_registers_installs_model_and_starts_sasview(monkeypatch, capsy
     assert saxsim_main(["gui", "-l", "info"]) == 0                # saxsim gui = sasview-saxsim
     assert started[-1] == ["sasview", "-l", "info"]
     assert "ShapeEstimate" in perspectives.PERSPECTIVES
-    assert (sasview_plugin_dir() / "numerical_density.py").exists()
+    assert (sasview_plugin_dir() / "numerical_sphere.py").exists()
     assert "plugin model" in capsys.readouterr().out
 
 

@@ -1,10 +1,13 @@
-"""Voxel grid, shapes, anti-aliased rasterisation and seeded particle ensembles."""
+"""Voxel grid, shapes (primitives and the shape registry), anti-aliased rasterisation and
+seeded particle ensembles."""
 
 from .ensembles import Ensemble, dilute_cylinders, dilute_spheres, hard_spheres
 from .grid import Density, VoxelGrid
 from .raster import add_body, add_shape, check_resolution
-from .shapes import Body, Cylinder, Ellipsoid, Shape, Sphere, core_shell_sphere, make_body
+from .registry import SHAPES, ShapeSpec, get_shape, make_body, register, shape_names
+from .shapes import Body, Cylinder, Ellipsoid, Shape, Sphere
 
-__all__ = ["Body", "Cylinder", "Density", "Ellipsoid", "Ensemble", "Shape", "Sphere", "VoxelGrid",
-           "add_body", "add_shape", "check_resolution", "core_shell_sphere", "dilute_cylinders",
-           "dilute_spheres", "hard_spheres", "make_body"]
+__all__ = ["SHAPES", "Body", "Cylinder", "Density", "Ellipsoid", "Ensemble", "Shape",
+           "ShapeSpec", "Sphere", "VoxelGrid", "add_body", "add_shape", "check_resolution",
+           "dilute_cylinders", "dilute_spheres", "get_shape", "hard_spheres", "make_body",
+           "register", "shape_names"]

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from ..errors import SaxsimInputError, require_positive
+from ..errors import require_positive
 
 
 def axis_from_angles(theta_deg: float, phi_deg: float) -> np.ndarray:
@@ -196,43 +196,3 @@ class Body:
     def scaled(self, factor: float) -> Body:
         feature = None if self.feature is None else self.feature * factor
         return Body([(s.scaled(factor), c) for s, c in self.parts], feature)
-
-
-def core_shell_sphere(radius: float, thickness: float, sld_core: float, sld_shell: float,
-                      sld_solvent: float, center=(0.0, 0.0, 0.0)) -> Body:
-    """sasmodels' ``core_shell_sphere``: core ``radius`` and shell ``thickness`` (Å), SLDs in
-    1e-6/Å²."""
-    radius = require_positive("radius", radius, "Å")
-    thickness = require_positive("thickness", thickness, "Å")
-    c = np.asarray(center, float)
-    return Body([(Sphere(radius + thickness, center=c), sld_shell - sld_solvent),
-                 (Sphere(radius, center=c), sld_core - sld_shell)], feature=thickness)
-
-
-def make_body(shape: str, *, sld: float = 1.0, sld_solvent: float = 0.0,
-              center=(0.0, 0.0, 0.0), **dims) -> Body:
-    """Build a single-particle :class:`Body` from a sasmodels-like shape name and parameters.
-
-    ``shape`` is one of ``sphere`` (radius), ``cylinder`` (radius, length, theta, phi),
-    ``ellipsoid`` (radius_polar, radius_equatorial, theta, phi) or ``core_shell_sphere``
-    (radius, thickness, sld_core, sld_shell; ``sld`` is ignored there). Lengths in Å.
-    """
-    c = np.asarray(center, float)
-    try:
-        if shape == "sphere":
-            part = Sphere(dims["radius"], center=c)
-        elif shape == "cylinder":
-            part = Cylinder(dims["radius"], dims["length"], dims.get("theta", 0.0),
-                            dims.get("phi", 0.0), center=c)
-        elif shape == "ellipsoid":
-            part = Ellipsoid(dims["radius_polar"], dims["radius_equatorial"],
-                             dims.get("theta", 0.0), dims.get("phi", 0.0), center=c)
-        elif shape == "core_shell_sphere":
-            return core_shell_sphere(dims["radius"], dims["thickness"], dims.get("sld_core", sld),
-                                     dims.get("sld_shell", sld), sld_solvent, center=c)
-        else:
-            raise SaxsimInputError(
-                f"unknown shape {shape!r}; choose sphere, cylinder, ellipsoid or core_shell_sphere")
-    except KeyError as exc:
-        raise SaxsimInputError(f"shape {shape!r} needs the parameter {exc.args[0]!r}") from None
-    return Body([(part, sld - sld_solvent)])

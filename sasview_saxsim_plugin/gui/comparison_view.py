@@ -15,7 +15,8 @@ import numpy as np
 from PySide6 import QtCore, QtWidgets
 
 from ..errors import SaxsimInputError
-from ..plugin_model import SHAPES as PLUGIN_SHAPES
+from ..geometry.registry import SHAPES, get_shape
+from ..models import model_name
 from .fit_seeding import fit_page_parameters
 from .perspective_base import SaxsimPerspective
 from .plot_canvas import CurveCanvas
@@ -23,23 +24,14 @@ from .worker import Job
 
 logger = logging.getLogger(__name__)
 
-PARTICLE_SHAPES = ("sphere", "cylinder", "ellipsoid", "core_shell_sphere")
 BOX_KINDS = ("spheres", "cylinders", "hardspheres")
+#: the registered shape of each box's particles
+BOX_SHAPE = {"spheres": "sphere", "cylinders": "cylinder", "hardspheres": "sphere"}
 ROUTES = {"particle": "one particle (lattice Debye sum)",
           "box": "box of particles (split 3D FFT)"}
-#: lengths each shape uses (Å)
-SHAPE_LENGTHS = {"sphere": ("radius",), "cylinder": ("radius", "length"),
-                 "ellipsoid": ("radius_polar", "radius_equatorial"),
-                 "core_shell_sphere": ("radius", "thickness"),
-                 "spheres": ("radius",), "cylinders": ("radius", "length"),
-                 "hardspheres": ("radius",)}
-#: (label, unit, default, minimum, maximum, decimals)
-FIELDS = {
-    "radius": ("radius", "Å", 50.0, 1.0, 1e4, 1),
-    "length": ("length", "Å", 200.0, 1.0, 1e5, 1),
-    "radius_polar": ("polar radius", "Å", 30.0, 1.0, 1e4, 1),
-    "radius_equatorial": ("equatorial radius", "Å", 60.0, 1.0, 1e4, 1),
-    "thickness": ("shell thickness", "Å", 10.0, 0.5, 1e4, 1),
+#: (label, unit, default, minimum, maximum, decimals) of the settings that are not shape
+#: parameters (those come from the shape registry: ``shape_fields``)
+SETTINGS_FIELDS = {
     "radius_pd": ("radius polydispersity", "σ/R", 0.1, 0.0, 0.5, 3),
     "length_pd": ("length polydispersity", "σ/L", 0.0, 0.0, 0.5, 3),
     "volume_fraction": ("volume fraction", "", 0.1, 0.001, 0.45, 3),
@@ -51,6 +43,39 @@ FIELDS = {
     "q_max": ("q max", "1/Å", 0.3, 1e-3, 3.0, 3),
     "points": ("q points", "", 150, 10, 2000, 0),
 }
+
+
+def particle_shapes() -> tuple[str, ...]:
+    """The shapes offered for one particle: every registered shape."""
+    return tuple(SHAPES)
+
+
+def shape_of(shape_or_box: str) -> str:
+    """The registered shape of a particle shape or of a box kind."""
+    return BOX_SHAPE.get(shape_or_box, shape_or_box)
+
+
+def shape_fields() -> dict:
+    """Form rows (label, unit, default, min, max, decimals) of every registered shape
+    parameter (union over the shapes; the default is that of the first shape with it)."""
+    out = {}
+    for spec in SHAPES.values():
+        for par in spec.parameters:
+            if par.name in out:
+                continue
+            if par.kind == "volume":
+                out[par.name] = (par.name.replace("_", " "), "Å", par.default, 0.5, 1e5, 1)
+            else:
+                out[par.name] = (par.name.replace("_", " "), "1e-6/Å²", par.default, -1e3,
+                                 1e3, 3)
+    return out
+
+
+def fields() -> dict:
+    """Every form field: the shape parameters, then the settings."""
+    return {**shape_fields(), **SETTINGS_FIELDS}
+
+
 PARTICLE_ONLY = ("spacing", "points")
 BOX_ONLY = ("volume_fraction", "box", "n", "realisations")
 
@@ -64,18 +89,27 @@ class ComparisonSettings:
     values: dict
 
     def pd(self) -> dict:
+        lengths = get_shape(shape_of(self.shape)).lengths
         pd = {}
         for name in ("radius", "length"):
             width = float(self.values.get(f"{name}_pd", 0.0))
-            if width > 0 and name in SHAPE_LENGTHS[self.shape]:
+            if width > 0 and name in lengths:
                 pd[name] = width
         return pd
 
+    def parameters(self) -> dict:
+        """The shape's own parameters (lengths Å, SLDs 1e-6/Å²)."""
+        spec = get_shape(shape_of(self.shape))
+        return {p.name: float(self.values[p.name]) for p in spec.parameters}
+
     def dims(self) -> dict:
-        dims = {k: float(self.values[k]) for k in SHAPE_LENGTHS[self.shape]}
-        if self.shape == "core_shell_sphere":
-            dims.update(sld_core=1.0, sld_shell=2.0)
-        return dims
+        """The shape's parameters except ``sld`` and ``sld_solvent`` (given separately)."""
+        return {k: v for k, v in self.parameters().items() if k not in ("sld", "sld_solvent")}
+
+    def slds(self) -> tuple[float, float]:
+        """(sld, sld_solvent) where the shape has them (defaults 1, 0 otherwise)."""
+        p = self.parameters()
+        return p.get("sld", 1.0), p.get("sld_solvent", 0.0)
 
 
 def run_comparison(settings: ComparisonSettings, progress=False):
@@ -85,11 +119,14 @@ def run_comparison(settings: ComparisonSettings, progress=False):
     v = settings.values
     if not 0 < v["q_min"] < v["q_max"]:
         raise SaxsimInputError(f"need 0 < q min < q max, got {v['q_min']} and {v['q_max']} 1/Å")
+    sld, sld_solvent = settings.slds()
     if settings.route == "particle":
         return compare_particle(settings.shape, settings.dims(), pd=settings.pd(),
                                 q_min=v["q_min"], q_max=v["q_max"], points=int(v["points"]),
-                                spacing=float(v["spacing"]) or None, progress=progress)
-    return compare_ensemble(settings.shape, box=float(v["box"]), n=int(v["n"]),
+                                spacing=float(v["spacing"]) or None, sld=sld,
+                                sld_solvent=sld_solvent, progress=progress)
+    return compare_ensemble(settings.shape, box=float(v["box"]), n=int(v["n"]), sld=sld,
+                            sld_solvent=sld_solvent,
                             radius=float(v["radius"]), volume_fraction=float(v["volume_fraction"]),
                             radius_pd=settings.pd().get("radius", 0.0),
                             length=float(v["length"]) if settings.shape == "cylinders" else None,
@@ -107,18 +144,14 @@ def realised_volume_fraction(settings: ComparisonSettings, comparison) -> float 
 
 
 def numerical_fit_values(settings: ComparisonSettings, comparison) -> tuple[str, dict]:
-    """(model name, sasmodels values) of the numerical_density plugin model for the
+    """(model name, sasmodels values) of the plugin model ``numerical_<shape>`` of the
     computed shape, scaled like the analytical reference (scale = volume fraction for a
     box, 1 for one particle)."""
     phi = realised_volume_fraction(settings, comparison)
-    particle = {"spheres": "sphere", "hardspheres": "sphere", "cylinders": "cylinder"}.get(
-        settings.shape, settings.shape)
-    values = {"scale": phi or 1.0, "background": 0.0,
-              "shape": PLUGIN_SHAPES.index(particle), "sld": 1.0, "sld_solvent": 0.0}
-    values.update(settings.dims())
+    values = {"scale": phi or 1.0, "background": 0.0, **settings.parameters()}
     for name, width in settings.pd().items():
         values.update({f"{name}_pd": width, f"{name}_pd_n": 35, f"{name}_pd_type": "gaussian"})
-    model = "numerical_density"
+    model = model_name(shape_of(settings.shape))
     if settings.shape == "hardspheres":
         model += "@hardsphere"
         # P@S applies the volume fraction once (see scattering.reference_parameters)
@@ -161,7 +194,7 @@ class NumericalComparisonWindow(QtWidgets.QWidget, SaxsimPerspective):
         form.addRow("shape", self.cb_shape)
         self.fields: dict[str, QtWidgets.QDoubleSpinBox] = {}
         self.labels: dict[str, QtWidgets.QLabel] = {}
-        for key, (label, unit, default, lo, hi, decimals) in FIELDS.items():
+        for key, (label, unit, default, lo, hi, decimals) in fields().items():
             box = QtWidgets.QDoubleSpinBox()
             box.setRange(lo, hi)
             box.setDecimals(decimals)
@@ -231,19 +264,26 @@ class NumericalComparisonWindow(QtWidgets.QWidget, SaxsimPerspective):
         route = self.cb_route.currentData()
         self.cb_shape.blockSignals(True)
         self.cb_shape.clear()
-        self.cb_shape.addItems(PARTICLE_SHAPES if route == "particle" else BOX_KINDS)
+        self.cb_shape.addItems(particle_shapes() if route == "particle" else BOX_KINDS)
         self.cb_shape.blockSignals(False)
         self._enable_fields()
 
     def _enable_fields(self, *_) -> None:
+        """Enable the fields of the chosen shape (set to its defaults, as a SasView fit page
+        does on a model change) and of the route."""
         route, shape = self.cb_route.currentData(), self.cb_shape.currentText()
-        used = set(SHAPE_LENGTHS.get(shape, ()))
-        lengths = {k for ks in SHAPE_LENGTHS.values() for k in ks}
+        if not shape:
+            return
+        spec = get_shape(shape_of(shape))
+        own = {p.name: p.default for p in spec.parameters}
+        parameters = shape_fields()
         for key in self.fields:
-            if key in lengths:
-                on = key in used
+            if key in parameters:
+                on = key in own
+                if on:
+                    self.fields[key].setValue(own[key])
             elif key in ("radius_pd", "length_pd"):
-                on = key[:-3] in used
+                on = key[:-3] in spec.lengths
             elif key in PARTICLE_ONLY:
                 on = route == "particle"
             elif key in BOX_ONLY:
@@ -260,7 +300,7 @@ class NumericalComparisonWindow(QtWidgets.QWidget, SaxsimPerspective):
 
     def apply_settings(self, route: str, shape: str, **values) -> None:
         """Set the form (scripting and tests): route 'particle' or 'box', a shape of that
-        route, and any FIELDS values (Å, 1/Å)."""
+        route, and any ``fields()`` values (Å, 1e-6/Å², 1/Å)."""
         index = self.cb_route.findData(route)
         if index < 0:
             raise SaxsimInputError(f"unknown route {route!r}; use {list(ROUTES)}")
@@ -389,10 +429,9 @@ class NumericalComparisonWindow(QtWidgets.QWidget, SaxsimPerspective):
         from ..scattering import reference_parameters
 
         s, comp = self.result_settings, self.result
-        shape = {"spheres": "sphere", "cylinders": "cylinder", "hardspheres": "hardsphere"}.get(
-            s.shape, s.shape)
+        shape = "hardsphere" if s.shape == "hardspheres" else shape_of(s.shape)
         phi = realised_volume_fraction(s, comp)
-        _, pars = reference_parameters(shape, s.dims(), s.pd(), 1.0, 0.0, scale=phi or 1.0,
+        _, pars = reference_parameters(shape, s.dims(), s.pd(), *s.slds(), scale=phi or 1.0,
                                        volume_fraction=phi)
         return pars
 

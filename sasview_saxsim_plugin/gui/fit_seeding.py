@@ -47,10 +47,17 @@ def _model_info(model_name: str):
     from sasmodels.core import load_model_info
     from sasmodels.modelinfo import make_model_info
 
-    from .. import plugin_model
+    from ..models import PREFIX, plugin_path
+    from ..models.legacy import name as legacy_name
 
-    if model_name == plugin_model.name:
-        return make_model_info(plugin_model)
+    if model_name == legacy_name:
+        from ..models import legacy
+        return make_model_info(legacy)
+    if model_name.startswith(PREFIX):
+        try:
+            return load_model_info(str(plugin_path(model_name[len(PREFIX):])))
+        except Exception:
+            return None
     try:
         return load_model_info(model_name)
     except Exception:

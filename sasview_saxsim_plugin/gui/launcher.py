@@ -1,7 +1,7 @@
 """``sasview-saxsim`` / ``saxsim gui``: SasView with this package's perspectives.
 
-Checks the SasView version, installs the numerical_density plugin model into SasView's
-plugin folder on first start (an existing file is left alone), registers the perspectives
+Checks the SasView version, installs the numerical_<shape> plugin models into SasView's
+plugin folder when one is missing, registers the perspectives
 and hands over to SasView's own entry point (``sas.cli.main``), so SasView's logging,
 configuration and command-line flags behave as with ``sasview``.
 """
@@ -18,15 +18,19 @@ logger = logging.getLogger(__name__)
 
 
 def ensure_plugin_model() -> str:
-    """Install numerical_density.py into SasView's plugin folder unless it is there; returns
-    a one-line description of what happened."""
-    from ..install import install_model, sasview_plugin_dir
+    """Install the numerical_<shape> plugin models into SasView's plugin folder where one is
+    missing (an older numerical_density.py is replaced by one naming its successors);
+    returns a one-line description of what happened."""
+    from ..geometry.registry import SHAPES
+    from ..models import model_name
+    from ..models.install import install_models, sasview_plugin_dir
 
-    target = sasview_plugin_dir() / "numerical_density.py"
-    if target.exists():
-        return f"plugin model present: {target}"
-    install_model(overwrite=False)
-    return f"plugin model installed: {target}"
+    folder = sasview_plugin_dir()
+    missing = [s for s in SHAPES if not (folder / f"{model_name(s)}.py").exists()]
+    if not missing:
+        return f"plugin models present in {folder}"
+    install_models(folder)
+    return f"plugin models installed in {folder}: {', '.join(model_name(s) for s in missing)}"
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -8,9 +8,8 @@ import numpy as np
 
 from ..errors import SaxsimInputError
 
-#: our shape name -> sasmodels model name
-SASMODELS_NAME = {"sphere": "sphere", "cylinder": "cylinder", "ellipsoid": "ellipsoid",
-                  "core_shell_sphere": "core_shell_sphere", "hardsphere": "sphere@hardsphere"}
+#: the hard-sphere box's counterpart (shapes name theirs in ``geometry.registry``)
+HARDSPHERE_MODEL = "sphere@hardsphere"
 
 
 @lru_cache(maxsize=16)
@@ -43,17 +42,26 @@ def sasmodels_iqxy(model: str, qx: np.ndarray, qy: np.ndarray, pars: dict) -> np
 
 def reference_parameters(shape: str, dims: dict, pd: dict, sld: float, sld_solvent: float,
                          scale: float = 1.0, volume_fraction: float | None = None) -> tuple:
-    """(sasmodels model name, parameter dict) matching one of our shapes / ensembles.
+    """(sasmodels model name, parameter dict) matching a registered shape, or ``hardsphere``
+    (a hard-sphere box: sphere@hardsphere).
 
-    ``pd`` maps a length name to its relative Gaussian width (sasmodels ``*_pd``), with
-    ``pd_n`` points (default 35).
+    ``dims``: the shape's parameters (sasmodels names; ``theta``/``phi`` are dropped: the
+    1D counterparts average over orientations); ``sld``/``sld_solvent`` fill the shape's SLD
+    parameters of those names. ``pd`` maps a length name to its relative Gaussian width
+    (sasmodels ``*_pd``), with ``pd_n`` points (default 35).
     """
-    if shape not in SASMODELS_NAME:
+    from ..geometry.registry import SHAPES
+    if shape == "hardsphere":
+        model, sld_names = HARDSPHERE_MODEL, ("sld", "sld_solvent")
+    elif shape in SHAPES and SHAPES[shape].sasmodels_name:
+        model, sld_names = SHAPES[shape].sasmodels_name, SHAPES[shape].sld_names
+    else:
         raise SaxsimInputError(f"no sasmodels counterpart for shape {shape!r}")
-    pars = {"scale": scale, "background": 0.0, "sld_solvent": sld_solvent}
-    if shape != "core_shell_sphere":
-        pars["sld"] = sld
-    pars.update(dims)
+    pars = {"scale": scale, "background": 0.0}
+    for name, value in (("sld", sld), ("sld_solvent", sld_solvent)):
+        if name in sld_names:
+            pars[name] = value
+    pars.update({k: v for k, v in dims.items() if k not in ("theta", "phi")})
     n_pts = int(pd.get("pd_n", 35))
     for name, width in pd.items():
         if name == "pd_n":
@@ -65,7 +73,7 @@ def reference_parameters(shape: str, dims: dict, pd: dict, sld: float, sld_solve
         # sasmodels' P@S computes scale·volfraction·P·S: the volume fraction is applied once
         pars.update(volfraction=volume_fraction, radius_effective=dims["radius"],
                     radius_effective_mode=0, scale=scale / volume_fraction)
-    return SASMODELS_NAME[shape], pars
+    return model, pars
 
 
 def realised_ensemble_iq(shapes, box_volume: float, q: np.ndarray, contrast: float = 1.0,
