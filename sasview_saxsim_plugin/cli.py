@@ -181,7 +181,12 @@ def _run_comparison(a):
                             correction=a.correction, supersample=a.supersample,
                             memory_budget=a.memory_budget, fit_scale=a.fit_scale,
                             size_sampling=a.size_sampling, scheduler=a.scheduler,
-                            workers=a.workers, workdir=a.workdir, progress=not a.json)
+                            workers=a.workers, workdir=a.workdir, progress=not a.json,
+                            announce=None if a.json else _announce)
+
+
+def _announce(text: str) -> None:
+    print(f"saxsim: {text}", file=sys.stderr, flush=True)
 
 
 def _title(a, comp) -> str:
@@ -250,9 +255,18 @@ def _density_source(a):
                               os.path.basename(a.crystal), outline), (cell, values))
 
 
+def _check_output(path: str, overwrite: bool) -> str:
+    """Refuse an existing output file before any computation (not after an hour of FFT)."""
+    if os.path.exists(path) and not overwrite:
+        raise SaxsimInputError(f"{path!r} exists; pass --overwrite to replace it, or -o "
+                               "another file")
+    return path
+
+
 def cmd_simulate_density(a) -> int:
     from .io import write_curve
     from .outofcore.job import bragg_positions, plot_curve, stream_curve
+    out = _check_output(a.output or "saxsim_density.dat", a.overwrite)
     source, cell = _density_source(a)          # cell: (vectors, values) of a crystal
     if not a.json:
         print(source.describe(), file=sys.stderr)
@@ -260,7 +274,6 @@ def cmd_simulate_density(a) -> int:
                               workers=a.workers, workdir=a.workdir, correction=a.correction,
                               q_min=a.q_min, q_max=a.q_max, resume=not a.no_resume,
                               progress=not a.json)
-    out = a.output or "saxsim_density.dat"
     write_curve(curve, out, overwrite=a.overwrite)
     png = a.plot or os.path.splitext(out)[0] + ".png"
     peaks = None
@@ -286,8 +299,8 @@ def cmd_simulate(a) -> int:
         return cmd_simulate_density(a)
     from .io import write_curve
     from .scattering import plot_comparison
+    out = _check_output(a.output or _default_out(a, ".dat"), a.overwrite)
     comp = _run_comparison(a)
-    out = a.output or _default_out(a, ".dat")
     write_curve(comp.curve, out, overwrite=a.overwrite)
     png = a.plot or os.path.splitext(out)[0] + ".png"
     plot_comparison(comp.curve, comp.reference, comp.metrics, png, _title(a, comp),

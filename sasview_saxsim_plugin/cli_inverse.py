@@ -20,18 +20,41 @@ def cmd_make_training_set(a) -> int:
     return 0
 
 
+#: where ``saxsim train`` writes when no --out is given: the current folder, never the
+#: installed weights (``saxsim infer --weights FILE`` uses a trained file)
+DEFAULT_TRAIN_OUT = {"shipped": "saxsim_shipped.pt", "thesis": "saxsim_thesis_inn.pt"}
+
+
+def _train_targets(a) -> dict:
+    """model -> weight file to write, checked before any training starts."""
+    from .errors import SaxsimInputError
+
+    models = ("thesis", "shipped") if a.model == "both" else (a.model,)
+    if a.out and len(models) > 1:
+        raise SaxsimInputError("--out names one file: give --model shipped or --model thesis "
+                               "with it (--model both writes "
+                               f"{' and '.join(DEFAULT_TRAIN_OUT.values())})")
+    targets = {m: a.out or DEFAULT_TRAIN_OUT[m] for m in models}
+    for path in targets.values():
+        if os.path.exists(path) and not a.overwrite:
+            raise SaxsimInputError(f"{path} exists; pass --overwrite to replace it, or --out "
+                                   "another file")
+    return targets
+
+
 def cmd_train(a) -> int:
     from .inverse import train as t
 
+    targets = _train_targets(a)
     log = open(a.log, "a") if a.log else None
     try:
-        if a.model in ("thesis", "both"):
-            r = t.train_thesis(epochs=a.epochs or 200, out=a.out or t.THESIS_WEIGHTS, log=log,
+        if "thesis" in targets:
+            r = t.train_thesis(epochs=a.epochs or 200, out=targets["thesis"], log=log,
                                workers=a.workers, max_minutes=a.max_minutes)
             print(f"thesis INN: best epoch {r['best_epoch']}, weights {r['path']}")
-        if a.model in ("shipped", "both"):
+        if "shipped" in targets:
             r = t.train_shipped(epochs=a.epochs or t.SHIPPED_EPOCHS,
-                                out=a.out or t.SHIPPED_WEIGHTS, log=log,
+                                out=targets["shipped"], log=log,
                                 workers=a.workers, max_minutes=a.max_minutes,
                                 encoder_width=a.encoder_width,
                                 bf16_encoder={"auto": None, "on": True, "off": False}[a.bf16])
@@ -41,7 +64,7 @@ def cmd_train(a) -> int:
                   f"{c['temperature']:.3f}, latent scale {c['z_scale']:.2f}, "
                   f"chi2 threshold {c['chi2_threshold']:.3g}, "
                   f"code-distance threshold {c['code_threshold']:.3g}, "
-                  f"weights {r['path']}")
+                  f"weights {r['path']} (use it with saxsim infer --weights)")
     finally:
         if log:
             log.close()
@@ -130,7 +153,11 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
     t.add_argument("--epochs", type=int, help="default 44 (shipped) / 200 (thesis)")
     t.add_argument("--max-minutes", type=float, default=55.0,
                    help="stop before this wall time (training only; default 55)")
-    t.add_argument("--out", help="weight file (default: the package's weights folder)")
+    t.add_argument("--out", help="weight file to write (default: "
+                                 f"{DEFAULT_TRAIN_OUT['shipped']} / "
+                                 f"{DEFAULT_TRAIN_OUT['thesis']} here; never the installed "
+                                 "weights unless named)")
+    t.add_argument("--overwrite", action="store_true", help="replace an existing --out file")
     t.add_argument("--workers", type=int, help="processes for data generation")
     t.add_argument("--log", help="append progress to this file")
     t.add_argument("--encoder-width", type=_positive_int, default=None,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -13,7 +14,14 @@ from .scattering import Curve1D, compare_curves, reference_parameters, sasmodels
 from .scattering.detector import Detector2D
 from .scattering.reference import realised_ensemble_iq, sasmodels_iqxy
 from .scattering.shells import bin_like
-from .simulate import build_ensemble, combine_realisations, ensemble_curve, particle_curve
+from .simulate import (
+    build_ensemble,
+    combine_realisations,
+    ensemble_curve,
+    fft_route,
+    fft_seconds_estimate,
+    particle_curve,
+)
 
 
 @dataclass
@@ -67,19 +75,34 @@ def compare_ensemble(kind: str, *, box: float, n: int, radius: float, volume_fra
                      q_max: float | None = None, correction: str = "deconvolve",
                      supersample: int = 3, memory_budget=None, fit_scale: bool = False,
                      size_sampling: str = "stratified", scheduler: str | None = None,
-                     workers: int = 2, workdir=None, progress: ProgressArg = False
-                     ) -> Comparison:
+                     workers: int = 2, workdir=None, progress: ProgressArg = False,
+                     announce=None) -> Comparison:
     """A box of particles (split FFT, shell average, ``realisations`` seeds averaged) vs the
     sasmodels population model: ``spheres`` -> sphere, ``cylinders`` (random orientations) ->
     cylinder, ``hardspheres`` -> sphere@hardsphere (Percus-Yevick). Also reports the error
     against the realised particles (``realised_*`` keys) where that reference exists.
     ``memory_budget``, ``scheduler``, ``workers``, ``workdir``: see
-    ``simulate.ensemble_curve`` (streamed / Dask FFT when the box does not fit)."""
+    ``simulate.ensemble_curve`` (streamed / Dask FFT when the box does not fit).
+    ``announce(text)``: told the plan up front (realisations, passes, route, a rough time) and
+    the measured time of each realisation with what is left (the CLI prints it)."""
     if realisations < 1:
         raise SaxsimInputError(f"realisations must be >= 1, got {realisations}")
     grid = VoxelGrid.from_box(box, n)
+    if announce is not None:
+        route = fft_route(n, memory_budget, scheduler, dtype)
+        rough = fft_seconds_estimate(n) if n > 64 else 0.0
+        announce(f"plan: {realisations} realisation(s) of a {n}³ box of {kind}, each "
+                 f"placing and rasterising the particles, then 2 split-FFT passes {route}; "
+                 f"the FFT alone takes roughly {_minutes(rough)} per realisation at in-memory "
+                 f"speed here ({'plus the disk time; ' if 'disk' in route else ''}timed on a "
+                 f"64³ box now); --realisations 1 for a single box")
+    started = time.perf_counter()
     curves, realised = [], []
     for k in range(realisations):
+        if announce is not None and k:
+            spent = time.perf_counter() - started
+            announce(f"realisation {k}/{realisations} done after {_minutes(spent)}; about "
+                     f"{_minutes(spent / k * (realisations - k))} left")
         step = prefixed(progress, f"realisation {k + 1}/{realisations}: ")
         ens = build_ensemble(kind, grid, radius=radius, volume_fraction=volume_fraction,
                              radius_pd=radius_pd, length=length, length_pd=length_pd, sld=sld,
@@ -122,6 +145,10 @@ def compare_ensemble(kind: str, *, box: float, n: int, radius: float, volume_fra
               "size_sampling": size_sampling, "realisations": realisations,
               "route": "shell average (split FFT)", "voxel_correction": correction}
     return Comparison(curve, ref, metrics, params, model, extra)
+
+
+def _minutes(seconds: float) -> str:
+    return f"{seconds:.0f} s" if seconds < 90 else f"{seconds / 60:.1f} min"
 
 
 def compare_aligned_cylinders_2d(*, box: float, n: int, radius: float, length: float,

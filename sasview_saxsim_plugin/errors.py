@@ -36,3 +36,8 @@ def require_fraction(name: str, value: float, upper: float = 1.0, closed_low: bo
 class SaxsimRunError(RuntimeError):
     """A long run failed for a reason outside the user's input (workers lost, storage gone);
     nothing partial is returned. The CLI prints the message without a traceback."""
+
+
+class WeightsError(SaxsimInputError):
+    """A network weight file is missing, corrupt, unsafe or does not fit this version of the
+    network; the message names the file."""

@@ -3,7 +3,7 @@
 Every long loop of the package takes ``progress``, which may be
 
 * ``False``/``None``: silent;
-* ``True``: a tqdm bar (the CLI);
+* ``True``: a tqdm bar (the CLI); ``TerminalBars(prefix)``: the same with a prefix;
 * a callable ``progress(stage, done, total)``: called after each step (the GUI). The callable
   may stop the job by raising :class:`ComputationCancelled`; the loop does not catch it, so
   nothing half-done is returned.
@@ -15,8 +15,17 @@ from collections.abc import Callable, Iterable, Iterator
 from typing import TypeVar
 
 ProgressCallback = Callable[[str, int, int], None]
-ProgressArg = bool | None | ProgressCallback
 T = TypeVar("T")
+
+
+class TerminalBars:
+    """``progress=True`` with a ``prefix`` before every bar's name (``prefixed``)."""
+
+    def __init__(self, prefix: str = ""):
+        self.prefix = prefix
+
+
+ProgressArg = bool | None | ProgressCallback | TerminalBars
 
 
 class ComputationCancelled(Exception):
@@ -32,9 +41,10 @@ class Progress:
         self.done = 0
         self._callback = progress if callable(progress) else None
         self._bar = None
-        if progress is True:
+        if progress is True or isinstance(progress, TerminalBars):
             from tqdm import tqdm
-            self._bar = tqdm(total=self.total, desc=stage, unit=unit, leave=False)
+            prefix = progress.prefix if isinstance(progress, TerminalBars) else ""
+            self._bar = tqdm(total=self.total, desc=prefix + stage, unit=unit, leave=False)
         if self._callback is not None:
             self._callback(stage, 0, self.total)
 
@@ -72,7 +82,12 @@ def track(items: Iterable[T], progress: ProgressArg, stage: str, total: int | No
 
 
 def prefixed(progress: ProgressArg, prefix: str) -> ProgressArg:
-    """``progress`` with ``prefix`` put before each stage name (bars and booleans unchanged)."""
+    """``progress`` with ``prefix`` put before each stage name: of a callback's stages and
+    of terminal bars (``True``); silence stays silent."""
+    if progress is True:
+        return TerminalBars(prefix)
+    if isinstance(progress, TerminalBars):
+        return TerminalBars(progress.prefix + prefix)
     if not callable(progress):
         return progress
 

@@ -199,9 +199,7 @@ def ensemble_curve(ensemble: Ensemble, *, dtype=np.float32, bins: int | None = N
     grid = ensemble.grid
     need = grid.buffer_bytes(dtype)
     budget = parse_bytes(memory_budget) if memory_budget is not None else None
-    avail = available_memory_bytes()
-    if scheduler is not None or (budget is not None and need > budget) or (
-            avail is not None and need > 0.8 * avail):
+    if fft_route(grid.n, memory_budget, scheduler, dtype) != "in memory":
         if detector or clamp or np.dtype(dtype) != np.float32:
             raise SaxsimInputError(
                 f"a {grid.n}³ box needs {need / 2**30:.2f} GiB in memory; the streamed "
@@ -237,6 +235,40 @@ def ensemble_curve(ensemble: Ensemble, *, dtype=np.float32, bins: int | None = N
         det = detector_from_slice(res.results["slice"], grid.box_length, grid.spacing,
                                   rebin=detector_rebin)
     return curve, det
+
+
+def fft_route(n: int, memory_budget=None, scheduler: str | None = None,
+              dtype=np.float32) -> str:
+    """How ``ensemble_curve`` transforms an n³ box: "in memory", "streamed (intermediate in
+    RAM)", "streamed (intermediate on disk)" or "on Dask" (see ``ensemble_curve``)."""
+    if scheduler is not None:
+        return "on Dask"
+    need = VoxelGrid(n, 1.0).buffer_bytes(dtype)
+    budget = parse_bytes(memory_budget) if memory_budget is not None else None
+    avail = available_memory_bytes()
+    if (budget is not None and need > budget) or (avail is not None and need > 0.8 * avail):
+        from .outofcore.streaming import plan_stream
+        where = "in RAM" if plan_stream(n, memory_budget).storage == "ram" else "on disk"
+        return f"streamed (intermediate {where})"
+    return "in memory"
+
+
+def fft_seconds_estimate(n: int, calibration_n: int = 64) -> float:
+    """Rough wall time (s) of the two split-FFT passes over an n³ box in memory on this
+    machine: a ``calibration_n``³ transform timed now, scaled by n³·log n. Streaming through
+    disk adds the disk's time on top; rasterising the particles is not included."""
+    import time
+    grid = VoxelGrid(calibration_n, 1.0)
+    density = grid.allocate(np.float32)
+    values = np.random.default_rng(0).random(density.values.shape, dtype=np.float32)
+    times = []
+    for _ in range(3):                       # the first call also pays for warming up
+        density.values[...] = values
+        start = time.perf_counter()
+        split_fft(density, {"shells": ShellSums()})
+        times.append(time.perf_counter() - start)
+    seconds = min(times)
+    return seconds * (n / calibration_n) ** 3 * np.log(n) / np.log(calibration_n)
 
 
 def combine_realisations(curves: list[Curve1D], i_emin: float = 0.01,

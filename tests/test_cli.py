@@ -100,3 +100,30 @@ def test_bench_json_in_fresh_processes():
     for r in js["results"]:
         assert r["seconds"] > 0 and r["peak_rss_mb"] > 0
         assert r["rel_l2_vs_fftn"] < 1e-5
+
+
+def test_simulate_refuses_an_existing_output_before_computing(capsys, tmp_path, monkeypatch):
+    import sasview_saxsim_plugin.cli as cli
+    out = tmp_path / "curve.dat"
+    out.write_text("an earlier result\n")
+    monkeypatch.setattr(cli, "_run_comparison",
+                        lambda a: pytest.fail("computed before checking the output file"))
+    code, _, err = run(["simulate", "--ensemble", "spheres", "--n", "64", "-o", str(out)],
+                       capsys)
+    assert code == 2 and "exists" in err
+    assert out.read_text() == "an earlier result\n"
+
+
+def test_train_never_writes_the_installed_weights_by_default(capsys, tmp_path, monkeypatch):
+    from sasview_saxsim_plugin.cli_inverse import _train_targets
+    from sasview_saxsim_plugin.inverse.train import SHIPPED_WEIGHTS
+    monkeypatch.chdir(tmp_path)
+    import argparse
+    targets = _train_targets(argparse.Namespace(model="shipped", out=None, overwrite=False))
+    assert targets["shipped"] == "saxsim_shipped.pt"
+    assert SHIPPED_WEIGHTS.resolve() != (tmp_path / targets["shipped"]).resolve()
+    (tmp_path / "mine.pt").write_bytes(b"x")
+    code, _, err = run(["train", "--out", "mine.pt"], capsys)
+    assert code == 2 and "exists" in err
+    code, _, err = run(["train", "--model", "both", "--out", "one.pt"], capsys)
+    assert code == 2 and "--out names one file" in err

@@ -131,7 +131,7 @@ def test_missing_or_broken_weights(tmp_path):
         InverseModel(tmp_path / "nope.pt")
     broken = tmp_path / "broken.pt"
     broken.write_bytes(b"not a torch file")
-    with pytest.raises(WeightsError, match="cannot be used"):
+    with pytest.raises(WeightsError, match="cannot be read"):
         InverseModel(broken)
 
 
@@ -340,3 +340,51 @@ def test_estimate_averages_the_class_over_dilated_copies():
     for shape, p in averaged.items():
         assert abs(p - np.mean([s[shape] for s in single])) < 1e-5
     assert abs(sum(averaged.values()) - 1.0) < 1e-6
+
+
+@pytest.fixture(scope="module")
+def other_weights(tmp_path_factory):
+    """A network of another size (code 32, not the shipped 128), untrained: enough to tell
+    which network a step uses."""
+    import torch
+
+    from sasview_saxsim_plugin.inverse.networks import ShapePosteriorNet
+    torch.manual_seed(0)
+    net = ShapePosteriorNet(hidden=64, code=32, blocks=2, subnet_hidden=32)
+    path = tmp_path_factory.mktemp("weights") / "other.pt"
+    torch.save({"config": net.config, "state": net.state_dict()}, path)
+    return path
+
+
+def test_the_refinement_evidence_uses_the_network_that_made_the_estimate(other_weights):
+    """``infer --weights other.pt --refine`` crashed: the evidence took the shipped network's
+    flow with the other network's code."""
+    from sasview_saxsim_plugin.inverse.refine import refine_shape, sampled_log_evidence
+    q, intensity, sigma = _measured("sphere", {"radius": 43.0, "radius_pd": 0.08})
+    r = estimate(q, intensity, sigma, weights=other_weights)
+    assert r.weights == str(other_weights) and r.code.shape[1] == 32
+    fit = refine_shape("sphere", {"radius": (43.0, 40.0, 46.0), "radius_pd": (0.08, 0.05,
+                                                                              0.1)},
+                       None, q, intensity, sigma)
+    assert np.isfinite(sampled_log_evidence(fit, r, q, intensity, sigma, n_samples=32))
+
+
+def test_a_weight_file_that_would_run_code_is_refused(tmp_path):
+    import torch
+    path = tmp_path / "evil.pt"
+    torch.save({"config": {}, "state": {}, "payload": Exception("any pickled object")}, path)
+    with pytest.raises(WeightsError, match="cannot be read"):
+        InverseModel(path)
+
+
+def test_infer_with_a_corrupt_weight_file_says_one_line(tmp_path):
+    broken = tmp_path / "broken.pt"
+    broken.write_bytes(b"not a torch file")
+    q, intensity, sigma = _measured("sphere", {"radius": 43.0, "radius_pd": 0.08})
+    data = tmp_path / "curve.dat"
+    np.savetxt(data, np.column_stack([q, intensity, sigma]))
+    p = subprocess.run([sys.executable, "-m", "sasview_saxsim_plugin.cli", "infer", str(data),
+                        "--weights", str(broken), "--plot", str(tmp_path / "p.png")],
+                       capture_output=True, text=True, timeout=300)
+    assert p.returncode == 2
+    assert "broken.pt" in p.stderr and "Traceback" not in p.stderr

@@ -20,7 +20,6 @@ def test_silent_and_prefixed_progress():
     with Progress(prefixed(lambda s, d, t: seen.append(s), "run 1/2: "), 1, "fft") as p:
         p.update()
     assert seen == ["run 1/2: fft", "run 1/2: fft"]
-    assert prefixed(True, "x") is True
 
 
 def test_cancel_stops_a_polydisperse_particle_curve():
@@ -47,3 +46,24 @@ def test_progress_does_not_change_the_result():
                           **kw)
     np.testing.assert_array_equal(quiet.intensity, loud.intensity)
     assert steps[-1][1:] == (7, 7)
+
+
+def test_terminal_bars_say_which_realisation_is_running(capsys):
+    """The CLI's bars (progress=True) carry the prefix, as the GUI's stages do."""
+    from sasview_saxsim_plugin.progress import Progress, prefixed
+
+    bars = prefixed(True, "realisation 2/3: ")
+    assert bars
+    with Progress(bars, 4, "split FFT 64³") as bar:
+        assert bar._bar.desc == "realisation 2/3: split FFT 64³"
+    assert prefixed(False, "x") is False
+
+
+def test_an_ensemble_run_announces_its_plan_and_what_is_left():
+    from sasview_saxsim_plugin.comparison import compare_ensemble
+
+    said = []
+    compare_ensemble("spheres", box=400.0, n=48, radius=20.0, volume_fraction=0.05,
+                     realisations=2, announce=said.append)
+    assert "2 realisation(s) of a 48³ box" in said[0] and "2 split-FFT passes" in said[0]
+    assert said[1].startswith("realisation 1/2 done after") and "left" in said[1]

@@ -218,8 +218,8 @@ class ShapeEstimationWindow(QtWidgets.QWidget, SaxsimPerspective):
         self._running_row = index
         self.busy.setVisible(True)
         self.status.setText(f"estimating {row.name}…")
+        from ..errors import WeightsError
         from ..inverse.analysis import analyse_curve
-        from ..inverse.estimate import WeightsError
 
         curve = row.curve
         self.job = Job(lambda progress: analyse_curve(curve, refine=refine), self,

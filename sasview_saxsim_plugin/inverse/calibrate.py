@@ -26,6 +26,7 @@ import numpy as np
 import torch
 
 from .catalogue import SHAPE_NAMES
+from .checkpoint import read_weights, write_weights
 from .dataset import load_joined, load_set
 from .estimate import InverseModel, estimate_misfit, mahalanobis_to_nearest, summarise
 from .features import clean_curve, without_uncertainties
@@ -113,9 +114,9 @@ def calibrate_intervals(path) -> dict:
     """Compute and store only the interval correction in the weight file ``path``."""
     model = InverseModel(path)
     result = interval_calibration(model, regime_sets(load_set("val"), load_set("val-thesis")))
-    blob = torch.load(path, map_location="cpu", weights_only=False)
+    blob = read_weights(path)
     blob["interval_calibration"] = result
-    torch.save(blob, path)
+    write_weights(blob, path)
     return result
 
 
@@ -168,12 +169,12 @@ def calibrate(path) -> dict:
 
     density = code_density(model, load_joined(SHIPPED_TRAIN_SETS),
                            [calib, load_set("val-thesis")])
-    blob = torch.load(path, map_location="cpu", weights_only=False)
+    blob = read_weights(path)
     blob.update(temperature=temperature, z_scale=z_scale, val_coverage_68=coverage,
                 interval_calibration=intervals,
                 chi2_threshold=threshold, code_density=density,
                 chi2_calibration={"median": float(np.median(chi2)),
                                   "p90": float(np.percentile(chi2, 90)), "p99": threshold})
-    torch.save(blob, path)
+    write_weights(blob, path)
     return {"temperature": temperature, "z_scale": z_scale, "chi2_threshold": threshold,
             "code_threshold": density["threshold"]}

@@ -26,7 +26,9 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from ..errors import WeightsError
 from .catalogue import PARAMETER_NAMES, SHAPE_NAMES, entry
+from .checkpoint import read_weights
 from .features import (
     CLASS_DILATIONS,
     N_BINS,
@@ -48,10 +50,6 @@ PROBABILITY_THRESHOLD = 0.9
 MODEL_TOLERANCE = 0.05
 CHECK_POINTS = 100
 ALTERNATIVE_PROBABILITY = 0.05
-
-
-class WeightsError(RuntimeError):
-    """The weight file is missing or does not fit this version of the network."""
 
 
 @dataclass
@@ -78,6 +76,9 @@ class Estimate:
     #: the encoder code (1, code size) of the curve itself (the flow's condition; for
     #: ``evidence``)
     code: torch.Tensor | None = field(default=None, repr=False)
+    #: the weight file of the network that made the estimate (None: the shipped one); the
+    #: refinement's evidence must use the same network as ``code``
+    weights: str | None = None
 
     def to_dict(self) -> dict:
         """JSON-ready summary (what ``saxsim infer --json`` prints)."""
@@ -97,10 +98,8 @@ class InverseModel:
 
     def __init__(self, path: Path = DEFAULT_WEIGHTS):
         path = Path(path)
-        if not path.exists():
-            raise WeightsError(f"weight file {path} not found; run `saxsim train` or reinstall")
+        blob = read_weights(path)
         try:
-            blob = torch.load(path, map_location="cpu", weights_only=False)
             self.net = ShapePosteriorNet(**blob["config"])
             self.net.load_state_dict(blob["state"])
         except Exception as exc:  # corrupt file or another architecture
@@ -344,4 +343,4 @@ def estimate(q, intensity, d_intensity=None, *, q_unit: str = "1/A", n_samples: 
                     confident=confident, reduced_chi2=chi2, code_distance=distance, notes=notes,
                     seconds=time.perf_counter() - start, samples=samples[0],
                     alternatives=alternatives, alternative_samples=alternative_samples,
-                    code=code)
+                    code=code, weights=str(weights) if weights else None)

@@ -7,6 +7,7 @@ import numpy as np
 import torch
 
 from .catalogue import PARAMETER_NAMES, SHAPE_NAMES, entry
+from .checkpoint import read_weights
 from .features import N_BINS
 from .networks import N_SHAPES, THESIS_DIM, THESIS_X, ThesisINN
 
@@ -15,7 +16,7 @@ class ThesisPredictor:
     """Inverse direction of the thesis INN: [y, z ~ N(0, 1)] -> x, read back to parameters."""
 
     def __init__(self, path):
-        blob = torch.load(path, map_location="cpu", weights_only=False)
+        blob = read_weights(path)
         self.net = ThesisINN(**blob["config"])
         self.net.load_state_dict(blob["state"])
         self.net.eval()

@@ -315,7 +315,9 @@ def sampled_log_evidence(fit: FitResult, result, q: np.ndarray, intensity: np.nd
     from .evidence import shape_log_evidence
 
     curves = curves if curves is not None else SmearedCurve(q, dq)
-    return shape_log_evidence(load_model(), result.code, fit.shape, q, intensity, sigma, dq,
+    # the network that encoded the curve (``result.code``), not necessarily the shipped one
+    network = load_model(getattr(result, "weights", None))
+    return shape_log_evidence(network, result.code, fit.shape, q, intensity, sigma, dq,
                               n_samples, seed, curves, fit).log_evidence
 
 

@@ -306,7 +306,7 @@ def _metadata(seed: int, sets: tuple) -> dict:
                                 for prior, values in e.priors.items()} for e in CATALOGUE},
             "sets": {n if isinstance(n, str) else f"custom-{n.key()}":
                      asdict(STANDARD_SETS[n] if isinstance(n, str) else n) for n in sets},
-            "data_format": FORMAT_VERSION, "seed": seed, "torch": torch.__version__}
+            "data_format": FORMAT_VERSION, "seed": seed, "torch": str(torch.__version__)}
 
 
 # --- thesis baseline -----------------------------------------------------------------------
