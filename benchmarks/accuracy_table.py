@@ -1,12 +1,15 @@
 #!/usr/bin/env python
-"""Redo thesis Table 4.2: box 100 nm, N = 81 … 729; spheres r = 3.4 nm (pd 0.1, φ = 0.01),
-hard spheres r = 3.4 nm (φ = 0.3, vs Percus-Yevick), cylinders r = 1.46 nm, l = 21.4 nm
-(θ = 10°, 2D detector slice vs sasmodels 2D, and random orientations in 1D), single and double
-precision, plus the split-vs-fftn relative error. Writes a markdown table (stdout and
---out) and the raw rows as JSON.
+"""Accuracy of the ensemble boxes against sasmodels (thesis Table 4.2 redone): χ² and
+relative errors in single and double precision, and the split-vs-fftn relative error.
 
-    python benchmarks/accuracy_table.py --sizes 81 125 243 343 441 625 729 \
-        --out docs/accuracy_table.md
+Box 100 nm, N = 81 … 729; spheres r = 3.4 nm (pd 0.1, φ = 0.01), hard spheres r = 3.4 nm
+(φ = 0.3, vs Percus-Yevick), cylinders r = 1.46 nm, l = 21.4 nm (θ = 10°, 2D detector slice
+vs sasmodels 2D, and random orientations in 1D).
+
+    python benchmarks/accuracy_table.py --sizes 81 125 243 343 441 625 729
+
+Prints the table (markdown, with the machine and the command; progress on stderr) and writes
+nothing else unless --json FILE is given (the raw rows).
 """
 
 import argparse
@@ -16,11 +19,12 @@ import time
 
 import numpy as np
 import torch
+from common import machine_description, publish  # benchmarks/ is on sys.path
 
-from sasview_saxsim_plugin.comparison import compare_aligned_cylinders_2d, compare_ensemble
 from sasview_saxsim_plugin.fft import spectrum_view, split_fft
 from sasview_saxsim_plugin.geometry import Density, VoxelGrid
-from sasview_saxsim_plugin.simulate import build_ensemble
+from sasview_saxsim_plugin.simulate.compare import compare_aligned_cylinders_2d, compare_ensemble
+from sasview_saxsim_plugin.simulate.ensemble import build_ensemble
 
 BOX = 1000.0
 THESIS = {  # thesis Table 4.2: chi² single/double
@@ -49,13 +53,14 @@ def split_vs_fftn(n, dtype):
 
 
 def main():
-    p = argparse.ArgumentParser(description=__doc__)
+    p = argparse.ArgumentParser(description=__doc__,
+                                formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--sizes", type=int, nargs="+", default=[81, 125, 243, 343, 441, 625, 729])
     p.add_argument("--realisations", type=int, default=3)
     p.add_argument("--hs-realisations", type=int, default=2)
     p.add_argument("--double-max-n", type=int, default=729)
-    p.add_argument("--out")
-    p.add_argument("--json-out")
+    p.add_argument("--json", "--json-out", dest="json", metavar="FILE",
+                   help="also save the raw rows as JSON")
     a = p.parse_args()
     rows = []
     for n in a.sizes:
@@ -130,14 +135,10 @@ def main():
         lines.append(f"| {shape} | {n} | {BOX / n:.2f} | {pair(d, 'split_vs_fftn', '{:.1e}')} | "
                      f"{pair(d, 'chi2', '{:.3g}')} | {pair(d, 'median_rel_error', '{:.2%}')} | "
                      f"{pair(d, 'p95_rel_error', '{:.1%}')} | {th} |")
-    table = "\n".join(lines)
-    print(table)
-    if a.out:
-        with open(a.out, "w") as fh:
-            fh.write(table + "\n")
-    if a.json_out:
-        with open(a.json_out, "w") as fh:
-            json.dump(rows, fh, indent=1)
+    publish("Accuracy of the ensemble boxes (thesis Table 4.2)", "\n".join(lines),
+            machine_description(), rows, a.json,
+            f"; {a.realisations} realisations ({a.hs_realisations} for hard spheres), double "
+            f"precision up to n = {a.double_max_n}")
 
 
 if __name__ == "__main__":

@@ -1,14 +1,16 @@
 #!/usr/bin/env python
-"""A real crystal tiled into a spherical crystallite of n³ voxels (thesis Fig. 5.1 in spirit):
-its I(q) through ``saxsim simulate --crystal`` and the Bragg peaks checked against the lattice.
+"""Bragg peaks of a real crystal tiled into a spherical crystallite of n³ voxels (thesis
+Fig. 5.1 in spirit): its I(q) through ``saxsim simulate --crystal``, the positions of the
+maxima checked against the lattice, wall time and peak RSS.
 
 The unit cell is the public COD entry 1010995 (cubic SiC, zincblende) shipped in ase's test
 data; its electron density is built with ase (Gaussian atoms holding Z electrons).
 
     python benchmarks/crystallite_figure.py --n 1024 --spacing 0.25 --radius 120
 
-Writes docs/figures/crystallite_sic_<n>.png (+ .dat) and prints expected vs found peak
-positions; appends the table to docs/benchmarks.md unless --no-append.
+Writes the curve and its plot, crystallite_sic_<n>.dat and .png, into --out-dir (default: the
+current folder), prints expected vs found peak positions (markdown, with the machine and the
+command) and writes nothing else unless --json FILE is given (the peaks, time, memory and I/O).
 """
 
 from __future__ import annotations
@@ -22,30 +24,31 @@ import sys
 import time
 
 import numpy as np
-from _report import append_section  # benchmarks/ is on sys.path
-
-HERE = os.path.dirname(os.path.abspath(__file__))
+from common import machine_description, publish  # benchmarks/ is on sys.path
 
 
 def main() -> int:
-    import ase
-
-    from sasview_saxsim_plugin.outofcore.job import bragg_positions
-    from sasview_saxsim_plugin.outofcore.readers import read_unit_cell
-
     p = argparse.ArgumentParser(description=__doc__,
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--n", type=int, default=1024)
     p.add_argument("--spacing", type=float, default=0.25, help="voxel (Å)")
     p.add_argument("--radius", type=float, default=120.0, help="crystallite radius (Å)")
     p.add_argument("--budget", default="4GiB")
-    p.add_argument("--no-append", action="store_true")
+    p.add_argument("--out-dir", default=".",
+                   help="folder of crystallite_sic_<n>.dat and .png (default: the current one)")
+    p.add_argument("--json", metavar="FILE", help="also save the rows as JSON")
     a = p.parse_args()
+
+    import ase
+
+    from sasview_saxsim_plugin.density.readers import read_unit_cell
+    from sasview_saxsim_plugin.scattering.bragg import bragg_positions
+
     cif = os.path.join(os.path.dirname(ase.__file__), "test", "testdata", "minerals",
                        "cod_1010995.cif")
-    out_dir = os.path.join(HERE, "..", "docs", "figures")
-    dat = os.path.join(out_dir, f"crystallite_sic_{a.n}.dat")
-    png = os.path.join(out_dir, f"crystallite_sic_{a.n}.png")
+    os.makedirs(a.out_dir, exist_ok=True)
+    dat = os.path.join(a.out_dir, f"crystallite_sic_{a.n}.dat")
+    png = os.path.join(a.out_dir, f"crystallite_sic_{a.n}.png")
     t0 = time.perf_counter()
     cmd = [sys.executable, "-m", "sasview_saxsim_plugin.cli", "simulate", "--crystal", cif,
            "--crystallite-radius", str(a.radius), "--n", str(a.n), "--spacing",
@@ -78,11 +81,12 @@ def main() -> int:
              "offset (shells) |", "|---|---|---|---|"]
     lines += [f"| {''.join(map(str, hkl))} | {qe:.4f} | {qf:.4f} | {off:+.2f} |"
               for hkl, qe, qf, off in rows]
-    text = "\n".join(lines)
-    print(text)
-    if not a.no_append:
-        append_section("Crystallite from a CIF", text,
-                       note=f" (figure: docs/figures/crystallite_sic_{a.n}.png)")
+    raw = {"n": a.n, "spacing_A": a.spacing, "radius_A": a.radius, "lattice_A": lattice,
+           "seconds": wall, "peak_rss_gib": peak_rss, "run": info, "shell_width": step,
+           "peaks": [{"hkl": list(hkl), "expected_q": qe, "found_q": qf, "offset_shells": off}
+                     for hkl, qe, qf, off in rows]}
+    publish("Crystallite from a CIF", "\n".join(lines), machine_description(), raw, a.json,
+            note=f" (figure: {png})")
     return 0
 
 

@@ -1,25 +1,28 @@
-"""Is the seeding ceiling set by the noise or by a mismatch between simulator and fit?
+"""Success of truth-started fits on noise-free and noisy curves, and the simulator-vs-fit
+mismatch in σ: is the seeding ceiling set by the noise or by a mismatch between the two?
 
     python benchmarks/fit_ceiling.py [--curves 300] [--workers 2] [--json FILE]
 
 A fit of the true shape started at the true parameters ("truth_start" in inverse_seeding.py)
 fails the seeding criterion on 13-17 % of held-out curves. Two causes are possible: the
-simulated measurement (``measurement.measure``: model on ``CALC_Q``, smeared, log-log
-interpolated) and the fitted model (``model_curves.SmearedCurve`` at the measured q) differ
-by more than the noise, or the noisy data themselves put their least-squares optimum > 2 %
-from the truth. On fresh curves drawn from the broad priors and instruments (seed 909: none
-of the stored sets), each instrument is recorded twice, with and without its noise
-(``measurement.expected_measurement``: same q, σ and background), and each version is
-fitted once from the truth (``refine.fit_model``).
+simulated measurement (``inverse.training.measurement.measure``: model on ``CALC_Q``,
+smeared, log-log interpolated) and the fitted model (``inverse.model_curves.SmearedCurve`` at
+the measured q) differ by more than the noise, or the noisy data themselves put their
+least-squares optimum > 2 % from the truth. On fresh curves drawn from the broad priors and
+instruments (seed 909: none of the stored sets), each instrument is recorded twice, with and
+without its noise (``inverse.training.measurement.expected_measurement``: same q, σ and
+background), and each version is fitted once from the truth (``inverse.refine.fit_model``).
 If the noise-free fits succeed, the simulator and the fit agree and the ceiling is the
 noise's. Also printed: the RMS of (simulated − fitted model)/σ at the truth.
 Success as in inverse_seeding.py (radius and length within 2 %, φ within 0.02).
+
+Prints the table (with the machine and the command) and writes nothing else unless
+--json FILE is given (every curve's row).
 """
 
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import sys
 from pathlib import Path
@@ -27,7 +30,8 @@ from pathlib import Path
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).parent))
-from inverse_seeding import map_with_progress, success  # noqa: E402
+from common import publish  # noqa: E402
+from inverse_seeding import map_with_progress, success, worker_machine  # noqa: E402
 
 SEED = 909
 
@@ -36,15 +40,15 @@ def one_curve(k: int) -> dict:
     """Curve k: true shape and parameters, noise-free and noisy outcomes of a truth-start fit."""
     os.environ.setdefault("OMP_NUM_THREADS", "1")
     from sasview_saxsim_plugin.inverse.catalogue import CATALOGUE
-    from sasview_saxsim_plugin.inverse.measurement import (
+    from sasview_saxsim_plugin.inverse.model_curves import SmearedCurve
+    from sasview_saxsim_plugin.inverse.refine import fit_model
+    from sasview_saxsim_plugin.inverse.training.measurement import (
         CALC_Q,
         draw_instrument,
         expected_measurement,
         measure,
         smear,
     )
-    from sasview_saxsim_plugin.inverse.model_curves import SmearedCurve
-    from sasview_saxsim_plugin.inverse.refine import fit_model
 
     rng = np.random.default_rng([SEED, k])
     shape = CATALOGUE[k % len(CATALOGUE)]
@@ -73,11 +77,11 @@ def main(argv=None) -> int:
                                  formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--curves", type=int, default=300)
     ap.add_argument("--workers", type=int, default=os.cpu_count())
-    ap.add_argument("--json")
+    ap.add_argument("--json", metavar="FILE", help="also save every curve's row as JSON")
     a = ap.parse_args(argv)
     rows = map_with_progress(one_curve, list(range(a.curves)), a.workers, chunksize=4)
-    print(f"\n{'shape':18s} {'curves':>6s} {'noise-free':>10s} {'noisy':>7s} "
-          f"{'mismatch/σ median':>18s} {'p90':>6s}")
+    lines = [f"{'shape':18s} {'curves':>6s} {'noise-free':>10s} {'noisy':>7s} "
+             f"{'mismatch/σ median':>18s} {'p90':>6s}"]
     groups = [(s, [r for r in rows if r["shape"] == s])
               for s in ("sphere", "hardsphere", "cylinder")]
     cylinders = [r for r in rows if r["shape"] == "cylinder"]
@@ -90,12 +94,12 @@ def main(argv=None) -> int:
         if not group:
             continue
         mismatch = [r["mismatch_rms_sigma"] for r in group]
-        print(f"{label:18s} {len(group):6d} {100 * np.mean([r['noise_free'] for r in group]):9.1f}%"
-              f" {100 * np.mean([r['noisy'] for r in group]):6.1f}% {np.median(mismatch):18.3f}"
-              f" {np.percentile(mismatch, 90):6.3f}")
-    if a.json:
-        with open(a.json, "w") as fh:
-            json.dump(rows, fh, default=float)
+        lines.append(f"{label:18s} {len(group):6d} "
+                     f"{100 * np.mean([r['noise_free'] for r in group]):9.1f}% "
+                     f"{100 * np.mean([r['noisy'] for r in group]):6.1f}% "
+                     f"{np.median(mismatch):18.3f} {np.percentile(mismatch, 90):6.3f}")
+    publish("Truth-started fits with and without noise (fresh broad-prior curves)",
+            "\n".join(lines), worker_machine(a.workers), rows, a.json)
     return 0
 
 

@@ -1,24 +1,25 @@
-"""Held-out evaluation of the inverse networks (docs/inverse.md).
+"""Held-out evaluation of the inverse networks: shape accuracy, parameter errors, interval
+coverage, confidence flag and time (docs/inverse.md).
 
-    python benchmarks/inverse_eval.py [--json docs/inverse_eval.json]
-    python benchmarks/inverse_eval.py --weights FILE --json RUN.json   # another weight file
+    python benchmarks/inverse_eval.py [--unknown 30] [--json FILE]
+    python benchmarks/inverse_eval.py --weights FILE [--json FILE]   # another weight file
 
 "estimate" rows: what ``estimate`` returns (class probabilities averaged over the curve and its
 q-dilated copies); "shipped cINN" rows: the network's single pass on the stored features.
 Test sets "test-thesis" (thesis Table 3.3 priors, section 3.2.1 grid and noise) and
 "test-broad" (issue 4 priors and instruments) are generated with their own seeds and never used
-for training, model selection or calibration. Prints confusion matrices, parameter errors and
-68 % interval coverage for the shipped cINN and the thesis INN, inference time, weight sizes,
-and the confidence flag on curves of shapes the network does not know. With ``--weights`` (a
-retrained network, e.g. a check of ``saxsim train``) only that network's rows are measured (one
-pass and the ``estimate`` class averaging, with and without dI), not the parts that go through
-``estimate()`` with the shipped weights.
+for training, model selection or calibration. Prints (with the machine and the command)
+confusion matrices, parameter errors and 68 % interval coverage for the shipped cINN and the
+thesis INN, inference time, weight sizes, and the confidence flag on curves of shapes the
+network does not know; writes nothing else unless --json FILE is given (every figure printed).
+With ``--weights`` (a retrained network, e.g. a check of ``saxsim train``) only that network's
+rows are measured (one pass and the ``estimate`` class averaging, with and without dI), not
+the parts that go through ``estimate()`` with the shipped weights.
 """
 
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import platform
 import sys
@@ -27,19 +28,20 @@ from pathlib import Path
 
 import numpy as np
 import torch
+from common import header, save_json  # benchmarks/ is on sys.path
 
 from sasview_saxsim_plugin.inverse.catalogue import SHAPE_NAMES
-from sasview_saxsim_plugin.inverse.dataset import load_set
 from sasview_saxsim_plugin.inverse.estimate import DEFAULT_WEIGHTS, InverseModel, estimate
-from sasview_saxsim_plugin.inverse.evaluate import ThesisPredictor, evaluate_predictions
 from sasview_saxsim_plugin.inverse.features import (
     CLASS_DILATIONS,
     dilated_features,
     without_uncertainties,
 )
-from sasview_saxsim_plugin.inverse.measurement import CALC_Q, draw_instrument, measure
 from sasview_saxsim_plugin.inverse.parameters import as_dict
-from sasview_saxsim_plugin.inverse.train import THESIS_WEIGHTS
+from sasview_saxsim_plugin.inverse.training.dataset import load_set
+from sasview_saxsim_plugin.inverse.training.evaluate import ThesisPredictor, evaluate_predictions
+from sasview_saxsim_plugin.inverse.training.measurement import CALC_Q, draw_instrument, measure
+from sasview_saxsim_plugin.inverse.training.train import THESIS_WEIGHTS
 
 
 def _print(name: str, m: dict) -> None:
@@ -164,16 +166,13 @@ def in_distribution_confidence(curves: np.ndarray, shapes: np.ndarray, n: int = 
 
 
 def main(argv=None) -> int:
-    ap = argparse.ArgumentParser(description=__doc__)
-    ap.add_argument("--json", default="docs/inverse_eval.json")
+    ap = argparse.ArgumentParser(description=__doc__,
+                                 formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--json", metavar="FILE", help="also save every figure as JSON")
     ap.add_argument("--unknown", type=int, default=30, help="curves per unknown shape")
-    ap.add_argument("--store-in-weights", action="store_true",
-                    help="also write the test accuracies into the shipped weight file")
     ap.add_argument("--weights", help="measure this weight file's network instead of the "
                     "shipped one (network rows only)")
     a = ap.parse_args(argv)
-    if a.weights and a.store_in_weights:
-        ap.error("--store-in-weights writes the shipped file: not with --weights")
     network_only = a.weights is not None
     weights = Path(a.weights) if a.weights else DEFAULT_WEIGHTS
     torch.set_num_threads(max(1, os.cpu_count() or 1))
@@ -184,6 +183,8 @@ def main(argv=None) -> int:
                          f"torch {torch.__version__}", "weights": str(weights),
               "weights_bytes": {"shipped": weights.stat().st_size,
                                 "thesis": THESIS_WEIGHTS.stat().st_size if thesis else None}}
+    print(header("Held-out evaluation of the inverse networks", report["machine"],
+                 f" (weights {weights})"))
     for set_name in ("test-thesis", "test-broad"):
         data = load_set(set_name)
         x, s, p = data["features"], data["shape"], data["parameters"]
@@ -230,16 +231,7 @@ def main(argv=None) -> int:
         print("\nshapes the network does not know (fraction flagged confident):")
         for name, v in report["unknown_shapes"].items():
             print(f"  {name:20s} {v['confident_fraction']:.2f}  {v['shapes']}")
-    with open(a.json, "w") as f:
-        json.dump(report, f, indent=1)
-    if a.store_in_weights:  # design.md: the weights carry their test metrics
-        blob = torch.load(DEFAULT_WEIGHTS, map_location="cpu", weights_only=False)
-        blob["test_metrics"] = {
-            key: {"accuracy": m["accuracy"], "confusion": m["confusion"], "n": m["n"]}
-            for key, m in report.items() if key.startswith(("shipped", "estimate"))}
-        blob["test_metrics"]["command"] = "python benchmarks/inverse_eval.py --store-in-weights"
-        torch.save(blob, DEFAULT_WEIGHTS)
-    print(f"\nwrote {a.json}", file=sys.stderr)
+    save_json(report, a.json)
     return 0
 
 

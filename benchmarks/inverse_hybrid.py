@@ -1,6 +1,6 @@
 """Shape accuracy of the recommended workflow, and how much class information the errors hold.
 
-    python benchmarks/inverse_hybrid.py [--curves 600] [--workers 2]
+    python benchmarks/inverse_hybrid.py [--curves 600] [--workers 2] [--json FILE]
 
 On the held-out broad-prior test set ("test-broad", never trained, tuned or calibrated on):
 
@@ -15,13 +15,13 @@ On the held-out broad-prior test set ("test-broad", never trained, tuned or cali
   classes apart, and no classifier that looks only at this curve could get it right except by
   its prior. ΔBIC < -6 ("strong" on the Kass-Raftery scale) means the information was there.
 
-Prints a table and writes --json (docs/inverse_hybrid.json).
+Prints the table (with the machine and the command) and writes nothing else unless --json FILE
+is given (the summary and every curve's row).
 """
 
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import sys
 import time
@@ -31,7 +31,8 @@ import numpy as np
 from sasview_saxsim_plugin.inverse.catalogue import SHAPE_NAMES
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from inverse_seeding import map_with_progress, stored_curves  # noqa: E402
+from common import publish  # noqa: E402
+from inverse_seeding import map_with_progress, stored_curves, worker_machine  # noqa: E402
 
 
 def _one(args) -> dict:
@@ -56,7 +57,8 @@ def _one(args) -> dict:
     return row
 
 
-def summarise(rows: list[dict]) -> dict:
+def summarise(rows: list[dict]) -> tuple[dict, str]:
+    """The figures of the table, and the table as text."""
     n = len(rows)
     net = np.array([r["network"] == r["true_shape"] for r in rows])
     hyb = np.array([r["hybrid"] == r["true_shape"] for r in rows])
@@ -78,33 +80,33 @@ def summarise(rows: list[dict]) -> dict:
            "errors_wrong_fits_at_least_as_well": int(np.sum(delta >= 0)),
            "errors_weak_evidence": int(np.sum((delta < 0) & (delta > -6))),
            "errors_strong_evidence": int(np.sum(delta <= -6))}
-    print(f"\n{'curves':>7s} {'network':>8s} {'confident':>9s} {'net+refine':>10s} "
-          f"{'refined':>7s} {'refine s (median/mean)':>22s}")
-    print(f"{n:7d} {100 * net.mean():7.2f}% {100 * conf.mean():8.1f}% {100 * hyb.mean():9.2f}% "
-          f"{(~conf).sum():7d} {out['refine_seconds_median'] or 0:10.2f} / "
-          f"{out['refine_seconds_mean'] or 0:.2f}")
-    print("confusion after refine (rows true, columns chosen):", SHAPE_NAMES)
-    for row in confusion:
-        print("   ", row.tolist())
-    print(f"remaining errors: {wrong_unflagged} among confident curves; of the {delta.size} "
-          f"refined: wrong shape fits at least as well {out['errors_wrong_fits_at_least_as_well']}"
-          f", true shape better by ΔBIC < 6 {out['errors_weak_evidence']}, by ≥ 6 "
-          f"{out['errors_strong_evidence']}")
-    return out
+    lines = [f"{'curves':>7s} {'network':>8s} {'confident':>9s} {'net+refine':>10s} "
+             f"{'refined':>7s} {'refine s (median/mean)':>22s}",
+             f"{n:7d} {100 * net.mean():7.2f}% {100 * conf.mean():8.1f}% "
+             f"{100 * hyb.mean():9.2f}% {(~conf).sum():7d} "
+             f"{out['refine_seconds_median'] or 0:10.2f} / {out['refine_seconds_mean'] or 0:.2f}",
+             f"confusion after refine (rows true, columns chosen): {SHAPE_NAMES}"]
+    lines += [f"    {row.tolist()}" for row in confusion]
+    lines.append(f"remaining errors: {wrong_unflagged} among confident curves; of the "
+                 f"{delta.size} refined: wrong shape fits at least as well "
+                 f"{out['errors_wrong_fits_at_least_as_well']}, true shape better by "
+                 f"ΔBIC < 6 {out['errors_weak_evidence']}, by ≥ 6 "
+                 f"{out['errors_strong_evidence']}")
+    return out, "\n".join(lines)
 
 
 def main(argv=None) -> int:
-    ap = argparse.ArgumentParser(description=__doc__)
+    ap = argparse.ArgumentParser(description=__doc__,
+                                 formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--curves", type=int, default=600, help="a fixed random subset (max 3000)")
     ap.add_argument("--workers", type=int, default=os.cpu_count())
-    ap.add_argument("--json", default="docs/inverse_hybrid.json")
+    ap.add_argument("--json", metavar="FILE", help="also save the summary and rows as JSON")
     a = ap.parse_args(argv)
     jobs = stored_curves("test-broad", 2027, a.curves)
     rows = map_with_progress(_one, jobs, a.workers, chunksize=4)
-    summary = summarise(rows)
-    with open(a.json, "w") as f:
-        json.dump({"summary": summary, "rows": rows}, f, indent=1, default=float)
-    print(f"wrote {a.json}", file=sys.stderr)
+    summary, text = summarise(rows)
+    publish("Network + refine when not confident (held-out test-broad curves)", text,
+            worker_machine(a.workers), {"summary": summary, "rows": rows}, a.json)
     return 0
 
 

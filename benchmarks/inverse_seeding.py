@@ -1,6 +1,7 @@
 """Seeding value of the shape estimate: how often does a least-squares fit reach the truth?
 
-    python benchmarks/inverse_seeding.py --curves 200 [--workers 2]
+    python benchmarks/inverse_seeding.py --curves 200 [--workers 2] [--json FILE]
+    python benchmarks/inverse_seeding.py --merge RUN1.json RUN2.rows.jsonl [--json FILE]
 
 On held-out broad-prior curves ("test-broad", never trained on), three strategies, each with
 the same fitting engine (``inverse.refine.fit_model``: scipy least squares on sasmodels
@@ -19,6 +20,11 @@ and, not a method but the ceiling of local fitting on these curves:
 Every fit knows the data's q resolution (dq, as SasView data files carry it).
 Success: right class, radius and (cylinder) length within 2 %, (hard sphere) volume fraction
 within 0.02. Time per curve is wall time on one core.
+
+Prints the table (markdown, with the machine and the command) and writes nothing else unless
+--json FILE is given: then the summary and every fit's row, and during the run FILE.rows.jsonl
+(one row per fit, so an interrupted run can be --merge'd; removed at the end).
+fit_ceiling.py and inverse_hybrid.py import the helpers of this file.
 """
 
 from __future__ import annotations
@@ -32,12 +38,13 @@ import time
 from concurrent.futures import ProcessPoolExecutor
 
 import numpy as np
+from common import publish  # benchmarks/ is on sys.path
 
 from sasview_saxsim_plugin.inverse.catalogue import SHAPE_NAMES, entry
-from sasview_saxsim_plugin.inverse.dataset import load_set
 from sasview_saxsim_plugin.inverse.model_curves import fit_scale_background, model_intensity
 from sasview_saxsim_plugin.inverse.parameters import as_dict
 from sasview_saxsim_plugin.inverse.refine import fit_model
+from sasview_saxsim_plugin.inverse.training.dataset import load_set
 
 DEFAULTS = {  # sasmodels' default parameter values of each model
     "sphere": {"radius": 50.0, "radius_pd": 0.0},
@@ -148,67 +155,68 @@ def _one(args):
 
 
 def summarise(rows: list[dict], strategies) -> dict:
-    """Success, class accuracy and time per strategy; prints a table."""
+    """Success, class accuracy and time per strategy."""
     summary = {}
-    print(f"\n{'strategy':18s} {'curves':>6s} {'success':>8s} {'class acc':>9s} {'s/curve':>8s} "
-          f"{'mean s':>7s} {'p90 s':>7s}")
     for strategy in strategies:
         r = [x for x in rows if x["strategy"] == strategy]
         if not r:
             continue
-        ok = np.mean([x["ok"] for x in r])
-        acc = np.mean([x["shape"] == x["true_shape"] for x in r])
         sec = np.array([x["seconds"] for x in r])
-        summary[strategy] = {"curves": len(r), "success": float(ok), "class_accuracy": float(acc),
+        summary[strategy] = {"curves": len(r), "success": float(np.mean([x["ok"] for x in r])),
+                             "class_accuracy": float(np.mean([x["shape"] == x["true_shape"]
+                                                              for x in r])),
                              "seconds_median": float(np.median(sec)),
                              "seconds_mean": float(sec.mean()),
                              "seconds_p90": float(np.percentile(sec, 90))}
-        print(f"{strategy:18s} {len(r):6d} {100 * ok:7.1f}% {100 * acc:8.1f}% "
-              f"{np.median(sec):8.2f} {sec.mean():7.2f} {np.percentile(sec, 90):7.2f}")
     return summary
 
 
-def append_table(summary: dict, workers: int) -> None:
-    """The summary as a markdown table in docs/benchmarks.md, with the machine and command."""
-    import platform
-
-    import torch
-    from _report import append_section
-
+def table(summary: dict) -> str:
+    """The summary as a markdown table."""
     lines = ["| strategy | curves | success | class accuracy | s/curve median | mean | p90 |",
              "|---|---|---|---|---|---|---|"]
     for name, r in summary.items():
         lines.append(f"| {name} | {r['curves']} | {100 * r['success']:.1f} % | "
                      f"{100 * r['class_accuracy']:.1f} % | {r['seconds_median']:.2f} | "
                      f"{r['seconds_mean']:.2f} | {r['seconds_p90']:.2f} |")
-    machine = (f"{platform.processor() or platform.machine()}, {os.cpu_count()} cores, "
-               f"torch {torch.__version__}, {workers} worker processes of one thread")
-    append_section("Seeding value of the shape estimate (held-out test-broad curves)",
-                   "\n".join(lines), machine)
+    return "\n".join(lines)
 
 
-def merge(paths: list[str], out: str) -> int:
+def worker_machine(workers: int) -> str:
+    """This machine as the fitting benchmarks run on it: CPU, cores, torch, worker processes."""
+    import platform
+
+    import torch
+
+    return (f"{platform.processor() or platform.machine()}, {os.cpu_count()} cores, "
+            f"torch {torch.__version__}, {workers} worker processes of one thread")
+
+
+TITLE = "Seeding value of the shape estimate (held-out test-broad curves)"
+
+
+def merge(paths: list[str], out: str | None) -> int:
     """Combine the rows of several (partial) runs (.json or .rows.jsonl) into one report."""
     rows, seen = [], set()
     for path in paths:
-        if path.endswith(".jsonl"):
-            part = [json.loads(line) for line in open(path)]
-        else:
-            part = json.load(open(path))["rows"]
+        with open(path) as fh:
+            part = ([json.loads(line) for line in fh] if path.endswith(".jsonl")
+                    else json.load(fh)["rows"])
         for row in part:
             key = (row["strategy"], json.dumps(row["truth"], sort_keys=True))
             if key not in seen:
                 seen.add(key)
                 rows.append(row)
     summary = summarise(rows, list(STRATEGIES))
-    with open(out, "w") as f:
-        json.dump({"summary": summary, "rows": rows, "merged_from": paths}, f, indent=1,
-                  default=float)
+    publish(TITLE, table(summary), "the machines of the merged runs",
+            {"summary": summary, "rows": rows, "merged_from": paths}, out,
+            note=f" (rows of {len(paths)} earlier runs)")
     return 0
 
 
 def main(argv=None) -> int:
-    ap = argparse.ArgumentParser(description=__doc__)
+    ap = argparse.ArgumentParser(description=__doc__,
+                                 formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--curves", type=int, default=200)
     ap.add_argument("--start", type=int, default=0,
                     help="skip the first curves of the fixed order (resume a partial run)")
@@ -217,11 +225,11 @@ def main(argv=None) -> int:
                     default=[s for s in STRATEGIES if s not in CEILINGS])
     ap.add_argument("--multistart-curves", type=int,
                     help="fewer curves for the (slow) multi-start strategy (default: --curves)")
-    ap.add_argument("--json", default="docs/inverse_seeding.json")
-    ap.add_argument("--no-append", action="store_true",
-                    help="do not append the table to docs/benchmarks.md")
+    ap.add_argument("--json", metavar="FILE",
+                    help="also save the summary and every fit's row as JSON")
     ap.add_argument("--merge", nargs="+", metavar="RUN",
-                    help="only combine earlier runs' rows (.json / .rows.jsonl) into --json")
+                    help="only combine earlier runs' rows (.json / .rows.jsonl): print their "
+                         "table (and save them into --json)")
     a = ap.parse_args(argv)
     if a.merge:
         return merge(a.merge, a.json)
@@ -231,21 +239,22 @@ def main(argv=None) -> int:
         n = a.multistart_curves if strategy == "multistart" and a.multistart_curves else a.curves
         jobs += [(strategy, *curve) for curve in curves[a.start:n]]
     rows = []
-    partial = open(a.json + ".rows.jsonl", "w")  # survives an interrupted run
+    # with --json, every row also goes to FILE.rows.jsonl: it survives an interrupted run
+    partial = open(a.json + ".rows.jsonl", "w") if a.json else None
     with ProcessPoolExecutor(a.workers) as pool:
         for k, row in enumerate(pool.map(_one, jobs, chunksize=1)):
             rows.append(row)
-            partial.write(json.dumps(row, default=float) + "\n")
-            partial.flush()
+            if partial is not None:
+                partial.write(json.dumps(row, default=float) + "\n")
+                partial.flush()
             if (k + 1) % 20 == 0:
                 print(f"{k + 1}/{len(jobs)}", file=sys.stderr, flush=True)
     summary = summarise(rows, a.strategies)
-    if not a.no_append:
-        append_table(summary, a.workers)
-    partial.close()
-    os.remove(a.json + ".rows.jsonl")
-    with open(a.json, "w") as f:
-        json.dump({"summary": summary, "rows": rows}, f, indent=1, default=float)
+    publish(TITLE, table(summary), worker_machine(a.workers), {"summary": summary, "rows": rows},
+            a.json)
+    if partial is not None:
+        partial.close()
+        os.remove(a.json + ".rows.jsonl")
     return 0
 
 

@@ -1,16 +1,17 @@
 """Time of ``estimate`` per curve on this machine (docs/inverse.md, "Speed").
 
-    python benchmarks/inverse_speed.py [--curves 150]
+    python benchmarks/inverse_speed.py [--curves 150] [--weights FILE] [--json FILE]
 
 Curves from the held-out "test-broad" set, one at a time (as a user calls it), after a warm-up:
 (a) features + network (500 posterior samples), (b) the full ``estimate`` including the
-confidence check. Medians and 95th percentiles; appended to docs/benchmarks.md.
+confidence check. Medians, 95th percentiles and maxima. Prints the table (markdown, with the
+machine and the command) and writes nothing else unless --json FILE is given (the same
+figures and every curve's times).
 """
 
 from __future__ import annotations
 
 import argparse
-import datetime
 import os
 import platform
 import sys
@@ -18,18 +19,20 @@ import time
 
 import numpy as np
 import torch
+from common import publish  # benchmarks/ is on sys.path
 
 from sasview_saxsim_plugin.inverse import estimate
-from sasview_saxsim_plugin.inverse.dataset import load_set
 from sasview_saxsim_plugin.inverse.estimate import load_model
 from sasview_saxsim_plugin.inverse.features import clean_curve, featurize
+from sasview_saxsim_plugin.inverse.training.dataset import load_set
 
 
 def main(argv=None) -> int:
-    ap = argparse.ArgumentParser(description=__doc__)
+    ap = argparse.ArgumentParser(description=__doc__,
+                                 formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--curves", type=int, default=150)
-    ap.add_argument("--no-append", action="store_true")
     ap.add_argument("--weights", help="weight file (default: the shipped network)")
+    ap.add_argument("--json", metavar="FILE", help="also save the times as JSON")
     a = ap.parse_args(argv)
     data = load_set("test-broad")
     order = np.random.default_rng(1).permutation(len(data["shape"]))[:a.curves]
@@ -54,17 +57,16 @@ def main(argv=None) -> int:
     machine = (f"{platform.machine()}, {os.cpu_count()} cores, torch {torch.__version__}, "
                f"{torch.get_num_threads()} threads")
     rows = [("features + network (500 samples)", net), ("estimate() incl. confidence check", full)]
-    text = [f"\n### estimate() time per curve ({datetime.date.today()}, {machine})\n",
-            f"`python benchmarks/inverse_speed.py{' --weights ' + a.weights if a.weights else ''}`"
-            ", held-out broad curves one at a time\n",
-            "| step | median (ms) | p95 (ms) | max (ms) |", "|---|---|---|---|"]
+    lines = ["| step | median (ms) | p95 (ms) | max (ms) |", "|---|---|---|---|"]
+    raw = {"machine": machine, "weights": a.weights, "curves": len(curves), "steps": {}}
     for label, v in rows:
-        text.append(f"| {label} | {np.median(v):.1f} | {np.percentile(v, 95):.1f} | "
-                    f"{v.max():.1f} |")
-    print("\n".join(text))
-    if not a.no_append:
-        with open("docs/benchmarks.md", "a") as f:
-            f.write("\n".join(text) + "\n")
+        lines.append(f"| {label} | {np.median(v):.1f} | {np.percentile(v, 95):.1f} | "
+                     f"{v.max():.1f} |")
+        raw["steps"][label] = {"median_ms": float(np.median(v)),
+                               "p95_ms": float(np.percentile(v, 95)),
+                               "max_ms": float(v.max()), "ms": v.tolist()}
+    publish("estimate() time per curve", "\n".join(lines), machine, raw, a.json,
+            note=f", {len(curves)} held-out broad curves one at a time")
     return 0
 
 

@@ -9,7 +9,9 @@ slabs to skip, no rasterisation cost), output: the isotropic shell sums (complex
     python benchmarks/outofcore_bench.py dask --sizes 512 --workers 1 2
     python benchmarks/outofcore_bench.py local --sizes 1024 --repeats 3
 
-Prints a table and appends it, with the machine, to docs/benchmarks.md (unless --no-append).
+Prints the table (markdown, with the machine and the command) and writes nothing else unless
+--json FILE is given (the raw rows); the streamed runs' intermediate files go to a folder under
+--workdir that is removed after each run.
 """
 
 from __future__ import annotations
@@ -24,14 +26,13 @@ import sys
 import tempfile
 import time
 
-from _report import publish  # benchmarks/ is on sys.path
-
-HERE = os.path.dirname(os.path.abspath(__file__))
+from common import machine_description, publish  # benchmarks/ is on sys.path
 
 
 def _worker(mode: str, n: int, budget: str, workers: int, workdir: str) -> dict:
+    from sasview_saxsim_plugin.density import RandomSource
     from sasview_saxsim_plugin.fft import ShellSums
-    from sasview_saxsim_plugin.outofcore import RandomSource, streamed_fft
+    from sasview_saxsim_plugin.fft.streaming import streamed_fft
 
     src = RandomSource(n, 1.0, seed=0)
     t0 = time.perf_counter()
@@ -41,7 +42,7 @@ def _worker(mode: str, n: int, budget: str, workers: int, workdir: str) -> dict:
         extra = {"storage": res.plan.storage, "slab_block": res.plan.slab_block,
                  "pencil_block": res.plan.pencil_block}
     else:
-        from sasview_saxsim_plugin.outofcore.distributed import connect, dask_fft
+        from sasview_saxsim_plugin.fft.distributed import connect, dask_fft
         client = connect("local", n_workers=workers, memory_limit=budget)
         t0 = time.perf_counter()
         try:
@@ -67,8 +68,8 @@ def _worker(mode: str, n: int, budget: str, workers: int, workdir: str) -> dict:
 
 def _fftn_worker(n: int) -> dict:
     # the reference of benchmarks/fft_bench.py: torch.fft.fftn of the same kind of density,
-    # then the same shell reduction (sasview_saxsim_plugin.bench.run_once)
-    from sasview_saxsim_plugin.bench import run_once
+    # then the same shell reduction (sasview_saxsim_plugin.fft.bench.run_once)
+    from sasview_saxsim_plugin.fft.bench import run_once
     seconds, sums = run_once("torch_fftn", n)
     return {"mode": "torch.fft.fftn", "n": n, "seconds": seconds,
             "peak_rss_gib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20,
@@ -82,11 +83,6 @@ def run(args: list[str], timeout: float) -> dict:
         tail = (p.stderr or "").strip().splitlines()[-1:] or ["killed"]
         return {"failed": f"exit {p.returncode}: {tail[0][:160]}"}
     return json.loads(p.stdout.strip().splitlines()[-1])
-
-
-def machine() -> str:
-    from sasview_saxsim_plugin.bench import machine_description
-    return machine_description()
 
 
 def table(rows: list[dict]) -> str:
@@ -130,8 +126,8 @@ def main() -> int:
     p.add_argument("--workdir", default=os.environ.get("SAXSIM_WORKDIR",
                                                        tempfile.gettempdir()))
     p.add_argument("--timeout", type=float, default=3600)
-    p.add_argument("--no-append", action="store_true")
-    p.add_argument("--json-out")
+    p.add_argument("--json", "--json-out", dest="json", metavar="FILE",
+                   help="also save the raw rows as JSON")
     a = p.parse_args()
     rows = []
     for n in a.sizes:
@@ -150,9 +146,9 @@ def main() -> int:
                 r.update(label=label, n=n)
                 rows.append(r)
                 print(json.dumps(r), file=sys.stderr, flush=True)
-    head = machine()
+    head = machine_description()
     publish(f"Out-of-core split FFT ({a.mode})", table(rows), head,
-            {"machine": head, "rows": rows}, a.json_out, not a.no_append)
+            {"machine": head, "rows": rows}, a.json)
     return 0
 
 

@@ -1,30 +1,48 @@
 #!/usr/bin/env python
-"""One particle vs sasmodels in absolute units (scale 1), q = 0.005-0.5 1/Å, 200 log points:
-both 1D routes, the three voxel corrections, several voxel sizes.
+"""Error of one voxelised particle against sasmodels in absolute units (scale 1), q =
+0.005-0.5 1/Å, 200 log points, and the time it takes: both 1D routes (lattice Debye, shells
+of the split FFT), the three voxel corrections, several voxel sizes.
 
     python benchmarks/single_particle.py
+
+Prints the table (markdown, with the machine and the command; each row also on stderr as it
+is done) and writes nothing else unless --json FILE is given (the rows).
 """
 
+import argparse
+import sys
 import time
 
 import numpy as np
+from common import machine_description, publish  # benchmarks/ is on sys.path
 
-from sasview_saxsim_plugin.comparison import compare_particle
 from sasview_saxsim_plugin.fft import ShellSums, split_fft
 from sasview_saxsim_plugin.geometry import VoxelGrid, add_body, make_body
 from sasview_saxsim_plugin.scattering import compare_curves, sasmodels_iq, shell_curve
 from sasview_saxsim_plugin.scattering.reference import reference_parameters
 from sasview_saxsim_plugin.scattering.shells import bin_like, native_edges
+from sasview_saxsim_plugin.simulate.compare import compare_particle
+
+LINES: list[str] = []
+ROWS: list[dict] = []
 
 
 def row(label, m, t):
-    print(f"| {label} | {100 * m['median_rel_error']:.2g} % | {100 * m['p95_rel_error']:.2g} % "
-          f"| {100 * m['max_rel_error']:.2g} % | {t:.2f} |", flush=True)
+    """One row of the table (kept, and shown on stderr at once)."""
+    LINES.append(f"| {label} | {100 * m['median_rel_error']:.2g} % | "
+                 f"{100 * m['p95_rel_error']:.2g} % | {100 * m['max_rel_error']:.2g} % | "
+                 f"{t:.2f} |")
+    ROWS.append({"case": label, "seconds": t, **{k: m[k] for k in
+                                                 ("median_rel_error", "p95_rel_error",
+                                                  "max_rel_error")}})
+    print(LINES[-1], file=sys.stderr, flush=True)
 
 
 def main():
-    print("| case | median \\|ΔI\\|/I | p95 | max | seconds |")
-    print("|---|---|---|---|---|")
+    ap = argparse.ArgumentParser(description=__doc__,
+                                 formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--json", metavar="FILE", help="also save the rows as JSON")
+    a = ap.parse_args()
     for d in (1.0, 2.0, None):
         for corr in ("deconvolve", "none", "sinc"):
             if d is None and corr != "deconvolve":
@@ -62,6 +80,9 @@ def main():
         m = compare_curves(curve.select(keep), ref[keep])
         row(f"shells (split FFT), sphere R=50 Å monodisperse, box {box:g} Å, n={n}, "
             f"d={grid.spacing:.3g} Å", m, time.perf_counter() - t)
+    table = ["| case | median \\|ΔI\\|/I | p95 | max | seconds |", "|---|---|---|---|---|"]
+    publish("One particle vs sasmodels", "\n".join(table + LINES), machine_description(),
+            ROWS, a.json)
 
 
 if __name__ == "__main__":

@@ -1,6 +1,8 @@
-"""Errors raised for user mistakes (bad sizes, budgets, files).
+"""Every exception the package raises, in one place.
 
-The CLI prints these as one clear line instead of a traceback.
+User mistakes (bad sizes, budgets, files, weight files) are :class:`SaxsimInputError`;
+failures outside the user's input are :class:`SaxsimRunError`. The CLI prints both as one
+clear line instead of a traceback; the GUI shows them in its status line.
 """
 
 
@@ -33,6 +35,22 @@ def require_fraction(name: str, value: float, upper: float = 1.0, closed_low: bo
     return v
 
 
+class ComputationCancelled(Exception):
+    """Raised by a progress callback to stop a computation (the user pressed Cancel)."""
+
+
+def require_extra(module: str, extra: str, purpose: str):
+    """Import ``module`` (an optional dependency) or raise :class:`SaxsimInputError` naming
+    the extra that installs it: ``pip install 'sasview_saxsim_plugin[extra]'``."""
+    import importlib
+    try:
+        return importlib.import_module(module)
+    except ImportError:
+        raise SaxsimInputError(f"{purpose} needs {module.split('.')[0]}, which the "
+                               f"'{extra}' extra installs: pip install "
+                               f"'sasview_saxsim_plugin[{extra}]'") from None
+
+
 class SaxsimRunError(RuntimeError):
     """A long run failed for a reason outside the user's input (workers lost, storage gone);
     nothing partial is returned. The CLI prints the message without a traceback."""
@@ -41,3 +59,11 @@ class SaxsimRunError(RuntimeError):
 class WeightsError(SaxsimInputError):
     """A network weight file is missing, corrupt, unsafe or does not fit this version of the
     network; the message names the file."""
+
+
+class DaskRunError(SaxsimRunError):
+    """The distributed run failed (worker deaths beyond retries, lost storage): no result."""
+
+
+class SasViewCompatibilityError(RuntimeError):
+    """SasView is missing, of an untested version, or cannot start in this environment."""

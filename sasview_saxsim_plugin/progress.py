@@ -14,6 +14,11 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Iterator
 from typing import TypeVar
 
+from .errors import ComputationCancelled
+
+__all__ = ["ComputationCancelled", "Progress", "ProgressArg", "TerminalBars", "prefixed",
+           "track"]
+
 ProgressCallback = Callable[[str, int, int], None]
 T = TypeVar("T")
 
@@ -26,10 +31,6 @@ class TerminalBars:
 
 
 ProgressArg = bool | None | ProgressCallback | TerminalBars
-
-
-class ComputationCancelled(Exception):
-    """Raised by a progress callback to stop a computation (the user pressed Cancel)."""
 
 
 class Progress:

@@ -103,7 +103,7 @@ def test_bench_json_in_fresh_processes():
 
 
 def test_simulate_refuses_an_existing_output_before_computing(capsys, tmp_path, monkeypatch):
-    import sasview_saxsim_plugin.cli as cli
+    import sasview_saxsim_plugin.cli.commands as cli
     out = tmp_path / "curve.dat"
     out.write_text("an earlier result\n")
     monkeypatch.setattr(cli, "_run_comparison",
@@ -115,8 +115,8 @@ def test_simulate_refuses_an_existing_output_before_computing(capsys, tmp_path, 
 
 
 def test_train_never_writes_the_installed_weights_by_default(capsys, tmp_path, monkeypatch):
-    from sasview_saxsim_plugin.cli_inverse import _train_targets
-    from sasview_saxsim_plugin.inverse.train import SHIPPED_WEIGHTS
+    from sasview_saxsim_plugin.cli.inverse import _train_targets
+    from sasview_saxsim_plugin.inverse.training.train import SHIPPED_WEIGHTS
     monkeypatch.chdir(tmp_path)
     import argparse
     targets = _train_targets(argparse.Namespace(model="shipped", out=None, overwrite=False))

@@ -34,7 +34,7 @@ def test_make_model_matches_sasmodels_sphere(tmp_path, sphere_npy, capsys):
 
 
 def test_changed_or_missing_density_is_refused(tmp_path, sphere_npy):
-    from sasview_saxsim_plugin.density_model import make_density_model
+    from sasview_saxsim_plugin.models.density_model import make_density_model
     path = make_density_model(sphere_npy, 2.0, "bound", tmp_path)
     model = load_model(str(path))
     k = model.make_kernel([np.array([0.01, 0.1])])

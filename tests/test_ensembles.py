@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from sasview_saxsim_plugin.comparison import (
+from sasview_saxsim_plugin.simulate.compare import (
     compare_aligned_cylinders_2d,
     compare_ensemble,
     compare_particle,

@@ -13,9 +13,9 @@ from sasview_saxsim_plugin.inverse.evidence import (
     shape_log_evidence,
 )
 from sasview_saxsim_plugin.inverse.features import clean_curve, featurize
-from sasview_saxsim_plugin.inverse.measurement import CALC_Q, Instrument, measure
 from sasview_saxsim_plugin.inverse.parameters import CENTER, WIDTH
 from sasview_saxsim_plugin.inverse.refine import refine_shape
+from sasview_saxsim_plugin.inverse.training.measurement import CALC_Q, Instrument, measure
 
 
 def _measured(shape: str, values: dict, seed: int, counts: float = 3e4, n_points: int = 80):

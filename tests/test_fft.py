@@ -12,7 +12,6 @@ from sasview_saxsim_plugin.fft import (
     SplitFFTPlan,
     fft_indices,
     k2_counts,
-    parse_bytes,
     spectrum_view,
     split_fft,
 )
@@ -99,6 +98,7 @@ def test_nan_density_and_budget_errors():
 
 
 def test_parse_bytes():
+    from sasview_saxsim_plugin.memory import parse_bytes
     assert parse_bytes("2GiB") == 2 * 2**30
     assert parse_bytes("512MB") == 512 * 10**6
     assert parse_bytes(1000) == 1000

@@ -204,7 +204,7 @@ def test_missing_or_broken_weight_file_is_reported(window, qtbot, monkeypatch, t
     import importlib
 
     from sasview_saxsim_plugin.gui.registration import show_perspective
-    from sasview_saxsim_plugin.inverse.loading import load_curve
+    from sasview_saxsim_plugin.io.loading import load_curve
 
     estimate_module = importlib.import_module("sasview_saxsim_plugin.inverse.estimate")
 

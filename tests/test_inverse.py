@@ -11,7 +11,7 @@ from sasview_saxsim_plugin.errors import SaxsimInputError
 from sasview_saxsim_plugin.inverse import WeightsError, estimate
 from sasview_saxsim_plugin.inverse.catalogue import entry, sasmodels_intensity
 from sasview_saxsim_plugin.inverse.estimate import DEFAULT_WEIGHTS, InverseModel
-from sasview_saxsim_plugin.inverse.measurement import CALC_Q, Instrument, measure
+from sasview_saxsim_plugin.inverse.training.measurement import CALC_Q, Instrument, measure
 
 pytestmark = pytest.mark.skipif(not DEFAULT_WEIGHTS.exists(), reason="no shipped weights")
 
@@ -206,7 +206,7 @@ def _pooled_coverage(model, data):
 def fresh_sets():
     """Curves drawn like thesis Table 3.3 and from the broad priors, with seeds no stored set
     uses (60 per shape each)."""
-    from sasview_saxsim_plugin.inverse.dataset import SetSpec, make_set
+    from sasview_saxsim_plugin.inverse.training.dataset import SetSpec, make_set
 
     return (make_set(SetSpec(60, prior="thesis", instrument="thesis", seed=4242), progress=False),
             make_set(SetSpec(60, seed=4243), progress=False))
@@ -225,7 +225,7 @@ def test_intervals_cover_68_percent_in_both_prior_regimes(fresh_sets):
                                                                   ("broad", broad))}
     for coverage, _ in corrected.values():
         assert 0.58 <= coverage <= 0.78
-    from sasview_saxsim_plugin.inverse.calibrate import regime_sets
+    from sasview_saxsim_plugin.inverse.training.calibrate import regime_sets
 
     without_d = regime_sets(broad, thesis)  # the same curves as files without dI
     for name in ("broad-no-dI", "thesis-no-dI"):
@@ -244,7 +244,7 @@ def test_interval_calibration_from_held_out_sets(fresh_sets):
     curves per shape up to 0.77, hence the bound 0.9: clearly narrower than the raw intervals.
     A 68th percentile of 60 curves scatters: the retrained network's broad hard-sphere factor
     is 1.02 on val's 1 000 and 0.73 on these 60, hence ±0.35 for broad.)"""
-    from sasview_saxsim_plugin.inverse.calibrate import interval_calibration, regime_sets
+    from sasview_saxsim_plugin.inverse.training.calibrate import interval_calibration, regime_sets
 
     thesis, broad = fresh_sets
     model = InverseModel(DEFAULT_WEIGHTS)

@@ -9,7 +9,6 @@ from sasmodels.resolution import Pinhole1D
 from sasview_saxsim_plugin.errors import SaxsimInputError
 from sasview_saxsim_plugin.inverse.catalogue import CATALOGUE, entry
 from sasview_saxsim_plugin.inverse.cylinder_table import cylinder_iq
-from sasview_saxsim_plugin.inverse.dataset import SetSpec, make_set
 from sasview_saxsim_plugin.inverse.features import (
     FEATURES,
     N_BINS,
@@ -17,9 +16,15 @@ from sasview_saxsim_plugin.inverse.features import (
     clean_curve,
     featurize,
 )
-from sasview_saxsim_plugin.inverse.measurement import CALC_Q, draw_instrument, measure, smear
 from sasview_saxsim_plugin.inverse.parameters import from_standard, to_standard
 from sasview_saxsim_plugin.inverse.refine import fit_model
+from sasview_saxsim_plugin.inverse.training.dataset import SetSpec, make_set
+from sasview_saxsim_plugin.inverse.training.measurement import (
+    CALC_Q,
+    draw_instrument,
+    measure,
+    smear,
+)
 
 
 def _sasmodels(name, q, **pars):
@@ -212,7 +217,7 @@ def test_load_curve_refuses_2d_and_sesans():
 
     import sas
 
-    from sasview_saxsim_plugin.inverse.loading import load_curve
+    from sasview_saxsim_plugin.io.loading import load_curve
 
     base = os.path.join(os.path.dirname(sas.__file__), "example_data")
     with pytest.raises(SaxsimInputError, match="2D data"):
@@ -226,7 +231,7 @@ def test_load_curve_refuses_2d_and_sesans():
 def test_training_loop_runs_and_saves_loadable_weights(tmp_path, monkeypatch):
     """Smoke test of ``train_shipped`` on a tiny set (the real run takes ~50 min)."""
     from sasview_saxsim_plugin.inverse.estimate import InverseModel
-    from sasview_saxsim_plugin.inverse.train import train_shipped
+    from sasview_saxsim_plugin.inverse.training.train import train_shipped
 
     monkeypatch.setenv("SAXSIM_CACHE", str(tmp_path / "cache"))
     r = train_shipped(epochs=2, batch=8, train_sets=(SetSpec(6, seed=31),),
@@ -245,7 +250,7 @@ def test_a_wider_encoder_trained_in_bfloat16_saves_float32_weights(tmp_path, mon
     import torch
 
     from sasview_saxsim_plugin.inverse.estimate import InverseModel
-    from sasview_saxsim_plugin.inverse.train import train_shipped
+    from sasview_saxsim_plugin.inverse.training.train import train_shipped
 
     monkeypatch.setenv("SAXSIM_CACHE", str(tmp_path / "cache"))
     r = train_shipped(epochs=1, batch=8, train_sets=(SetSpec(6, seed=31),),
@@ -279,7 +284,7 @@ def test_weight_files_from_before_the_encoder_width_option_load(tmp_path):
 def test_bf16_only_where_the_cpu_has_native_bfloat16():
     import torch
 
-    from sasview_saxsim_plugin.inverse.train import bf16_is_fast
+    from sasview_saxsim_plugin.inverse.training.train import bf16_is_fast
 
     cpu = torch.device("cpu")
     assert bf16_is_fast(cpu, "flags\t: fpu sse avx512f amx_bf16 amx_tile\n")
@@ -296,7 +301,7 @@ def test_a_float32_cpu_trains_the_narrower_encoder_by_default(tmp_path, monkeypa
 
     import torch
 
-    from sasview_saxsim_plugin.inverse.train import default_encoder_width, train_shipped
+    from sasview_saxsim_plugin.inverse.training.train import default_encoder_width, train_shipped
 
     assert default_encoder_width(torch.device("cuda"), False) == 48
     assert default_encoder_width(torch.device("cpu"), True) == 48
@@ -315,7 +320,7 @@ def test_training_schedule_shrinks_to_the_time_budget(tmp_path, monkeypatch):
     the first epoch (so the learning rate still anneals) instead of the run being cut."""
     import io
 
-    from sasview_saxsim_plugin.inverse.train import epochs_within, train_shipped
+    from sasview_saxsim_plugin.inverse.training.train import epochs_within, train_shipped
 
     assert epochs_within(1.0, 44, 55) == 44           # all fit
     assert epochs_within(1.5, 44, 55) == 35           # 55 / (1.5 · 1.03) = 35.6
@@ -334,7 +339,7 @@ def test_training_schedule_shrinks_when_later_epochs_are_slower(tmp_path, monkey
     fit, so the schedule is shortened then and the run ends on its annealed last epoch."""
     import io
 
-    from sasview_saxsim_plugin.inverse import train
+    from sasview_saxsim_plugin.inverse.training import train
 
     readings = [2.0, 2.0, 6.0, 6.0, 9.0]          # best.minutes() per epoch and per time check
 
@@ -396,7 +401,7 @@ def test_refine_leaves_a_local_minimum_through_posterior_samples():
 
 
 def test_load_curve_names_a_text_file_that_holds_no_data(tmp_path):
-    from sasview_saxsim_plugin.inverse.loading import load_curve
+    from sasview_saxsim_plugin.io.loading import load_curve
 
     prose = tmp_path / "notes.txt"
     prose.write_text("Sample log\nbeamtime notes, no numbers here\n")
@@ -405,7 +410,7 @@ def test_load_curve_names_a_text_file_that_holds_no_data(tmp_path):
 
 
 def test_load_curve_says_a_four_row_file_is_too_short_for_sasviews_reader(tmp_path):
-    from sasview_saxsim_plugin.inverse.loading import load_curve
+    from sasview_saxsim_plugin.io.loading import load_curve
 
     short = tmp_path / "four_points.dat"
     short.write_text("0.01 100\n0.02 80\n0.03 50\n0.04 20\n")
@@ -497,7 +502,7 @@ def test_shift_features_equals_featurizing_the_curve_at_scaled_q():
     import torch
 
     from sasview_saxsim_plugin.inverse.features import NETWORK_Q_EDGES, featurize
-    from sasview_saxsim_plugin.inverse.train import shift_features
+    from sasview_saxsim_plugin.inverse.training.train import shift_features
 
     q = np.geomspace(0.004, 0.45, 300)
     intensity = entry("cylinder").intensity(q, {"radius": 30.0, "radius_pd": 0.1,
@@ -520,7 +525,8 @@ def test_shift_features_equals_featurizing_the_curve_at_scaled_q():
 def test_polydispersity_quadrature_does_not_alias_at_high_q(shape, values):
     """Large polydisperse particles up to q = 0.6 1/Å: the catalogue's curve equals a dense
     Gaussian quadrature, where sasmodels' default 35 points are off by tens of %."""
-    from sasview_saxsim_plugin.inverse.catalogue import MIN_PD_POINTS, sasmodels_intensity
+    from sasview_saxsim_plugin.inverse.catalogue import sasmodels_intensity
+    from sasview_saxsim_plugin.inverse.polydispersity import MIN_PD_POINTS
 
     q = np.geomspace(0.005, 0.6, 300)
     e = entry(shape)

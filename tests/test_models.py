@@ -18,11 +18,8 @@ from sasview_saxsim_plugin.models import (
     plugin_path,
     stub_text,
 )
-from sasview_saxsim_plugin.models.shape_models import (
-    CHECK_VALUES,
-    analytical_values,
-    check_model,
-)
+from sasview_saxsim_plugin.models.checks import check_model
+from sasview_saxsim_plugin.models.shape_models import CHECK_VALUES, analytical_values
 
 Q = np.geomspace(0.005, 0.5, 150)
 

@@ -11,21 +11,21 @@ import time
 import numpy as np
 import pytest
 
-from sasview_saxsim_plugin.errors import SaxsimInputError
-from sasview_saxsim_plugin.fft import ShellSums, split_fft
-from sasview_saxsim_plugin.geometry import VoxelGrid
-from sasview_saxsim_plugin.geometry.grid import Density
-from sasview_saxsim_plugin.outofcore import (
+from sasview_saxsim_plugin.density import (
     ArraySource,
     CrystalliteSource,
     EnsembleSource,
-    plan_stream,
-    streamed_fft,
 )
-from sasview_saxsim_plugin.outofcore import streaming as streaming_module
-from sasview_saxsim_plugin.outofcore.job import bragg_positions, stream_curve
-from sasview_saxsim_plugin.outofcore.readers import open_density, read_unit_cell
-from sasview_saxsim_plugin.simulate import build_ensemble, ensemble_curve
+from sasview_saxsim_plugin.density.readers import open_density, read_unit_cell
+from sasview_saxsim_plugin.errors import SaxsimInputError
+from sasview_saxsim_plugin.fft import ShellSums, split_fft
+from sasview_saxsim_plugin.fft import streaming as streaming_module
+from sasview_saxsim_plugin.fft.streaming import plan_stream, streamed_fft
+from sasview_saxsim_plugin.geometry import VoxelGrid
+from sasview_saxsim_plugin.geometry.grid import Density
+from sasview_saxsim_plugin.scattering.bragg import bragg_positions
+from sasview_saxsim_plugin.simulate.ensemble import build_ensemble, ensemble_curve
+from sasview_saxsim_plugin.simulate.stream import stream_curve
 
 
 def _rel(a, b):
@@ -106,7 +106,8 @@ def test_resume_after_an_interruption_gives_the_identical_result(ensemble, tmp_p
 KILL_SCRIPT = """
 import sys, time, numpy as np
 from sasview_saxsim_plugin.fft import ShellSums
-from sasview_saxsim_plugin.outofcore import ArraySource, streamed_fft
+from sasview_saxsim_plugin.density import ArraySource
+from sasview_saxsim_plugin.fft.streaming import streamed_fft
 
 class Slow(ArraySource):
     def slab(self, x0, x1):
@@ -242,7 +243,7 @@ def test_crystallite_bragg_peaks_at_the_lattice_positions():
     import ase
     import ase.io
 
-    from sasview_saxsim_plugin.outofcore.readers import unit_cell_from_atoms
+    from sasview_saxsim_plugin.density.readers import unit_cell_from_atoms
     path = os.path.join(os.path.dirname(ase.__file__), "test", "testdata", "minerals",
                         "cod_1010995.cif")      # shipped with ase (COD 1010995)
     if not os.path.exists(path):
@@ -282,7 +283,7 @@ class FailingOnce(EnsembleSource):
 
 @pytest.fixture(scope="module")
 def client():
-    from sasview_saxsim_plugin.outofcore.distributed import connect
+    from sasview_saxsim_plugin.fft.distributed import connect
     c = connect("local", n_workers=2)
     yield c
     cluster = c.cluster
@@ -292,7 +293,7 @@ def client():
 
 @pytest.mark.slow
 def test_dask_two_workers_equal_the_local_engine(ensemble, in_memory, client, tmp_path):
-    from sasview_saxsim_plugin.outofcore.distributed import dask_fft
+    from sasview_saxsim_plugin.fft.distributed import dask_fft
     res = dask_fft(EnsembleSource(ensemble), {"s": ShellSums}, client=client,
                    storage_dir=tmp_path, block_bytes=2**20)
     assert res.tasks["workers"] == 2
@@ -307,7 +308,7 @@ def test_dask_two_workers_equal_the_local_engine(ensemble, in_memory, client, tm
 
 @pytest.mark.slow
 def test_dask_retries_the_blocks_of_a_dead_worker(ensemble, in_memory, client, tmp_path):
-    from sasview_saxsim_plugin.outofcore.distributed import dask_fft
+    from sasview_saxsim_plugin.fft.distributed import dask_fft
     src = FailingOnce(ensemble, tmp_path / "killed-once")
     res = dask_fft(src, {"s": ShellSums}, client=client, storage_dir=tmp_path,
                    block_bytes=2**20)
@@ -316,7 +317,7 @@ def test_dask_retries_the_blocks_of_a_dead_worker(ensemble, in_memory, client, t
 
 
 def test_unreachable_scheduler_is_a_clear_error():
-    from sasview_saxsim_plugin.outofcore.distributed import connect
+    from sasview_saxsim_plugin.fft.distributed import connect
     t0 = time.time()
     with pytest.raises(SaxsimInputError, match="cannot reach the Dask scheduler"):
         connect("tcp://127.0.0.1:9")
@@ -360,9 +361,9 @@ def test_make_model_streams_a_density_too_large_for_the_debye_route(tmp_path):
     from sasmodels.core import load_model
     from sasmodels.direct_model import call_kernel
 
-    from sasview_saxsim_plugin.density_model import make_density_model
     from sasview_saxsim_plugin.geometry import VoxelGrid, make_body
     from sasview_saxsim_plugin.geometry.raster import add_body
+    from sasview_saxsim_plugin.models.density_model import make_density_model
     grid = VoxelGrid(40, 2.0)
     dens = grid.allocate(np.float32)
     add_body(dens, make_body("sphere", radius=30.0, sld=1.0, sld_solvent=0.0), supersample=3)
@@ -399,6 +400,6 @@ def test_crystallite_outline_of_any_shape():
 
 
 def test_dask_needs_workers():
-    from sasview_saxsim_plugin.outofcore.distributed import connect
+    from sasview_saxsim_plugin.fft.distributed import connect
     with pytest.raises(SaxsimInputError, match="at least 1"):
         connect("local", n_workers=0)

@@ -60,7 +60,7 @@ def test_terminal_bars_say_which_realisation_is_running(capsys):
 
 
 def test_an_ensemble_run_announces_its_plan_and_what_is_left():
-    from sasview_saxsim_plugin.comparison import compare_ensemble
+    from sasview_saxsim_plugin.simulate.compare import compare_ensemble
 
     said = []
     compare_ensemble("spheres", box=400.0, n=48, radius=20.0, volume_fraction=0.05,

@@ -115,7 +115,7 @@ def test_lattice_debye_matches_sasmodels(shape, dims, pd, median, p95):
 
 
 def test_deconvolution_beats_point_lattice_reading():
-    """The measured reason for the default voxel correction (docs/accuracy.md)."""
+    """The measured reason for the default voxel correction (docs: Validation)."""
     q = np.geomspace(0.005, 0.5, 100)
     ref = sasmodels_iq("sphere", q, dict(radius=40.0, sld=1, sld_solvent=0, scale=1,
                                          background=0))

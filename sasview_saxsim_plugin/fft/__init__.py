@@ -4,12 +4,11 @@ from .engine import (
            SplitFFTPlan,
            SplitFFTResult,
            default_device,
-           parse_bytes,
            spectrum_view,
            split_fft,
 )
 from .reductions import DetectorSlice, FullIntensity, Reduction, ShellSums, fft_indices, k2_counts
 
 __all__ = ["DetectorSlice", "FullIntensity", "Reduction", "ShellSums", "SplitFFTPlan",
-           "SplitFFTResult", "default_device", "fft_indices", "k2_counts", "parse_bytes",
+           "SplitFFTResult", "default_device", "fft_indices", "k2_counts",
            "split_fft", "spectrum_view"]

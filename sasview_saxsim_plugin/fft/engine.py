@@ -19,6 +19,7 @@ import torch
 
 from ..errors import SaxsimInputError
 from ..geometry.grid import Density
+from ..memory import parse_bytes
 from ..progress import Progress, ProgressArg
 from ..scattering.voxel import check_correction
 from .reductions import Reduction, sinc
@@ -26,33 +27,6 @@ from .reductions import Reduction, sinc
 #: working memory for blocks when none is given: small blocks stay in the CPU caches
 #: (measured: 32 MiB is fastest at n = 512 on 2 cores); a GPU wants large blocks.
 DEFAULT_BUDGET = {"cpu": 32 * 2**20, "cuda": 2 * 2**30}
-
-
-def parse_bytes(value) -> int:
-    """Parse a memory size: an int (bytes) or a string like '2GiB', '512MB', '1.5G'."""
-    if isinstance(value, (int, float)) and not isinstance(value, bool):
-        b = int(value)
-    else:
-        s = str(value).strip().lower().replace(" ", "")
-        units = {"tib": 2**40, "gib": 2**30, "mib": 2**20, "kib": 2**10, "tb": 10**12,
-                 "gb": 10**9, "mb": 10**6, "kb": 10**3, "t": 2**40, "g": 2**30, "m": 2**20,
-                 "k": 2**10, "b": 1}
-        for u, mult in units.items():
-            if s.endswith(u):
-                try:
-                    b = int(float(s[: -len(u)]) * mult)
-                except ValueError:
-                    raise SaxsimInputError(f"cannot read memory size {value!r}") from None
-                break
-        else:
-            try:
-                b = int(float(s))
-            except ValueError:
-                raise SaxsimInputError(
-                    f"cannot read memory size {value!r} (use e.g. 512MiB or 2GiB)") from None
-    if b <= 0:
-        raise SaxsimInputError(f"memory budget must be positive, got {value!r}")
-    return b
 
 
 def default_device() -> torch.device:
@@ -155,9 +129,9 @@ def split_fft(density: Density, reductions: dict[str, Reduction] | None = None, 
     After the call ``density.buffer`` holds the half spectrum: after pass 1 only (default) or,
     with ``keep_spectrum``, the full 3D transform, which then equals ``numpy.fft.rfftn`` of the
     density (view it with :func:`spectrum_view`). ``voxel_correction`` (scattering.voxel):
-    ``"none"``, ``"deconvolve"`` (divide |G|² by Π sinc²(q_α·d/2), undoing the box filter of
+    ``"none"``, ``"deconvolve"`` (divide ``|G|²`` by Π sinc²(q_α·d/2), undoing the box filter of
     partial-volume voxels) or ``"sinc"`` (multiply by it, thesis 3.1.8).
-    Intensities passed to reductions are raw |DFT|² (no d³, no contrast units).
+    Intensities passed to reductions are raw ``|DFT|²`` (no d³, no contrast units).
     """
     reductions = dict(reductions or {})
     grid = density.grid

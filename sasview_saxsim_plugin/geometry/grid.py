@@ -7,12 +7,12 @@ the density is the view ``buffer[:, :, :N]`` and the spectrum is ``buffer.view(c
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass
 
 import numpy as np
 
 from ..errors import SaxsimInputError, require_positive
+from ..memory import available_memory_bytes
 
 
 @dataclass(frozen=True)
@@ -112,18 +112,3 @@ class Density:
         d = VoxelGrid(values.shape[0], spacing).allocate(dtype)
         d.values[...] = values
         return d
-
-
-def available_memory_bytes() -> int | None:
-    """MemAvailable from /proc/meminfo in bytes (None where unknown)."""
-    try:
-        with open("/proc/meminfo") as fh:
-            for line in fh:
-                if line.startswith("MemAvailable:"):
-                    return int(line.split()[1]) * 1024
-    except OSError:
-        pass
-    try:
-        return os.sysconf("SC_AVPHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
-    except (ValueError, OSError, AttributeError):
-        return None

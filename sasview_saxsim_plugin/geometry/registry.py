@@ -268,7 +268,7 @@ register(ShapeSpec(
              "sld_solvent": 0.5}, (0.002, 0.02, 0.045, 0.07)),
 ))
 
-# the worked example of docs/adding_a_shape.md: one entry, and the CLI, the plugin model
+# the worked example of docs/howto/adding_a_shape.md: one entry, and the CLI, the plugin model
 # numerical_core_shell_cylinder, the comparison with sasmodels and the GUI pick it up
 register(ShapeSpec(
     name="core_shell_cylinder",

@@ -1,14 +1,15 @@
 """SasView integration (SasView 6.1): two perspectives and their registration.
 
 * ``ShapeEstimate``: shape class and parameters of loaded 1D data from the trained network,
-  "Send to Fitting" seeds a fit page (inverse problem, issue 5 / docs/gui.md);
+  "Send to Fitting" seeds a fit page (inverse problem, issue 5 / docs: SasView walk-through);
 * ``NumericalModel``: a voxelised shape computed numerically next to its sasmodels model.
 
 ``register()`` adds both to SasView's perspective table and Analysis menu (idempotent); the
 ``sasview-saxsim`` command (``saxsim gui``) does that and starts SasView.
 """
 
-from .compat import SasViewCompatibilityError, check_sasview
+from ..errors import SasViewCompatibilityError
+from .compat import check_sasview
 from .registration import register
 
 __all__ = ["SasViewCompatibilityError", "check_sasview", "register"]

@@ -114,7 +114,7 @@ class ComparisonSettings:
 
 def run_comparison(settings: ComparisonSettings, progress=False):
     """The numerical curve and its sasmodels reference (``comparison.Comparison``)."""
-    from ..comparison import compare_ensemble, compare_particle
+    from ..simulate.compare import compare_ensemble, compare_particle
 
     v = settings.values
     if not 0 < v["q_min"] < v["q_max"]:
@@ -316,7 +316,7 @@ class NumericalComparisonWindow(QtWidgets.QWidget, SaxsimPerspective):
     # ------------------------------------------------------------------ SasView interface
     def setData(self, data_item=None, is_batch: bool = False) -> None:
         """Use the first 1D dataset for the q range and as the data of "Send to Fitting"."""
-        from ..inverse.loading import curve_from_dataset
+        from ..io.loading import curve_from_dataset
 
         item = data_item[0] if isinstance(data_item, list) and data_item else data_item
         name = getattr(item, "text", lambda: "dataset")()

@@ -10,12 +10,10 @@ from __future__ import annotations
 
 import importlib.util
 
+from ..errors import SasViewCompatibilityError
+
 #: SasView release series tested with this package (major.minor)
 TESTED_SASVIEW_SERIES = ("6.1",)
-
-
-class SasViewCompatibilityError(RuntimeError):
-    """SasView is missing, of an untested version, or cannot start in this environment."""
 
 
 def sasview_version() -> str | None:

@@ -173,7 +173,7 @@ class ShapeEstimationWindow(QtWidgets.QWidget, SaxsimPerspective):
 
     # ------------------------------------------------------------------ data
     def _row_from_item(self, item) -> DatasetRow:
-        from ..inverse.loading import curve_from_dataset
+        from ..io.loading import curve_from_dataset
 
         name = item.text() if isinstance(item, QtGui.QStandardItem) else str(item)
         try:

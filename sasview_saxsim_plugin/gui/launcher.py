@@ -11,8 +11,8 @@ from __future__ import annotations
 import logging
 import sys
 
-from ..errors import SaxsimInputError
-from .compat import SasViewCompatibilityError, check_sasview
+from ..errors import SasViewCompatibilityError, SaxsimInputError
+from .compat import check_sasview
 
 logger = logging.getLogger(__name__)
 

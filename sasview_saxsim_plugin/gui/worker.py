@@ -8,8 +8,7 @@ from collections.abc import Callable
 
 from PySide6 import QtCore
 
-from ..errors import SaxsimInputError
-from ..progress import ComputationCancelled
+from ..errors import ComputationCancelled, SaxsimInputError
 
 
 class Job(QtCore.QThread):

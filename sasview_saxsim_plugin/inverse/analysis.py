@@ -7,9 +7,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from ..io.loading import MeasuredCurve
 from .catalogue import PARAMETER_NAMES, SHAPE_NAMES, entry
 from .estimate import Estimate, estimate
-from .loading import MeasuredCurve
 from .model_curves import model_intensity, noise_estimate
 from .refine import FitResult, refine_estimate
 

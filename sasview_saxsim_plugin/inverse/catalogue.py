@@ -14,6 +14,9 @@ from functools import lru_cache
 
 import numpy as np
 
+from .cylinder_table import cylinder_iq
+from .polydispersity import MIN_PD_POINTS, polydispersity_points
+
 #: every parameter any shape may have, in the order of the network's parameter vector
 PARAMETER_NAMES = ("radius", "radius_pd", "length", "length_pd", "volfraction")
 #: parameters sampled and learnt in log space (positive lengths spanning decades)
@@ -72,7 +75,7 @@ BROAD_VOLFRACTION = Uniform(0.02, 0.45)
 
 #: thesis Table 3.3 (nm converted to Å). N(10, 10) nm for the length is read as variance 10 nm²
 #: like the other rows (sd = 3.16 nm). Volume fraction 0 is left out: a hard-sphere fluid at
-#: φ = 0 *is* the sphere model, so no method can tell the two apart (docs/inverse.md).
+#: φ = 0 *is* the sphere model, so no method can tell the two apart (docs: Methods and Validation).
 THESIS_RADIUS = TruncatedNormal(20.0, 1.0, low=1.0)
 THESIS_RADIUS_PD = TruncatedNormal(0.05, 0.03, low=0.0)
 THESIS_LENGTH = TruncatedNormal(100.0, np.sqrt(10.0) * 10.0, low=10.0)
@@ -81,28 +84,6 @@ THESIS_VOLFRACTION = Choice((0.05, 0.1, 0.15, 0.2, 0.25, 0.3))
 
 
 #: sasmodels' default number of Gaussian polydispersity points (over ±3σ) and our ceiling
-MIN_PD_POINTS = 35
-MAX_PD_POINTS = 601
-
-
-def polydispersity_points(value: float, pd: float, q_max: float | None) -> int:
-    """Gaussian polydispersity points for a size ``value`` (Å) of relative width ``pd`` seen up
-    to ``q_max`` (1/Å): sasmodels' 35, or more where 35 would alias.
-
-    A sphere's form factor (a cylinder's cross-section or length, too) oscillates in the size
-    with a period of about π/q, so a quadrature over ±3σ whose node spacing 6σ/(n − 1) nears
-    π/q samples each oscillation about once and returns spikes instead of a smooth average:
-    sasmodels' 35 points give I(q) up to 97 % off for R = 500 Å, pd 0.3 and 73 % for R = 100 Å,
-    pd 0.3 up to q = 0.6 1/Å (against 1201 points), 41 % for a cylinder R = 300 Å,
-    L = 400 Å, both pd 0.25 (docs/inverse.md). The onset is sharp (R = 500 Å, pd 0.3 at
-    q_max = 0.6 1/Å: 0.05 % off at q_max·spacing = 2.7, 42 % at 3.4), so the spacing is kept
-    ≤ 2.4/q_max: n = 2.5·σ·q_max + 1, within [35, 601]."""
-    if q_max is None or not pd > 0:
-        return MIN_PD_POINTS
-    n = int(np.ceil(2.5 * pd * value * q_max)) + 1
-    return int(min(max(n, MIN_PD_POINTS), MAX_PD_POINTS))
-
-
 @dataclass(frozen=True)
 class ShapeEntry:
     """One shape class: how to draw its parameters and compute its I(q) with sasmodels."""
@@ -146,7 +127,6 @@ class ShapeEntry:
         """I(q) in 1/cm (scale 1, background 0) at q (1/Å) for one parameter set."""
         if self.model_name == "cylinder":
             # same integral and weights as sasmodels' cylinder, ~100x faster (cylinder_table.py)
-            from .cylinder_table import cylinder_iq
 
             return cylinder_iq(q, values["radius"], values["length"], values["radius_pd"],
                                values["length_pd"])

@@ -22,6 +22,8 @@ import numpy as np
 from sasmodels.weights import get_weights
 from scipy.special import j1, roots_legendre
 
+from .polydispersity import MIN_PD_POINTS, polydispersity_points
+
 
 @lru_cache(maxsize=64)
 def _orientation_nodes(n: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -86,10 +88,9 @@ def cylinder_iq(q: np.ndarray, radius: float, length: float, radius_pd: float = 
     q in 1/Å (increasing, > 0); radius and length in Å; pd relative Gaussian widths;
     sld_contrast in 1e-6/Å². With ``pd_n``: sasmodels' ``cylinder`` with that many points for
     both distributions. Without (the catalogue's curves): as many radius points as the largest
-    q needs (``catalogue.polydispersity_points``) and the length distribution averaged in closed
+    q needs (``polydispersity_points``) and the length distribution averaged in closed
     form (``gaussian_length_average``), the limit sasmodels' quadrature tends to.
     """
-    from .catalogue import MIN_PD_POINTS, polydispersity_points
 
     q = np.asarray(q, dtype=float)
     q_max = float(q.max())

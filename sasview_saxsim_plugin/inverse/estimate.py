@@ -3,7 +3,7 @@
 The class probabilities are averaged over the curve and copies of it with q scaled by a few
 per cent (``features.CLASS_DILATIONS``): a size change maps every catalogue shape onto itself,
 so the copies are curves of the same class, and the average is less sensitive to where the
-curve falls on the network's fixed q bins (docs/inverse.md, "Class averaged over q-dilated
+curve falls on the network's fixed q bins (docs: Methods, "Class averaged over q-dilated
 copies").
 
 Confidence is judged three times: the classifier must be sure (top probability ≥ 0.9), the
@@ -311,7 +311,7 @@ def estimate(q, intensity, d_intensity=None, *, q_unit: str = "1/A", n_samples: 
     distance = float(model.code_distance(code=code)[0])
     familiar = not distance > model.code_threshold  # NaN (no density stored) counts as familiar
     # a q range no training instrument had is out of distribution whatever the code says
-    # (cyl_400_20.txt, q from 0.025: 4x off in length at a familiar code; docs/inverse.md)
+    # (cyl_400_20.txt, q from 0.025: 4x off in length at a familiar code; docs: Validation)
     confident = bool(probs[0, k] >= PROBABILITY_THRESHOLD and chi2 <= model.chi2_threshold
                      and familiar and inside_training_range(q))
     if not familiar:

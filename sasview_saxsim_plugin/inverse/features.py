@@ -32,7 +32,7 @@ TRAINING_Q_MAX_FROM = 0.2
 #: q factors of the curves whose class probabilities ``estimate`` averages (test-time
 #: augmentation): every length of a catalogue shape enters I(q) as q·length, so the curve
 #: I(f·q) is one of the same shape with its lengths divided by f (the unknown scale absorbs
-#: the volume factor). ±10 % in 9 steps, chosen on the `select` set (docs/inverse.md).
+#: the volume factor). ±10 % in 9 steps, chosen on the `select` set (docs: Methods and Validation).
 CLASS_DILATIONS = np.exp(np.linspace(-0.1, 0.1, 9))
 
 

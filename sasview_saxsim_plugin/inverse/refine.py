@@ -18,10 +18,10 @@ _BOUNDS = {"radius": (1.0, 1e4), "length": (1.0, 1e5), "radius_pd": (0.0, 0.5),
            "length_pd": (0.0, 0.5), "volfraction": (1e-3, 0.6)}
 _LOG = ("radius", "length")
 _STEP = float(np.sqrt(np.finfo(float).eps))  # scipy's relative step for "2-point" differences
-#: extra starts (posterior samples) after a poor fit; chosen on the calib set (docs/inverse.md)
+#: extra starts (posterior samples) after a poor fit; chosen on the calib set (CHANGELOG)
 RETRIES = 8
 #: weight of ln p(shape) from the network in ``choose_fit``, per criterion; chosen on the
-#: select set (benchmarks/class_rule.py, docs/inverse.md)
+#: select set (a pilot on the select set: git show ec577ee:benchmarks/class_rule.py)
 PRIOR_WEIGHTS = {"bic": 0.5, "laplace": 1.0, "sampled": 0.5}
 #: how ``refine_estimate`` picks the shape (``choose_fit``); chosen on the select set
 #: ("bic" until 2026-12-02)
@@ -76,7 +76,7 @@ def fit_model(shape: str, q: np.ndarray, intensity: np.ndarray, sigma: np.ndarra
 
     ``average``: a (bins, points) matrix; the fit is then to the bin means ``average @ I``
     (σ propagated) with the model averaged the same way, as the network's input sees a curve
-    (benchmarks/binning_information.py)."""
+    (git show ec577ee:benchmarks/binning_information.py)."""
     t0 = time.perf_counter()
     if average is not None:
         intensity, sigma = average @ intensity, np.sqrt((average**2) @ sigma**2)
@@ -172,7 +172,7 @@ def profiled_information(jacobian: np.ndarray, n_shape: int) -> np.ndarray:
     multiplies the intensity as the scale does (sasmodels' product model), so JᵀJ has a
     condition number of ~1e17, and ``pinv`` sets the variance along the nearly free direction
     to zero instead of infinity (a φ free between 0.0015 and 0.01 came out as ±9e-5;
-    docs/inverse.md, "Gauss-Newton covariance")."""
+    docs: Methods and Validation, "Gauss-Newton covariance")."""
     return _profiled(jacobian, n_shape)[0]
 
 
@@ -345,7 +345,7 @@ def choose_fit(fits: list[FitResult], probabilities: dict | None = None,
 
     The network's p adds the prior knowledge it learnt (where in parameter space each shape
     lives). ``prior_weight`` (None: ``PRIOR_WEIGHTS[criterion]``, chosen on the ``select`` set
-    by ``benchmarks/class_rule.py``; docs/inverse.md) is 0.5 with the BIC (p was computed from
+    by ``git show ec577ee:benchmarks/class_rule.py``) is 0.5 with the BIC (p was computed from
     the same data) and 2 with the sampled evidence, which is biased against a shape whose
     least-squares fit ended in a worse optimum than its true one: the network's p, which sees no
     optimiser, weighs against that."""

@@ -8,55 +8,9 @@ SasView's plugin folder).
 
 from __future__ import annotations
 
-import os
-from pathlib import Path
-
-from ..geometry.registry import SHAPES, get_shape
+from ..geometry.registry import SHAPES
+from .files import PLUGIN_DIR, load_numerical_model, plugin_path, stub_text
 from .shape_models import PREFIX, model_name, shape_of
-
-#: the shipped plugin files, one per registered shape
-PLUGIN_DIR = Path(__file__).parent / "plugins"
-
-STUB_TEMPLATE = '''"""SasView plugin model "{name}" (sasview_saxsim_plugin.models.shape_models).
-
-Needs the sasview_saxsim_plugin package in SasView's Python; upgrading the package upgrades
-the model. Written by sasview_saxsim_plugin ({how}).
-"""
-
-from sasview_saxsim_plugin.models.shape_models import model_namespace as _namespace
-
-globals().update(_namespace({shape!r}))
-'''
-
-
-def stub_text(shape: str, how: str = "saxsim install-model") -> str:
-    """Text of the plugin file of the registered ``shape``."""
-    spec = get_shape(shape)
-    return STUB_TEMPLATE.format(name=model_name(spec.name), shape=spec.name, how=how)
-
-
-def plugin_path(shape: str) -> Path:
-    """The plugin file ``numerical_<shape>.py`` of the registered ``shape``: the shipped one,
-    or, for a shape registered at run time, one written into ``$SAXSIM_CACHE/plugins``
-    (default ``~/.cache/saxsim/plugins``)."""
-    name = model_name(get_shape(shape).name)
-    shipped = PLUGIN_DIR / f"{name}.py"
-    if shipped.exists():
-        return shipped
-    folder = Path(os.environ.get("SAXSIM_CACHE", Path.home() / ".cache" / "saxsim")) / "plugins"
-    folder.mkdir(parents=True, exist_ok=True)
-    path = folder / f"{name}.py"
-    text = stub_text(shape, "written for a shape registered at run time")
-    if not path.exists() or path.read_text() != text:
-        path.write_text(text)
-    return path
-
-
-def load_numerical_model(shape: str):
-    """The sasmodels model (``sasmodels.core.load_model``) of ``numerical_<shape>``."""
-    from sasmodels.core import load_model
-    return load_model(str(plugin_path(shape)))
-
 
 __all__ = ["PLUGIN_DIR", "PREFIX", "SHAPES", "load_numerical_model", "model_name",
            "plugin_path", "shape_of", "stub_text"]

@@ -19,11 +19,6 @@ from ..geometry.registry import AXIS_PARAMETERS, SHAPES, ShapeSpec, get_shape
 
 PREFIX = "numerical_"
 
-#: relative tolerance of the ``tests`` values against the analytical model (the plugin is
-#: a voxel model: docs/validation.md shows its error at the automatic grid, below 1e-3 at
-#: these q); ``check_model`` applies it, sasmodels' own runner asks for 5 digits instead
-TEST_RTOL = 0.01
-
 DOC_TEMPLATE = r"""
 {title}: I(q) computed numerically from the voxelised particle by sasview_saxsim_plugin.
 
@@ -57,7 +52,7 @@ Parameters: {parameter_list}. Lengths in Å, SLDs in 1e-6/Å².
 {orientation}
 The grid is not a fit parameter: it is chosen automatically (24, 48 or 96 voxels across the
 smallest feature, whichever keeps q·d ≤ π at the largest q asked for). In a script,
-``sasview_saxsim_plugin.numerical_model.MODEL.voxels = N`` fixes it.
+``sasview_saxsim_plugin.models.engine.MODEL.voxels = N`` fixes it.
 
 References
 ----------
@@ -134,7 +129,7 @@ def model_namespace(shape: str) -> dict:
         return spec.radius_effective(dims)
 
     def Iq(q, *args):  # noqa: N802  (sasmodels' name)
-        from ..numerical_model import MODEL
+        from .engine import MODEL
         dims, sld_values = split(args[:len(names)])
         if not valid(dims):
             return np.full(np.shape(q), np.nan)   # sasmodels drops NaN points of a pd mesh
@@ -160,7 +155,7 @@ def model_namespace(shape: str) -> dict:
     }
     if spec.oriented:
         def Iqxy(qx, qy, *args):  # noqa: N802
-            from ..numerical_model import MODEL
+            from .engine import MODEL
             dims, sld_values = split(args[:len(names)])
             theta, phi = (_scalar(a) for a in args[len(names):len(names) + 2])
             if not valid(dims):
@@ -192,30 +187,6 @@ def analytical_values(spec: ShapeSpec) -> list[float]:
     pars, q = spec.checks
     full = {**spec.defaults(), **pars, "scale": 1.0, "background": 0.0}
     return [float(v) for v in sasmodels_iq(spec.sasmodels_name, np.asarray(q), full)]
-
-
-def check_model(shape: str, rtol: float = TEST_RTOL) -> list[str]:
-    """Run the ``tests`` of ``numerical_<shape>`` through sasmodels' kernel with a relative
-    tolerance ``rtol``; returns the failures (empty: passed)."""
-    from sasmodels.core import build_model, load_model_info
-    from sasmodels.direct_model import call_kernel
-
-    from . import plugin_path
-    info = load_model_info(str(plugin_path(shape)))
-    model = build_model(info)
-    failures = []
-    for pars, q, expected in info.tests:
-        kernel = model.make_kernel([np.asarray(q, float)])
-        try:
-            actual = call_kernel(kernel, pars)
-        finally:
-            kernel.release()
-        rel = np.abs(np.asarray(actual) / np.asarray(expected) - 1)
-        for qi, e, a, r in zip(q, expected, actual, rel, strict=True):
-            if not r <= rtol:
-                failures.append(f"{info.name} at q = {qi} 1/Å with {pars}: expected {e:.6g}, "
-                                f"got {a:.6g} ({100 * r:.3g} % > {100 * rtol:g} %)")
-    return failures
 
 
 #: I(q) in 1/cm of the analytical counterpart at ``ShapeSpec.checks`` (sasmodels 1.1.0;

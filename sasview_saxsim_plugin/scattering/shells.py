@@ -19,7 +19,7 @@ import numpy as np
 
 from ..errors import SaxsimInputError
 from .curve import Curve1D
-from .qgrid import intensity_factor
+from .qgrid import intensity_factor, trusted_q_max
 
 
 def bin_edges(q_min: float, q_max: float, bins: int, spacing: str = "linear") -> np.ndarray:
@@ -104,3 +104,18 @@ def bin_like(curve: Curve1D, model) -> np.ndarray:
     num = np.bincount(binning["bin"], binning["count"] * values, minlength=len(curve))
     den = np.bincount(binning["bin"], binning["count"], minlength=len(curve))
     return num / den
+
+
+def shell_edges(box_length: float, spacing: float, q_min: float | None = None,
+                q_max: float | None = None, bins: int | None = None,
+                bin_spacing: str = "linear") -> np.ndarray:
+    """Shell edges (1/Å): one DFT step (2π/L) wide up to ``q_max`` (default π/(2d)), or
+    ``bins`` linear/log bins."""
+    qmax = q_max if q_max is not None else trusted_q_max(spacing)
+    if bins is None:
+        edges = native_edges(box_length, qmax)
+        if q_min is not None:
+            edges = edges[edges >= q_min - np.pi / box_length]
+        return edges
+    return bin_edges(q_min if q_min is not None else np.pi / box_length, qmax, bins,
+                     bin_spacing)

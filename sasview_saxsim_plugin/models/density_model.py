@@ -1,0 +1,273 @@
+"""Plugin models bound to a user's 3D density file (``saxsim make-model``).
+
+The written model file records the density's path and SHA-256; at every call it checks the
+file (size and mtime cheaply, the checksum when those change) and fails with a clear message
+if the file is gone or different, instead of fitting something else. I(q) is the isotropic
+lattice Debye sum of the density (docs: Validation), computed once and cached.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import threading
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from ..errors import SaxsimInputError, require_positive
+from ..scattering.debye import DebyeProfile, lattice_debye
+from ..scattering.voxel import isotropic_correction
+
+TEMPLATE = '''r"""
+{title}
+
+Isotropic I(q) of the 3D density in ``{path}`` (voxel size {voxel_size} Å at
+*voxel_size* = {voxel_size}; SHA-256 {sha256}), by the lattice Debye sum of its
+autocorrelation (or, for a density too large for that, the shells of its streamed split
+FFT stored in ``{profile}``), with the voxel box filter divided out. Density values are
+SLD contrasts in 1e-6/Å² times *sld_scale*. I(q) = scale/V·⟨|A(q)|²⟩·1e-4 + background with
+V = d³·Σ|ρ|/max|ρ| (the particle volume for a uniform particle with partial-volume rim
+voxels), so scale is the volume fraction of such particles. *voxel_size* rescales
+the whole density (fit it to fit the particle size). Written by ``saxsim make-model``; the
+model refuses to run if the density file is gone or changed.
+"""
+
+from numpy import inf
+
+from sasview_saxsim_plugin.models.density_model import bound_density
+
+_DENSITY = bound_density({path!r}, {sha256!r}, {voxel_size!r}, {profile!r})
+
+name = {name!r}
+title = {title!r}
+description = "I(q) of a user 3D density (see the file's docstring)"
+category = "plugin"
+parameters = [
+    ["sld_scale", "", 1.0, [-inf, inf], "", "multiplier of the density values (1e-6/Ang^2)"],
+    ["voxel_size", "Ang", {voxel_size!r}, [0, inf], "volume", "voxel size: scales the density"],
+]
+
+
+def form_volume(voxel_size):
+    return _DENSITY.volume(voxel_size)
+
+
+def Iq(q, sld_scale, voxel_size):
+    return _DENSITY.iq(q, sld_scale, voxel_size)
+
+
+Iq.vectorized = True
+'''
+
+
+def file_sha256(path: str | os.PathLike) -> str:
+    """Hex SHA-256 of a file, read in 16 MiB chunks."""
+    h = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for chunk in iter(lambda: fh.read(16 * 2**20), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+#: bytes per padded-support voxel of the lattice Debye route (scattering.debye)
+DEBYE_BYTES_PER_VOXEL = 24
+
+
+def debye_bytes(shape) -> int:
+    """Memory of the lattice Debye route for a density of ``shape`` (support padded 2×)."""
+    return int(DEBYE_BYTES_PER_VOXEL * np.prod([2 * int(e) for e in shape]))
+
+
+@dataclass
+class ShellProfile:
+    """⟨|A(q)|²⟩ of a density on the shells of its zero-padded DFT (the streamed split FFT,
+    for densities too large for the Debye route): ``q`` (1/Å) and ``a2`` ((1e-6/Å²)²·Å⁶) at
+    voxel size ``spacing``, with q = 0 holding (d³Σρ)². Interpolated linearly in (q², ln a2):
+    the shells lie evenly in q² and ln|A|² is linear in q² at low q (Guinier)."""
+
+    q: np.ndarray
+    a2: np.ndarray
+    spacing: float
+
+    def amplitude2(self, q: np.ndarray, scale: float = 1.0) -> np.ndarray:
+        """|A(q)|² for the density with all lengths × ``scale`` (s⁶·|A_1(q·s)|²); NaN beyond
+        the computed q range."""
+        x = np.atleast_1d(np.asarray(q, float)) * scale
+        tiny = np.finfo(float).tiny
+        log_a2 = np.interp(x * x, self.q ** 2, np.log(np.maximum(self.a2, tiny)),
+                           right=np.nan)
+        return np.exp(log_a2) * scale ** 6
+
+    def save(self, path: str | os.PathLike) -> None:
+        np.savez(path, q=self.q, a2=self.a2, spacing=self.spacing)
+
+    @classmethod
+    def load(cls, path: str | os.PathLike) -> ShellProfile:
+        with np.load(path) as z:
+            return cls(z["q"], z["a2"], float(z["spacing"]))
+
+
+def streamed_profile(path: str | os.PathLike, voxel_size: float, memory_budget=None,
+                     workdir=None, progress=False) -> ShellProfile:
+    """The shell profile of a .npy density through the streamed split FFT (outofcore), with
+    the density zero-padded to twice its largest axis so its autocorrelation does not wrap.
+    The voxel correction is left to ``BoundDensity.iq`` (as for the Debye route)."""
+    from ..density.readers import open_density
+    from ..fft import ShellSums
+    from ..fft.streaming import streamed_fft
+
+    arr = load_density_array(path)
+    n = int(2 * max(arr.shape))
+    source = open_density(path, voxel_size, n=n)
+    res = streamed_fft(source, {"s": ShellSums()}, voxel_correction="none",
+                       memory_budget=memory_budget, workdir=workdir, progress=progress)
+    sums = res.results["s"]
+    count = np.asarray(sums["count"], float)
+    keep = count > 0
+    k2 = sums["k2"][keep]
+    mean = sums["sum_i"][keep] / count[keep]
+    k_max = n // 2
+    inside = k2 <= k_max ** 2            # complete shells only (the corners of the cube are not)
+    q = 2 * np.pi * np.sqrt(k2[inside]) / (n * voxel_size)
+    # k² = 0 holds |Σρ|² (no voxel correction here): a2[0] is the forward amplitude (d³Σρ)²
+    return ShellProfile(q, mean[inside] * voxel_size ** 6, float(voxel_size))
+
+
+def load_density_array(path: str | os.PathLike) -> np.ndarray:
+    """A cubic or rectangular 3D array from a .npy file (memory-mapped), checked."""
+    path = Path(path)
+    if not path.is_file():
+        raise SaxsimInputError(f"density file {str(path)!r} does not exist")
+    try:
+        arr = np.load(path, mmap_mode="r", allow_pickle=False)
+    except (ValueError, OSError) as exc:
+        raise SaxsimInputError(f"cannot read {str(path)!r} as a .npy array: {exc}") from None
+    if arr.ndim != 3:
+        raise SaxsimInputError(f"{str(path)!r} holds a {arr.ndim}D array; a 3D density is needed")
+    if not np.issubdtype(arr.dtype, np.number) or np.iscomplexobj(arr):
+        raise SaxsimInputError(f"{str(path)!r} must hold real numbers, not {arr.dtype}")
+    finite, nonzero = True, False
+    for x0 in range(0, arr.shape[0], 64):       # slab by slab: the array may exceed RAM
+        part = np.asarray(arr[x0:x0 + 64])
+        finite &= bool(np.all(np.isfinite(part)))
+        nonzero |= bool(np.any(part))
+    if not finite:
+        raise SaxsimInputError(f"{str(path)!r} contains NaN or infinite values")
+    if not nonzero:
+        raise SaxsimInputError(f"{str(path)!r} is zero everywhere: nothing scatters")
+    return arr
+
+
+class BoundDensity:
+    """The numerical model of one density file, checked against its recorded checksum."""
+
+    def __init__(self, path: str, sha256: str, voxel_size: float, profile: str | None = None):
+        self.path, self.sha256 = str(path), sha256
+        self.voxel_size = float(voxel_size)
+        self.profile_path = profile
+        self._stamp = None
+        self._profile: DebyeProfile | None = None
+        self._volume_voxels = None
+        self._lock = threading.Lock()
+
+    def _check(self) -> None:
+        try:
+            st = os.stat(self.path)
+        except FileNotFoundError:
+            raise ValueError(f"density file {self.path!r} of this plugin model is gone; "
+                             f"restore it or run 'saxsim make-model' again") from None
+        stamp = (st.st_size, st.st_mtime_ns)
+        if stamp != self._stamp:
+            if file_sha256(self.path) != self.sha256:
+                raise ValueError(f"density file {self.path!r} changed since the model was made "
+                                 f"(checksum differs); run 'saxsim make-model' again")
+            self._stamp = stamp
+
+    def _ensure(self) -> DebyeProfile:
+        with self._lock:
+            self._check()
+            if self._profile is None:
+                arr = load_density_array(self.path)
+                if self.profile_path is not None:       # computed by make-model (streamed)
+                    self._profile = ShellProfile.load(self.profile_path)
+                else:
+                    self._profile = lattice_debye(np.asarray(arr, np.float64), self.voxel_size)
+                # partial-volume-weighted support: exact for a uniform particle whose rim
+                # voxels hold fractions (what geometry.raster writes)
+                total = peak = 0.0
+                for x0 in range(0, arr.shape[0], 64):
+                    part = np.abs(np.asarray(arr[x0:x0 + 64], dtype=np.float64))
+                    total, peak = total + part.sum(), max(peak, part.max())
+                self._volume_voxels = float(total / peak)
+            return self._profile
+
+    def volume(self, voxel_size) -> float:
+        """Particle volume (Å³) at ``voxel_size`` (Å): d³·Σ|ρ|/max|ρ|."""
+        self._ensure()
+        d = float(np.asarray(voxel_size, float).ravel()[0])
+        return self._volume_voxels * d ** 3 if d > 0 else 1.0
+
+    def iq(self, q, sld_scale, voxel_size) -> np.ndarray:
+        """|A(q)|²·1e-4 (sasmodels Iq units) at ``voxel_size`` (Å), density × ``sld_scale``."""
+        prof = self._ensure()
+        d = float(np.asarray(voxel_size, float).ravel()[0])
+        c = float(np.asarray(sld_scale, float).ravel()[0])
+        q = np.asarray(q, float)
+        if not d > 0:
+            return np.full(q.shape, np.nan)
+        s = d / self.voxel_size
+        corr = isotropic_correction("deconvolve", np.minimum(np.abs(q) * d, 2 * np.pi))
+        return c * c * prof.amplitude2(q, s) * corr * 1e-4
+
+
+_BOUND: dict = {}
+
+
+def bound_density(path: str, sha256: str, voxel_size: float,
+                  profile: str | None = None) -> BoundDensity:
+    """Shared :class:`BoundDensity` per (path, checksum, voxel size, profile file)."""
+    key = (path, sha256, float(voxel_size), profile)
+    if key not in _BOUND:
+        _BOUND[key] = BoundDensity(path, sha256, voxel_size, profile)
+    return _BOUND[key]
+
+
+def make_density_model(density_path: str | os.PathLike, voxel_size: float, name: str,
+                       out_dir: str | os.PathLike | None = None,
+                       overwrite: bool = False, memory_budget=None, workdir=None,
+                       progress=False) -> Path:
+    """Write a plugin model ``NAME.py`` bound to ``density_path`` (.npy, SLD contrast per voxel
+    in 1e-6/Å²) with voxel size ``voxel_size`` (Å); default folder: SasView's plugin folder.
+
+    When the lattice Debye route would not fit ``memory_budget`` (default: 80 % of the
+    available RAM), the profile is computed now through the streamed split FFT and saved as
+    ``NAME_profile.npz`` next to the model, which then reads it instead."""
+    voxel_size = require_positive("voxel size", voxel_size, "Å")
+    if not name.isidentifier():
+        raise SaxsimInputError(f"model name {name!r} must be a Python identifier "
+                               f"(letters, digits, underscores)")
+    path = Path(density_path).resolve()
+    arr = load_density_array(path)
+    if min(arr.shape) < 2:
+        raise SaxsimInputError(f"density of shape {arr.shape} is too small")
+    if out_dir is None:
+        from .install import sasview_plugin_dir
+        out_dir = sasview_plugin_dir()
+    out = Path(out_dir) / f"{name}.py"
+    if out.exists() and not overwrite:
+        raise SaxsimInputError(f"{out} exists; pass --overwrite to replace it")
+    out.parent.mkdir(parents=True, exist_ok=True)
+    profile = None
+    from ..memory import available_memory_bytes, parse_bytes
+    limit = (parse_bytes(memory_budget) if memory_budget is not None
+             else 0.8 * (available_memory_bytes() or 8 * 2**30))
+    if debye_bytes(arr.shape) > limit:
+        profile = str(out.with_name(f"{name}_profile.npz"))
+        streamed_profile(path, voxel_size, memory_budget, workdir, progress).save(profile)
+    text = TEMPLATE.format(path=str(path), sha256=file_sha256(path), voxel_size=voxel_size,
+                           name=name, title=f"Numerical density from {path.name}",
+                           profile=profile)
+    out.write_text(text)
+    return out
