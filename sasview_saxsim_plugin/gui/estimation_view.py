@@ -38,7 +38,7 @@ class DatasetRow:
 
     name: str
     item: QtGui.QStandardItem | None
-    curve: object = None          # inverse.loading.MeasuredCurve
+    curve: object = None          # scattering.curve.Curve1D
     problem: str = ""
     analysis: object = None       # inverse.analysis.CurveAnalysis
     error: str = ""
@@ -190,7 +190,7 @@ class ShapeEstimationWindow(QtWidgets.QWidget, SaxsimPerspective):
         return DatasetRow(curve.title if name == "" else name, item, curve=curve)
 
     def add_curve(self, curve, name: str | None = None) -> int:
-        """Add a ``MeasuredCurve`` directly (scripting, tests); returns its row index."""
+        """Add a ``Curve1D`` directly (scripting, tests); returns its row index."""
         self.rows.append(DatasetRow(name or curve.title, None, curve=curve))
         self._refresh_table()
         return len(self.rows) - 1

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..io.loading import MeasuredCurve
+from ..scattering.curve import Curve1D
 from .catalogue import PARAMETER_NAMES, SHAPE_NAMES, entry
 from .estimate import Estimate, estimate
 from .model_curves import model_intensity, noise_estimate
@@ -21,7 +21,7 @@ UNITS = {"radius": "A", "length": "A", "radius_pd": "", "length_pd": "", "volfra
 class CurveAnalysis:
     """The curve (q in 1/Å), the network's estimate and, when asked, the refined fit."""
 
-    curve: MeasuredCurve
+    curve: Curve1D
     estimate: Estimate
     refined: FitResult | None = None
 
@@ -84,7 +84,7 @@ class CurveAnalysis:
         return row
 
 
-def analyse_curve(curve: MeasuredCurve, *, refine: bool = False,
+def analyse_curve(curve: Curve1D, *, refine: bool = False,
                   weights: str | None = None) -> CurveAnalysis:
     """Estimate shape and parameters of ``curve`` (q in 1/Å); with ``refine`` also run the
     short least-squares fit of ``refine_estimate`` (σ from dI, else from the scatter; the

@@ -6,7 +6,8 @@ so the copies are curves of the same class, and the average is less sensitive to
 curve falls on the network's fixed q bins (docs: Methods, "Class averaged over q-dilated
 copies").
 
-Confidence is judged three times: the classifier must be sure (top probability ≥ 0.9), the
+Confidence is judged four times: the curve must carry a signal a constant cannot explain
+(``flat_misfit``), the classifier must be sure (top probability ≥ 0.9), the
 estimated model, with a least-squares scale and background, must reproduce the data
 (reduced χ² below the 99th percentile of in-distribution curves, stored with the weights), and
 the curve's encoding must lie where training curves lie: Mahalanobis distance of the encoder
@@ -271,6 +272,19 @@ def estimate_misfit(shape: str, values: dict, q: np.ndarray, intensity: np.ndarr
     return scale, background, chi2
 
 
+def flat_misfit(q: np.ndarray, intensity: np.ndarray, sigma: np.ndarray) -> float:
+    """Reduced χ² of the best constant (a flat background and no particle) against the data,
+    judged like ``estimate_misfit`` (same points, σ widened by MODEL_TOLERANCE·I). Where a
+    constant reproduces the data as well as a model may, the curve holds no shape
+    information and no estimate of it can be confident."""
+    pick = np.unique(np.linspace(0, q.size - 1, min(q.size, CHECK_POINTS)).round().astype(int))
+    intensity, sigma = intensity[pick], sigma[pick]
+    widened = np.hypot(sigma, MODEL_TOLERANCE * intensity)
+    w = 1.0 / widened ** 2
+    level = float(np.sum(w * intensity) / np.sum(w))
+    return float(np.sum(w * (intensity - level) ** 2) / max(intensity.size - 1, 1))
+
+
 def estimate(q, intensity, d_intensity=None, *, q_unit: str = "1/A", n_samples: int = 500,
              seed: int = 0, weights: str | Path | None = None,
              average_dilations: bool = True) -> Estimate:
@@ -312,8 +326,13 @@ def estimate(q, intensity, d_intensity=None, *, q_unit: str = "1/A", n_samples: 
     familiar = not distance > model.code_threshold  # NaN (no density stored) counts as familiar
     # a q range no training instrument had is out of distribution whatever the code says
     # (cyl_400_20.txt, q from 0.025: 4x off in length at a familiar code; docs: Validation)
+    # a constant that fits as well as the model allows: nothing in the curve tells a shape
+    featureless = flat_misfit(q, intensity, sigma) <= model.chi2_threshold
     confident = bool(probs[0, k] >= PROBABILITY_THRESHOLD and chi2 <= model.chi2_threshold
-                     and familiar and inside_training_range(q))
+                     and familiar and inside_training_range(q) and not featureless)
+    if featureless:
+        notes.append("a flat background reproduces the data as well as any model: the curve "
+                     "holds no shape information (no particle signal above the noise?)")
     if not familiar:
         notes.append(f"the curve is unlike the training curves (code distance {distance:.3g} > "
                      f"{model.code_threshold:.3g}): probably a shape, structure or instrument "

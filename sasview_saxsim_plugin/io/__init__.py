@@ -1,5 +1,6 @@
 """Readers and writers for curves (and later densities)."""
 
-from .curves import read_ascii_curve, write_ascii_curve, write_curve, write_nxcansas
+from .curves import write_ascii_curve, write_curve, write_nxcansas
+from .loading import load_curve
 
-__all__ = ["read_ascii_curve", "write_ascii_curve", "write_curve", "write_nxcansas"]
+__all__ = ["load_curve", "write_ascii_curve", "write_curve", "write_nxcansas"]

@@ -42,18 +42,6 @@ def write_ascii_curve(curve: Curve1D, path: str, overwrite: bool = False) -> str
     return path
 
 
-def read_ascii_curve(path: str) -> Curve1D:
-    """Read a file written by :func:`write_ascii_curve` (or any whitespace table Q I [dI])."""
-    try:
-        data = np.loadtxt(path, comments="#", ndmin=2)
-    except (OSError, ValueError) as exc:
-        raise SaxsimInputError(f"cannot read curve {path!r}: {exc}") from None
-    if data.shape[1] < 2:
-        raise SaxsimInputError(f"{path!r} needs at least two columns (Q, I)")
-    return Curve1D(data[:, 0], data[:, 1], data[:, 2] if data.shape[1] > 2 else None,
-                   data[:, 3] if data.shape[1] > 3 else None)
-
-
 def write_nxcansas(curve: Curve1D, path: str, title: str = "saxsim",
                    overwrite: bool = False) -> str:
     """Write an NXcanSAS (HDF5) file with Q (1/angstrom), I (1/cm), Idev and Qdev."""

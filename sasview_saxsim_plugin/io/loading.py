@@ -1,27 +1,14 @@
-"""Read a measured 1D curve from any file SasView can load (sasdata's loaders)."""
+"""Read a 1D curve from any file SasView can load (sasdata's loaders): the package's one
+reader of curves, measured or written by ``saxsim simulate``."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 
 from ..errors import SaxsimInputError
-
-
-@dataclass
-class MeasuredCurve:
-    """q (1/Å), I, dI (or None), dq (1-σ, 1/Å, or None), title and q unit as read; ``notes``
-    on what was set aside while reading."""
-
-    q: np.ndarray
-    intensity: np.ndarray
-    d_intensity: np.ndarray | None
-    dq: np.ndarray | None
-    title: str
-    q_unit: str
-    notes: list = field(default_factory=list)
+from ..scattering.curve import Curve1D
 
 
 def _unit_factor(unit: str) -> tuple[float, str]:
@@ -31,7 +18,7 @@ def _unit_factor(unit: str) -> tuple[float, str]:
     return 1.0, "1/A"
 
 
-def load_curve(path: str | Path, index: int = 0) -> MeasuredCurve:
+def load_curve(path: str | Path, index: int = 0) -> Curve1D:
     """The ``index``-th 1D dataset of ``path``; q converted to 1/Å when the file says 1/nm.
 
     Raises ``SaxsimInputError`` for missing/unreadable files, 2D data and SESANS."""
@@ -51,8 +38,8 @@ def load_curve(path: str | Path, index: int = 0) -> MeasuredCurve:
     return curve_from_dataset(datasets[index], str(path))
 
 
-def curve_from_dataset(data, source: str = "dataset") -> MeasuredCurve:
-    """A sasdata/SasView ``Data1D`` as a ``MeasuredCurve`` (q converted to 1/Å when its unit
+def curve_from_dataset(data, source: str = "dataset") -> Curve1D:
+    """A sasdata/SasView ``Data1D`` as a :class:`Curve1D` (q converted to 1/Å when its unit
     is 1/nm). Raises ``SaxsimInputError`` for 2D data, SESANS and empty curves; ``source``
     names the data in the message."""
     if data is None:
@@ -83,4 +70,5 @@ def curve_from_dataset(data, source: str = "dataset") -> MeasuredCurve:
                      "values: uncertainties not used")
         dy = None
     title = getattr(data, "title", "") or getattr(data, "filename", "") or source
-    return MeasuredCurve(q, intensity, dy, dx, str(title), unit, notes)
+    return Curve1D(q, intensity, dy, dx, meta={"title": str(title), "q_unit": unit,
+                                               "notes": notes})
