@@ -69,7 +69,7 @@ def main():
         t = time.perf_counter()
         grid = VoxelGrid.from_box(box, n)
         dens = grid.allocate(np.float64)
-        add_body(dens, make_body("sphere", radius=50.0))
+        add_body(dens, make_body("sphere", radius=50.0, sld=1.0, sld_solvent=0.0))
         res = split_fft(dens, {"s": ShellSums()}, voxel_correction="deconvolve")
         vp = 4 / 3 * np.pi * 50.0 ** 3
         curve = shell_curve(res.results["s"], box, grid.spacing, native_edges(box, 0.5),

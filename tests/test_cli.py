@@ -89,6 +89,7 @@ def test_demo_runs_and_prints_table(capsys, tmp_path):
     assert len(list(tmp_path.glob("demo_*.png"))) == 4
 
 
+@pytest.mark.slow
 def test_bench_json_in_fresh_processes():
     p = subprocess.run([sys.executable, "-m", "sasview_saxsim_plugin.cli", "bench", "--sizes",
                         "48", "--repeats", "1", "--json"], capture_output=True, text=True,

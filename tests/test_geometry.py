@@ -147,6 +147,7 @@ def test_hard_sphere_limits():
         hard_spheres(grid, 15.0, -0.1)
 
 
+@pytest.mark.slow
 def test_hard_sphere_structure_matches_percus_yevick():
     """S(q) of the sphere centres (direct sum over DFT vectors) against sasmodels' PY
     `hardsphere`: the MC-relaxed fluid matches; an independent reference."""

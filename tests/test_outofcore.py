@@ -316,6 +316,7 @@ def test_dask_retries_the_blocks_of_a_dead_worker(ensemble, in_memory, client, t
     assert _rel(res.results["s"]["sum_i"], in_memory[1]) < 1e-6
 
 
+@pytest.mark.slow
 def test_unreachable_scheduler_is_a_clear_error():
     from sasview_saxsim_plugin.fft.distributed import connect
     t0 = time.time()

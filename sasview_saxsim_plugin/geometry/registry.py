@@ -87,8 +87,12 @@ class ShapeSpec:
     #: the parts are concentric spheres of these radii (dims -> radii): the numerical model
     #: then adds one sphere amplitude per part instead of tabulating aspect ratios
     concentric_radii: Callable[[dict], list[float]] | None = None
-    #: grid step in ln(length / first length) of the numerical model's aspect-ratio tables
+    #: grid step in ln(length / scale length) of the numerical model's aspect-ratio tables
     ratio_step: float = 0.05
+    #: the length that sets the scale of the numerical tables (default: the first); the
+    #: others enter as ratios to it, interpolated linearly, so the best choice is the length
+    #: the volume depends on most (an ellipsoid's equatorial radius, squared in its volume)
+    scale_length: str | None = None
     #: smallest feature (Å) when it is not that of a part (a shell thickness)
     feature: Callable[[dict], float] | None = None
     #: largest distance from the centre to the surface (Å): sasmodels' "outer radius"
@@ -98,9 +102,16 @@ class ShapeSpec:
     checks: tuple = field(default=())
 
     @property
-    def lengths(self) -> tuple[str, ...]:
-        """Names of the length parameters; the first one sets the scale of the tables."""
+    def volume_names(self) -> tuple[str, ...]:
+        """Names of the length parameters in parameter order (sasmodels passes them so)."""
         return tuple(p.name for p in self.parameters if p.kind == "volume")
+
+    @property
+    def lengths(self) -> tuple[str, ...]:
+        """Names of the length parameters, the one that sets the scale of the tables first."""
+        names = self.volume_names
+        first = self.scale_length or names[0]
+        return (first, *(n for n in names if n != first))
 
     @property
     def sld_names(self) -> tuple[str, ...]:
@@ -153,8 +164,11 @@ def register(spec: ShapeSpec) -> ShapeSpec:
     """Add ``spec`` to the registry (its name must be new). Returns it."""
     if spec.name in SHAPES:
         raise ValueError(f"shape {spec.name!r} is registered already")
-    if not spec.lengths:
+    if not spec.volume_names:
         raise ValueError(f"shape {spec.name!r} has no length parameter")
+    if spec.scale_length is not None and spec.scale_length not in spec.volume_names:
+        raise ValueError(f"shape {spec.name!r}: scale_length {spec.scale_length!r} is not "
+                         "one of its lengths")
     SHAPES[spec.name] = spec
     return spec
 
@@ -244,6 +258,7 @@ register(ShapeSpec(
     sasmodels_name="ellipsoid",
     oriented=True,
     outer_radius=lambda d: max(d["radius_polar"], d["radius_equatorial"]),
+    scale_length="radius_equatorial",
     checks=({"radius_polar": 30.0, "radius_equatorial": 60.0}, (0.002, 0.02, 0.04, 0.07)),
 ))
 

@@ -103,7 +103,7 @@ def model_namespace(shape: str) -> dict:
     """The attributes of the sasmodels Python model ``numerical_<shape>`` (see module doc)."""
     spec = get_shape(shape)
     names = [p.name for p in spec.parameters]
-    lengths = spec.lengths
+    lengths = spec.volume_names          # the order sasmodels passes them in
     slds = spec.sld_names
     volume_index = [names.index(n) for n in lengths]
     sld_index = [names.index(n) for n in slds]
