@@ -89,14 +89,19 @@ def agreement_and_cost(shapes) -> tuple[list[str], list[dict]]:
             ref, _, ref_t = timed(ref_k, dict(**pars, **extra))
             r = np.abs(num / ref - 1)
             raw.append({"model": model_name(shape), "parameters": pars, "pd": pd,
-                        "pd_on": pd_name, "median_rel_error": float(np.median(r)),
-                        "p95_rel_error": float(np.percentile(r, 95)), "cold_s": cold,
-                        "warm_s": warm, "analytic_s": ref_t})
+                        "pd_on": pd_name, **agreement(r, cold, warm, ref_t)})
             lines.append(progress(
                 f"| {model_name(shape)} | {pd:g} on {pd_name} | {100 * np.median(r):.3g} % | "
                 f"{100 * np.percentile(r, 95):.3g} % | {cold:.2f} | {1e3 * warm:.2f} | "
                 f"{1e3 * ref_t:.2f} | {warm / ref_t:.1f} |"))
     return lines, raw
+
+
+def agreement(rel: np.ndarray, cold: float, warm: float, analytic: float) -> dict:
+    """Median and 95th percentile of the relative errors ``rel`` with the three times (s)."""
+    return {"median_rel_error": float(np.median(rel)),
+            "p95_rel_error": float(np.percentile(rel, 95)), "cold_s": cold, "warm_s": warm,
+            "analytic_s": analytic}
 
 
 def two_length_pd() -> tuple[list[str], dict]:
@@ -112,9 +117,7 @@ def two_length_pd() -> tuple[list[str], dict]:
         f"numerical_cylinder, radius_pd = length_pd = 0.1 (35×35): cold {cold:.1f} s, warm "
         f"{1e3 * warm:.0f} ms, analytical {1e3 * ref_t:.0f} ms; median "
         f"{100 * np.median(r):.3g} %, p95 {100 * np.percentile(r, 95):.3g} %")
-    return [line], {"parameters": pars, "median_rel_error": float(np.median(r)),
-                    "p95_rel_error": float(np.percentile(r, 95)), "cold_s": cold,
-                    "warm_s": warm, "analytic_s": ref_t}
+    return [line], {"parameters": pars, **agreement(r, cold, warm, ref_t)}
 
 
 def detector():
@@ -143,9 +146,7 @@ def oriented_2d() -> tuple[list[str], list[dict]]:
             ok = np.hypot(qx, qy) > 0.006
             r = np.abs(num[ok] / ref[ok] - 1)
             raw.append({"theta": theta, "phi": phi, "radius_pd": pd,
-                        "median_rel_error": float(np.median(r)),
-                        "p95_rel_error": float(np.percentile(r, 95)), "cold_s": cold,
-                        "warm_s": warm, "analytic_s": ref_t})
+                        **agreement(r, cold, warm, ref_t)})
             lines.append(progress(
                 f"| ({theta:g}°, {phi:g}°) | {pd:g} | {100 * np.median(r):.3g} % | "
                 f"{100 * np.percentile(r, 95):.3g} % | {cold:.2f} | {1e3 * warm:.1f} | "
