@@ -1,5 +1,5 @@
 """Held-out evaluation of the inverse networks: shape accuracy, parameter errors, interval
-coverage, confidence flag and time (docs/inverse.md).
+coverage, confidence flag and time (docs/validation.md).
 
     python benchmarks/inverse_eval.py [--unknown 30] [--json FILE]
     python benchmarks/inverse_eval.py --weights FILE [--json FILE]   # another weight file
@@ -7,7 +7,7 @@ coverage, confidence flag and time (docs/inverse.md).
 "estimate" rows: what ``estimate`` returns (class probabilities averaged over the curve and its
 q-dilated copies); "shipped cINN" rows: the network's single pass on the stored features.
 Test sets "test-thesis" (thesis Table 3.3 priors, section 3.2.1 grid and noise) and
-"test-broad" (issue 4 priors and instruments) are generated with their own seeds and never used
+"test-broad" (the broad priors and instruments) are generated with their own seeds and never used
 for training, model selection or calibration. Prints (with the machine and the command)
 confusion matrices, parameter errors and 68 % interval coverage for the shipped cINN and the
 thesis INN, inference time, weight sizes, and the confidence flag on curves of shapes the

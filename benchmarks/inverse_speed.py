@@ -1,4 +1,4 @@
-"""Time of ``estimate`` per curve on this machine (docs/inverse.md, "Speed").
+"""Time of ``estimate`` per curve on this machine (docs/validation.md, "Speed per curve").
 
     python benchmarks/inverse_speed.py [--curves 150] [--weights FILE] [--json FILE]
 

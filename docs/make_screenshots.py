@@ -57,10 +57,10 @@ def main() -> int:
     import sas
 
     from sasview_saxsim_plugin.gui import register
-    from sasview_saxsim_plugin.gui.launcher import ensure_plugin_model
+    from sasview_saxsim_plugin.gui.launcher import ensure_plugin_models
     from sasview_saxsim_plugin.gui.registration import show_perspective
 
-    ensure_plugin_model()
+    ensure_plugin_models()
     register()
     from sas.qtgui.MainWindow.MainWindow import MainSasViewWindow
 

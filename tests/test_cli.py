@@ -73,6 +73,11 @@ def test_simulate_writes_a_file_sasview_loads(capsys, tmp_path, ext):
     (["simulate", "--density", "rho.npy", "--voxel-size", "2", "--n", "64"],
      "not used with --density"),                                          # was silently ignored
     (["train", "--encoder-width", "0"], "whole number >= 1"),
+    (["train", "--epochs", "0"], "whole number >= 1"),                   # was taken as 200
+    (["compare", "--q-min", "0"], "q_min"),                               # was taken as 0.005
+    (["compare", "--ensemble", "spheres", "--n", "0"], "integer >= 2"),   # was a traceback
+    (["compare", "--plot", "/no_such_folder_xyz/c.png"], "does not exist"),  # after computing
+    (["simulate", "-o", "/no_such_folder_xyz/c.dat"], "does not exist"),
     (["train", "--bf16", "maybe"], "invalid choice"),
 ])
 def test_user_mistakes_give_one_clear_line(capsys, args, message):

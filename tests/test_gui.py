@@ -47,9 +47,9 @@ def window(qapp):
 
     patch.setattr(design, "ViewerModel", _StubViewer)
     from sasview_saxsim_plugin.gui import register
-    from sasview_saxsim_plugin.gui.launcher import ensure_plugin_model
+    from sasview_saxsim_plugin.gui.launcher import ensure_plugin_models
 
-    ensure_plugin_model()                       # what sasview-saxsim does on first start
+    ensure_plugin_models()                       # what sasview-saxsim does on first start
     register()
     from sas.qtgui.MainWindow.MainWindow import MainSasViewWindow
 

@@ -131,7 +131,7 @@ def test_missing_or_broken_weights(tmp_path):
         InverseModel(tmp_path / "nope.pt")
     broken = tmp_path / "broken.pt"
     broken.write_bytes(b"not a torch file")
-    with pytest.raises(WeightsError, match="cannot be read"):
+    with pytest.raises(WeightsError, match="not saxsim network weights"):
         InverseModel(broken)
 
 
@@ -372,7 +372,7 @@ def test_a_weight_file_that_would_run_code_is_refused(tmp_path):
     import torch
     path = tmp_path / "evil.pt"
     torch.save({"config": {}, "state": {}, "payload": Exception("any pickled object")}, path)
-    with pytest.raises(WeightsError, match="cannot be read"):
+    with pytest.raises(WeightsError, match="not saxsim network weights"):
         InverseModel(path)
 
 

@@ -56,3 +56,38 @@ def test_a_new_registry_entry_reaches_every_layer(ball, capsys, tmp_path):
 def test_a_name_is_registered_once():
     with pytest.raises(ValueError, match="registered already"):
         register(registry.SHAPES["sphere"])
+
+
+def test_a_shape_with_off_centre_parts_is_refused_by_the_plugin_engine(tmp_path, monkeypatch):
+    """The engine mirrors one octant; a dumbbell of off-centre spheres would come out wrong,
+    so it says so instead, while the CLI's whole-body route computes it."""
+    import numpy as np
+
+    from sasview_saxsim_plugin.errors import SaxsimInputError
+    from sasview_saxsim_plugin.models.engine import MODEL
+
+    monkeypatch.setenv("SAXSIM_CACHE", str(tmp_path))
+    register(ShapeSpec(
+        name="snowman", title="Snowman", description="Two touching spheres.",
+        parameters=solid_slds(1.0, 0.0) + (length("radius", 30.0, "big radius"),),
+        parts=lambda d, theta, phi, c: [
+            Sphere(d["radius"], center=c + np.array([0.0, 0.0, -d["radius"] / 2])),
+            Sphere(d["radius"] / 2, center=c + np.array([0.0, 0.0, d["radius"]]))],
+        contrasts=lambda s: [s["sld"] - s["sld_solvent"]] * 2))
+    try:
+        with pytest.raises(SaxsimInputError, match="off-centre"):
+            MODEL.iq(np.geomspace(0.01, 0.2, 10), "snowman", {"radius": 30.0}, {})
+    finally:
+        del registry.SHAPES["snowman"]
+
+
+def test_a_new_shape_gets_its_counterparts_values_as_plugin_tests(ball):
+    from sasview_saxsim_plugin.models.shape_models import model_namespace
+    ball_checks = ShapeSpec(**{**ball.__dict__, "name": "ball2",
+                               "checks": ({"radius": 40.0}, (0.01, 0.05))})
+    register(ball_checks)
+    try:
+        tests = model_namespace("ball2")["tests"]
+        assert len(tests) == 1 and len(tests[0][2]) == 2 and tests[0][2][0] > tests[0][2][1]
+    finally:
+        del registry.SHAPES["ball2"]

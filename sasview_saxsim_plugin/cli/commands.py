@@ -16,6 +16,7 @@ import numpy as np
 
 from ..errors import SaxsimInputError, SaxsimRunError
 from ..geometry.registry import SHAPES, get_shape
+from .outputs import check_output
 
 ENSEMBLES = ("single", "spheres", "cylinders", "hardspheres")
 #: options of the ensemble boxes (``--n`` also sizes a ``--crystal`` grid) and their defaults
@@ -47,7 +48,8 @@ def _add_physics(p: argparse.ArgumentParser) -> None:
     for name, (par, owners) in _registry_parameters().items():
         unit = {"Ang": "Å", "1e-6/Ang^2": "1e-6/Å²"}.get(par.units, par.units)
         g.add_argument("--" + name.replace("_", "-"), type=float, default=None,
-                       help=f"{par.description} ({unit}; {', '.join(owners)})")
+                       help=f"{name} in {unit}, of {', '.join(owners)} (each shape's help "
+                            "page says what it means there)")
     g.add_argument("--theta", type=float, help="axis polar angle (deg) of a --crystal outline")
     g.add_argument("--phi", type=float, help="axis azimuth (deg) of a --crystal outline")
     g.add_argument("--radius-pd", type=float, default=0.0, help="relative Gaussian width")
@@ -161,7 +163,9 @@ def _run_comparison(a):
         slds = {k: values.pop(k) for k in spec.sld_names}
         return compare_particle(a.shape, {**values, **{k: v for k, v in slds.items()
                                                        if k not in ("sld", "sld_solvent")}},
-                                pd=_pd(a), q_min=a.q_min or 0.005, q_max=a.q_max or 0.5,
+                                pd=_pd(a),
+                                q_min=0.005 if a.q_min is None else a.q_min,
+                                q_max=0.5 if a.q_max is None else a.q_max,
                                 points=a.points, sld=slds.get("sld", 1.0),
                                 sld_solvent=slds.get("sld_solvent", 0.0), spacing=a.spacing,
                                 supersample=a.supersample, correction=a.correction,
@@ -204,8 +208,8 @@ def _default_out(a, suffix: str) -> str:
 def cmd_compare(a) -> int:
     from ..io.plotting import plot_comparison
     _ensemble_options(a)
+    png = check_output(a.plot or _default_out(a, "_compare.png"), None)
     comp = _run_comparison(a)
-    png = a.plot or _default_out(a, "_compare.png")
     plot_comparison(comp.curve, comp.reference, comp.metrics, png, _title(a, comp),
                     ref_label=f"sasmodels {comp.model}")
     if a.json:
@@ -255,20 +259,13 @@ def _density_source(a):
                               os.path.basename(a.crystal), outline), (cell, values))
 
 
-def _check_output(path: str, overwrite: bool) -> str:
-    """Refuse an existing output file before any computation (not after an hour of FFT)."""
-    if os.path.exists(path) and not overwrite:
-        raise SaxsimInputError(f"{path!r} exists; pass --overwrite to replace it, or -o "
-                               "another file")
-    return path
-
-
 def cmd_simulate_density(a) -> int:
     from ..io import write_curve
     from ..io.plotting import plot_curve
     from ..scattering.bragg import bragg_positions
     from ..simulate.stream import stream_curve
-    out = _check_output(a.output or "saxsim_density.dat", a.overwrite)
+    out = check_output(a.output or "saxsim_density.dat", a.overwrite)
+    png = check_output(a.plot or os.path.splitext(out)[0] + ".png", a.overwrite)
     source, cell = _density_source(a)          # cell: (vectors, values) of a crystal
     if not a.json:
         print(source.describe(), file=sys.stderr)
@@ -277,7 +274,6 @@ def cmd_simulate_density(a) -> int:
                               q_min=a.q_min, q_max=a.q_max, resume=not a.no_resume,
                               progress=not a.json)
     write_curve(curve, out, overwrite=a.overwrite)
-    png = a.plot or os.path.splitext(out)[0] + ".png"
     peaks = None
     if cell is not None:
         peaks = [(q, "".join(map(str, hkl)))
@@ -301,10 +297,10 @@ def cmd_simulate(a) -> int:
         return cmd_simulate_density(a)
     from ..io import write_curve
     from ..io.plotting import plot_comparison
-    out = _check_output(a.output or _default_out(a, ".dat"), a.overwrite)
+    out = check_output(a.output or _default_out(a, ".dat"), a.overwrite)
+    png = check_output(a.plot or os.path.splitext(out)[0] + ".png", a.overwrite)
     comp = _run_comparison(a)
     write_curve(comp.curve, out, overwrite=a.overwrite)
-    png = a.plot or os.path.splitext(out)[0] + ".png"
     plot_comparison(comp.curve, comp.reference, comp.metrics, png, _title(a, comp),
                     ref_label=f"sasmodels {comp.model}")
     if a.json:
@@ -385,8 +381,10 @@ def cmd_make_model(a) -> int:
     path = make_density_model(a.density, a.voxel_size, a.name, a.dir, overwrite=a.overwrite,
                               memory_budget=a.memory_budget, workdir=a.workdir, progress=True)
     print(f"wrote plugin model {a.name!r}: {path}")
-    print(f"bound to {os.path.abspath(a.density)} (voxel size {a.voxel_size:g} Å); "
-          f"restart SasView to see it under 'Plugin Models'")
+    where = ("SasView lists it under 'Plugin Models' (reload them or restart SasView)"
+             if a.dir is None else "copy it into SasView's plugin folder, or load it with "
+             "sasmodels.core.load_model")
+    print(f"bound to {os.path.abspath(a.density)} (voxel size {a.voxel_size:g} Å); {where}")
     return 0
 
 
@@ -507,6 +505,10 @@ def main(argv=None) -> int:
     except MemoryError:
         print(f"saxsim {args.command}: error: out of memory; use fewer grid points (--n) or a "
               f"smaller --memory-budget", file=sys.stderr)
+        return 2
+    except OSError as exc:          # a folder that is missing or not writable, a full disk
+        where = f" ({exc.filename})" if getattr(exc, "filename", None) else ""
+        print(f"saxsim {args.command}: error: {exc.strerror or exc}{where}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         print(f"saxsim {args.command}: interrupted", file=sys.stderr)

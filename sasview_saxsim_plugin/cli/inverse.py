@@ -6,6 +6,8 @@ import argparse
 import json
 import os
 
+from .outputs import check_output
+
 
 def cmd_make_training_set(a) -> int:
     from ..inverse.training.dataset import STANDARD_SETS, cache_dir, load_set
@@ -49,11 +51,12 @@ def cmd_train(a) -> int:
     log = open(a.log, "a") if a.log else None
     try:
         if "thesis" in targets:
-            r = t.train_thesis(epochs=a.epochs or 200, out=targets["thesis"], log=log,
-                               workers=a.workers, max_minutes=a.max_minutes)
+            r = t.train_thesis(epochs=200 if a.epochs is None else a.epochs,
+                               out=targets["thesis"], log=log, workers=a.workers,
+                               max_minutes=a.max_minutes)
             print(f"thesis INN: best epoch {r['best_epoch']}, weights {r['path']}")
         if "shipped" in targets:
-            r = t.train_shipped(epochs=a.epochs or t.SHIPPED_EPOCHS,
+            r = t.train_shipped(epochs=t.SHIPPED_EPOCHS if a.epochs is None else a.epochs,
                                 out=targets["shipped"], log=log,
                                 workers=a.workers, max_minutes=a.max_minutes,
                                 encoder_width=a.encoder_width,
@@ -103,9 +106,10 @@ def cmd_infer(a) -> int:
         factor = 10.0
     curve = dataclasses.replace(curve, q=curve.q * factor,
                                 dq=None if curve.dq is None else curve.dq * factor)
+    png = check_output(a.plot or os.path.splitext(os.path.basename(a.file))[0]
+                       + "_estimate.png", None)
     analysis = analyse_curve(curve, refine=a.refine, weights=a.weights)
     r, refined, q = analysis.estimate, analysis.refined, curve.q
-    png = a.plot or os.path.splitext(os.path.basename(a.file))[0] + "_estimate.png"
     plot_estimate(q, curve.intensity, curve.d_intensity, r, png, curve.title, refined,
                   lambda s, qq, v: model_intensity(s, qq, v))
     if a.json:
@@ -150,7 +154,7 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
     m.set_defaults(func=cmd_make_training_set)
     t = sub.add_parser("train", help="train the shape-estimation network(s)")
     t.add_argument("--model", choices=("shipped", "thesis", "both"), default="shipped")
-    t.add_argument("--epochs", type=int, help="default 44 (shipped) / 200 (thesis)")
+    t.add_argument("--epochs", type=_positive_int, help="default 44 (shipped) / 200 (thesis)")
     t.add_argument("--max-minutes", type=float, default=55.0,
                    help="stop before this wall time (training only; default 55)")
     t.add_argument("--out", help="weight file to write (default: "

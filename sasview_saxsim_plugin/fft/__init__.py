@@ -1,4 +1,7 @@
-"""The memory-saving split 3D FFT and the reductions fused into its pencil pass."""
+"""The split 3D FFT (thesis chapter 3): the in-memory engine (``engine``), the reductions fused
+into its second pass (``reductions``), the streamed engine for densities beyond memory
+(``streaming``), the same passes as Dask tasks (``distributed``), and the benchmark against
+``torch.fft`` / ``scipy.fft`` behind ``saxsim bench`` (``bench``)."""
 
 from .engine import (
            SplitFFTPlan,

@@ -1,4 +1,4 @@
-"""The split 3D FFT for densities larger than memory, on one machine (issue 6).
+"""The split 3D FFT for densities larger than memory, on one machine.
 
 Pass 1 asks the source for a block of x-slabs, ``rfft2``s it over (y, z) and stores the block
 of the half spectrum (n, n, n//2+1 complex64) in the *intermediate*: a numpy array when it

@@ -37,7 +37,9 @@ class VoxelGrid:
     def from_box(cls, box_length: float, n: int) -> VoxelGrid:
         """Grid of ``n`` points spanning a box of edge ``box_length`` (Å)."""
         box_length = require_positive("box length", box_length, "Å")
-        return cls(n, box_length / n)
+        if isinstance(n, bool) or int(n) != n or n < 2:
+            raise SaxsimInputError(f"grid points per axis n must be an integer >= 2, got {n!r}")
+        return cls(int(n), box_length / n)
 
     @property
     def box_length(self) -> float:

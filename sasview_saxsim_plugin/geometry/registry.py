@@ -72,7 +72,14 @@ class ShapeSpec:
     background or orientation). ``parts(dims, theta, phi, center)``: the unit-contrast
     shapes whose weighted sum is the particle. ``contrasts(slds)``: one contrast per part
     (1e-6/Å²) from the SLD parameters. ``sasmodels_name``: the analytical counterpart,
-    which takes the same parameter names (and ``theta``/``phi`` when ``oriented``).
+    which takes the same parameter names (its orientation is ``theta``/``phi``, the plugin
+    model's ``axis_theta``/``axis_phi``).
+
+    What the plugin engine (``models/engine.py``) assumes of the parts: centred at the
+    origin and symmetric under x -> -x, y -> -y, z -> -z in the particle's frame (it
+    voxelises one octant and mirrors it; off-centre parts are refused there), and, for
+    ``oriented`` shapes, axially symmetric about z. ``saxsim compare`` / ``simulate``
+    rasterise the whole body and need neither.
     """
 
     name: str

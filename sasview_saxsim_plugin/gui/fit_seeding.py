@@ -14,8 +14,15 @@ import math
 from ..errors import SaxsimInputError
 
 #: parameters a seeded fit page refines (the rest stay fixed at the given values)
-FITTED = frozenset({"scale", "background", "radius", "length", "volfraction", "radius_polar",
-                    "radius_equatorial", "thickness"})
+#: ticked for fitting besides every registered shape's lengths (``fitted_parameters``)
+FITTED = frozenset({"scale", "background", "radius", "length", "volfraction"})
+
+
+def fitted_parameters() -> frozenset:
+    """Parameters a seeded fit page ticks: scale, background, volume fraction and the lengths
+    of every registered shape (a shape added to the registry is fitted the same way)."""
+    from ..geometry.registry import SHAPES
+    return FITTED | {name for spec in SHAPES.values() for name in spec.volume_names}
 #: combobox-valued parameters: SasView wants the option index as text
 CHOICE_PARAMETERS = frozenset({"radius_effective_mode", "structure_factor_mode", "shape"})
 PD_NSIGMAS = 3.0
@@ -77,11 +84,13 @@ def _text(value) -> str:
     return repr(float(value)) if isinstance(value, float) else str(value)
 
 
-def fit_page_parameters(model_name: str, values: dict, fitted: frozenset = FITTED,
+def fit_page_parameters(model_name: str, values: dict, fitted: frozenset | None = None,
                         ) -> dict[str, list[str]]:
     """Fit-page dictionary for sasmodels model ``model_name`` (e.g. 'sphere@hardsphere') with
     sasmodels ``values`` (lengths in Å; '<p>_pd' relative widths, '<p>_pd_n' points,
-    '<p>_pd_type' distribution). Parameters in ``fitted`` are ticked for fitting."""
+    '<p>_pd_type' distribution). Parameters in ``fitted`` (default ``fitted_parameters()``)
+    are ticked for fitting."""
+    fitted = fitted_parameters() if fitted is None else fitted
     form, structure = split_model_name(model_name)
     limits = _limits(form)
     if structure:

@@ -17,7 +17,7 @@ from .compat import check_sasview
 logger = logging.getLogger(__name__)
 
 
-def ensure_plugin_model() -> str:
+def ensure_plugin_models() -> str:
     """Install the numerical_<shape> plugin models into SasView's plugin folder where one is
     missing (an older numerical_density.py is replaced by one naming its successors);
     returns a one-line description of what happened."""
@@ -38,7 +38,7 @@ def main(argv: list[str] | None = None) -> int:
     args = list(sys.argv[1:] if argv is None else argv)
     try:
         version = check_sasview()
-        message = ensure_plugin_model()
+        message = ensure_plugin_models()
         from .registration import register
         names = register()
     except (SasViewCompatibilityError, SaxsimInputError, OSError) as exc:

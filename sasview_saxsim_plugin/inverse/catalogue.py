@@ -67,7 +67,7 @@ class Choice:
         return rng.choice(np.asarray(self.values, dtype=float), n)
 
 
-#: the broad physical priors the shipped network is trained on (issue 4)
+#: the broad physical priors the shipped network is trained on (docs: Methods)
 BROAD_RADIUS = LogUniform(10.0, 500.0)
 BROAD_PD = Uniform(0.0, 0.3)
 BROAD_LENGTH = LogUniform(40.0, 4000.0)

@@ -24,10 +24,12 @@ def read_weights(path: str | Path) -> dict:
     try:
         with torch.serialization.safe_globals([TorchVersion]):
             blob = torch.load(path, map_location="cpu", weights_only=True)
-    except Exception as exc:  # corrupt, truncated, not a torch file, or unsafe objects
-        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        raise WeightsError(f"weight file {path} cannot be read as saxsim network weights "
-                           f"({first[:200]})") from None
+    except Exception:  # corrupt, truncated, not a torch file, or objects beyond tensors
+        # torch's own message suggests weights_only=False, which would run the file's code:
+        # never pass that advice on
+        raise WeightsError(f"weight file {path} is not saxsim network weights: not a torch "
+                           "file of tensors and plain values (corrupt, truncated, another "
+                           "program's file, or one that holds code)") from None
     if not isinstance(blob, dict) or "config" not in blob or "state" not in blob:
         raise WeightsError(f"weight file {path} is not a saxsim network (no config/state)")
     return blob

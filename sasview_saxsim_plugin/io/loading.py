@@ -3,6 +3,8 @@ reader of curves, measured or written by ``saxsim simulate``."""
 
 from __future__ import annotations
 
+import contextlib
+import io
 from pathlib import Path
 
 import numpy as np
@@ -28,7 +30,10 @@ def load_curve(path: str | Path, index: int = 0) -> Curve1D:
     from sasdata.dataloader.loader import Loader
 
     try:
-        datasets = Loader().load(str(path))
+        # SasView's ASCII reader prints every line it cannot decode (megabytes for a binary
+        # file); what matters reaches the user as one line below
+        with contextlib.redirect_stdout(io.StringIO()):
+            datasets = Loader().load(str(path))
     except Exception as exc:  # sasdata raises many types for unknown formats
         raise SaxsimInputError(f"{path}: SasView's loaders cannot read it ({exc})") from exc
     if not datasets:

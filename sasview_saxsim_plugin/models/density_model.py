@@ -24,9 +24,8 @@ TEMPLATE = '''r"""
 {title}
 
 Isotropic I(q) of the 3D density in ``{path}`` (voxel size {voxel_size} Å at
-*voxel_size* = {voxel_size}; SHA-256 {sha256}), by the lattice Debye sum of its
-autocorrelation (or, for a density too large for that, the shells of its streamed split
-FFT stored in ``{profile}``), with the voxel box filter divided out. Density values are
+*voxel_size* = {voxel_size}; SHA-256 {sha256}), {route}, with the voxel box filter divided
+out. Density values are
 SLD contrasts in 1e-6/Å² times *sld_scale*. I(q) = scale/V·⟨|A(q)|²⟩·1e-4 + background with
 V = d³·Σ|ρ|/max|ρ| (the particle volume for a uniform particle with partial-volume rim
 voxels), so scale is the volume fraction of such particles. *voxel_size* rescales
@@ -111,7 +110,7 @@ class ShellProfile:
 
 def streamed_profile(path: str | os.PathLike, voxel_size: float, memory_budget=None,
                      workdir=None, progress=False) -> ShellProfile:
-    """The shell profile of a .npy density through the streamed split FFT (outofcore), with
+    """The shell profile of a .npy density through the streamed split FFT (``fft.streaming``), with
     the density zero-padded to twice its largest axis so its autocorrelation does not wrap.
     The voxel correction is left to ``BoundDensity.iq`` (as for the Debye route)."""
     from ..density.readers import open_density
@@ -248,6 +247,10 @@ def make_density_model(density_path: str | os.PathLike, voxel_size: float, name:
     if not name.isidentifier():
         raise SaxsimInputError(f"model name {name!r} must be a Python identifier "
                                f"(letters, digits, underscores)")
+    from sasmodels.core import list_models
+    if name in list_models():
+        raise SaxsimInputError(f"model name {name!r} is one of sasmodels' own models; a "
+                               "plugin of that name would hide it: choose another --name")
     path = Path(density_path).resolve()
     arr = load_density_array(path)
     if min(arr.shape) < 2:
@@ -266,8 +269,10 @@ def make_density_model(density_path: str | os.PathLike, voxel_size: float, name:
     if debye_bytes(arr.shape) > limit:
         profile = str(out.with_name(f"{name}_profile.npz"))
         streamed_profile(path, voxel_size, memory_budget, workdir, progress).save(profile)
+    route = ("by the lattice Debye sum of its autocorrelation" if profile is None else
+             f"by the shells of its streamed split FFT, stored in ``{profile}``")
     text = TEMPLATE.format(path=str(path), sha256=file_sha256(path), voxel_size=voxel_size,
                            name=name, title=f"Numerical density from {path.name}",
-                           profile=profile)
+                           profile=profile, route=route)
     out.write_text(text)
     return out

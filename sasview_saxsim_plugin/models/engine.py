@@ -33,7 +33,9 @@ from ..scattering.voxel import isotropic_correction
 
 DEFAULT_VOXELS = 24          # voxels across the smallest feature
 MAX_VOXELS = 1_000_000      # voxels in the particle's bounding box (cold cost ∝ this)
-CACHE_SIZE = 64
+#: tables kept (each a few hundred kB at most); a polydisperse shape with two aspect ratios
+#: needs a few hundred at once, and a smaller cache rebuilt them on every call
+CACHE_SIZE = 1024
 
 
 @dataclass
@@ -70,6 +72,12 @@ def _unit_parts(spec: ShapeSpec, ratios: tuple[float, ...], voxels: int, supersa
     """Unit-contrast voxel blocks of the dimensionless geometry (axis along z, centre at
     index ``reach``), the voxel size and the largest extent (units of the first length)."""
     shapes, feature = _unit_geometry(spec, ratios)
+    if any(np.any(np.asarray(s.center) != 0) for s in shapes):
+        raise SaxsimInputError(
+            f"numerical_{spec.name}: the plugin engine tabulates particles whose parts are "
+            "centred at the origin and symmetric under x -> -x, y -> -y, z -> -z (it "
+            "voxelises one octant); this shape has off-centre parts. saxsim compare / "
+            "simulate compute it from the whole body")
     half = np.max([s.half_extent() for s in shapes], axis=0)
     extent = 2 * half.max()
     d = feature / voxels
@@ -213,7 +221,7 @@ def _auto_voxels(feature: float, u_max: float) -> int:
     return AUTO_LEVELS[-1]
 
 
-class NumericalDensityModel:
+class NumericalShapeModel:
     """Cached evaluator: ``iq(q, shape, dims, slds)`` -> ``|F|²·1e-4`` (sasmodels ``Iq`` units)
     of any registered shape (``geometry.registry``)."""
 
@@ -375,10 +383,10 @@ class NumericalDensityModel:
             self._warned.add(shape)
             warnings.warn(
                 f"numerical_{shape}: q up to {u_max / scale:.3g} 1/Å is beyond the "
-                f"trusted {2 * tab.u_trusted / scale:.3g} 1/Å (q·d = π) of the automatic grid "
-                f"(96 voxels across the smallest feature) for this size",
+                f"trusted {2 * tab.u_trusted / scale:.3g} 1/Å (q·d = π) of the grid for this "
+                f"size (MODEL.voxels sets more voxels across the smallest feature)",
                 stacklevel=3)
 
 
 #: one shared evaluator per process (its cache is the only global state; key = geometry)
-MODEL = NumericalDensityModel()
+MODEL = NumericalShapeModel()

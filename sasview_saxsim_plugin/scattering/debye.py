@@ -1,4 +1,4 @@
-"""Route 2 to isotropic I(q): the lattice Debye sum (design.md), exact for the voxel lattice.
+"""Route 2 to isotropic I(q): the lattice Debye sum (docs: Methods), exact for the voxel lattice.
 
 The autocorrelation C(m) = Σ_r ρ(r)·ρ(r + m·d) of the (zero-padded, so nothing wraps) density
 is summed by integer squared lag m² = mx²+my²+mz²; the orientation average of

@@ -1,4 +1,4 @@
-"""The DFT q grid and absolute-unit conversion (design.md, 'Units and conventions').
+"""The DFT q grid and absolute-unit conversion (docs: Methods, units and normalisation).
 
 q_k = 2π·k/L for k = -n/2 … n/2-1 (``2π·fftfreq(n, d)``), in 1/Å. A voxel density ρ (SLD
 contrast, 1e-6/Å²) has amplitude A(q) = d³·DFT(ρ)(q) (1e-6 Å); intensity per volume V (Å³)

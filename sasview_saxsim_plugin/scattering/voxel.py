@@ -6,8 +6,8 @@ continuous amplitude times Π_α sinc(q_α·d/2) (plus aliases). Three readings 
 
 * ``"deconvolve"`` (default): divide |A|² by Π sinc²(q_α d/2) (shell route, per point) or by its
   orientation average (Debye route). Measured best, see docs: Validation.
-* ``"none"``: take the lattice values as point scatterers (design.md reading b).
-* ``"sinc"``: multiply by Π sinc² (thesis 3.1.8, design.md reading a): filters twice.
+* ``"none"``: take the lattice values as point scatterers (docs: Methods, the voxel correction).
+* ``"sinc"``: multiply by Π sinc² (thesis 3.1.8): filters twice.
 """
 
 from __future__ import annotations

@@ -90,12 +90,15 @@ def compare_ensemble(kind: str, *, box: float, n: int, radius: float, volume_fra
     grid = VoxelGrid.from_box(box, n)
     if announce is not None:
         route = fft_route(n, memory_budget, scheduler, dtype)
-        rough = fft_seconds_estimate(n) if n > 64 else 0.0
+        timing = "seconds each"
+        if n >= 256:     # below, timing a small box would cost more than it says
+            timing = (f"the FFT alone roughly {_minutes(fft_seconds_estimate(n))} each at "
+                      f"in-memory speed here ({'plus the disk time; ' if 'disk' in route else ''}"
+                      f"timed on a 64³ box now)")
+        hint = "; --realisations 1 for a single box" if realisations > 1 else ""
         announce(f"plan: {realisations} realisation(s) of a {n}³ box of {kind}, each "
-                 f"placing and rasterising the particles, then 2 split-FFT passes {route}; "
-                 f"the FFT alone takes roughly {_minutes(rough)} per realisation at in-memory "
-                 f"speed here ({'plus the disk time; ' if 'disk' in route else ''}timed on a "
-                 f"64³ box now); --realisations 1 for a single box")
+                 f"placing and rasterising the particles, then 2 split-FFT passes {route}: "
+                 f"{timing}{hint}")
     started = time.perf_counter()
     curves, realised = [], []
     for k in range(realisations):

@@ -73,7 +73,7 @@ def ensemble_curve(ensemble: Ensemble, *, dtype=np.float32, bins: int | None = N
     ``memory_budget`` (bytes or '2GiB'): what the FFT may hold. When the density does not fit
     it (or 80 % of the available RAM), or a Dask ``scheduler`` is given ('local' or
     'tcp://HOST:PORT'), the particles are rasterised slab by slab into the streamed split FFT
-    (outofcore; intermediate on disk in ``workdir`` when needed).
+    (``fft.streaming``; intermediate on disk in ``workdir`` when needed).
     """
     grid = ensemble.grid
     need = grid.buffer_bytes(dtype)

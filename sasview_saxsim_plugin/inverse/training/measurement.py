@@ -41,7 +41,7 @@ class Instrument:
 
 
 def draw_instrument(rng: np.random.Generator) -> Instrument:
-    """A SAXS acquisition from the broad priors of issue 4 (lab source to synchrotron).
+    """A SAXS acquisition from the broad priors (lab source to synchrotron).
 
     One in five has no counting model but a per-point multiplicative noise I·N(1, s²),
     s uniform in 2-15 % (the thesis' noise model, s = 10 %, section 3.2.1)."""
