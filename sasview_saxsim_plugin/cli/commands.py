@@ -16,7 +16,7 @@ import numpy as np
 
 from ..errors import SaxsimInputError, SaxsimRunError
 from ..geometry.registry import SHAPES, get_shape
-from .outputs import check_output
+from ..io.curves import check_target
 
 ENSEMBLES = ("single", "spheres", "cylinders", "hardspheres")
 #: options of the ensemble boxes (``--n`` also sizes a ``--crystal`` grid) and their defaults
@@ -208,7 +208,7 @@ def _default_out(a, suffix: str) -> str:
 def cmd_compare(a) -> int:
     from ..io.plotting import plot_comparison
     _ensemble_options(a)
-    png = check_output(a.plot or _default_out(a, "_compare.png"), None)
+    png = check_target(a.plot or _default_out(a, "_compare.png"), None)
     comp = _run_comparison(a)
     plot_comparison(comp.curve, comp.reference, comp.metrics, png, _title(a, comp),
                     ref_label=f"sasmodels {comp.model}")
@@ -264,8 +264,8 @@ def cmd_simulate_density(a) -> int:
     from ..io.plotting import plot_curve
     from ..scattering.bragg import bragg_positions
     from ..simulate.stream import stream_curve
-    out = check_output(a.output or "saxsim_density.dat", a.overwrite)
-    png = check_output(a.plot or os.path.splitext(out)[0] + ".png", a.overwrite)
+    out = check_target(a.output or "saxsim_density.dat", a.overwrite)
+    png = check_target(a.plot or os.path.splitext(out)[0] + ".png", a.overwrite)
     source, cell = _density_source(a)          # cell: (vectors, values) of a crystal
     if not a.json:
         print(source.describe(), file=sys.stderr)
@@ -297,8 +297,8 @@ def cmd_simulate(a) -> int:
         return cmd_simulate_density(a)
     from ..io import write_curve
     from ..io.plotting import plot_comparison
-    out = check_output(a.output or _default_out(a, ".dat"), a.overwrite)
-    png = check_output(a.plot or os.path.splitext(out)[0] + ".png", a.overwrite)
+    out = check_target(a.output or _default_out(a, ".dat"), a.overwrite)
+    png = check_target(a.plot or os.path.splitext(out)[0] + ".png", a.overwrite)
     comp = _run_comparison(a)
     write_curve(comp.curve, out, overwrite=a.overwrite)
     plot_comparison(comp.curve, comp.reference, comp.metrics, png, _title(a, comp),

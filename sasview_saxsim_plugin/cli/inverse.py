@@ -6,7 +6,7 @@ import argparse
 import json
 import os
 
-from .outputs import check_output
+from ..io.curves import check_target
 
 
 def cmd_make_training_set(a) -> int:
@@ -106,7 +106,7 @@ def cmd_infer(a) -> int:
         factor = 10.0
     curve = dataclasses.replace(curve, q=curve.q * factor,
                                 dq=None if curve.dq is None else curve.dq * factor)
-    png = check_output(a.plot or os.path.splitext(os.path.basename(a.file))[0]
+    png = check_target(a.plot or os.path.splitext(os.path.basename(a.file))[0]
                        + "_estimate.png", None)
     analysis = analyse_curve(curve, refine=a.refine, weights=a.weights)
     r, refined, q = analysis.estimate, analysis.refined, curve.q

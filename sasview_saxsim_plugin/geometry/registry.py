@@ -209,10 +209,9 @@ def make_body(shape: str, *, sld: float | None = None, sld_solvent: float | None
     if sld_solvent is not None and "sld_solvent" not in spec.sld_names:
         raise SaxsimInputError(f"shape {shape!r} has no sld_solvent")
     dims, slds = spec.split(values)
-    missing = [n for n in spec.lengths if n not in values]
-    if missing:
-        raise SaxsimInputError(f"shape {shape!r} needs the parameter {missing[0]!r} (Å)")
-    return spec.body(dims, slds, theta, phi, center)
+    missing = [n for n in spec.lengths if n not in values]    # split filled in defaults
+    return spec.body({n: v for n, v in dims.items() if n not in missing}, slds, theta, phi,
+                     center)
 
 
 # --- the shapes --------------------------------------------------------------------------

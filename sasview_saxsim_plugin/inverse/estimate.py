@@ -257,16 +257,21 @@ def summarise(shape: str, samples: np.ndarray) -> dict:
     return out
 
 
+def _check_points(q: np.ndarray, intensity: np.ndarray, sigma: np.ndarray):
+    """(q, I, σ widened by MODEL_TOLERANCE·I) at the at most CHECK_POINTS evenly picked points
+    the confidence tests judge: they need the shape of the curve, not every point."""
+    pick = np.unique(np.linspace(0, q.size - 1, min(q.size, CHECK_POINTS)).round().astype(int))
+    intensity = intensity[pick]
+    return q[pick], intensity, np.hypot(sigma[pick], MODEL_TOLERANCE * intensity)
+
+
 def estimate_misfit(shape: str, values: dict, q: np.ndarray, intensity: np.ndarray,
                     sigma: np.ndarray) -> tuple[float, float, float]:
     """Scale, background and reduced χ² of the catalogue ``shape`` at ``values`` (Å) against
     the data, on at most CHECK_POINTS of its points, with σ widened by MODEL_TOLERANCE·I (the
     confidence test; see the module docstring)."""
-    # the check needs the shape of the curve, not every point
-    pick = np.unique(np.linspace(0, q.size - 1, min(q.size, CHECK_POINTS)).round().astype(int))
-    q, intensity, sigma = q[pick], intensity[pick], sigma[pick]
+    q, intensity, widened = _check_points(q, intensity, sigma)
     curve = model_intensity(shape, q, values)
-    widened = np.hypot(sigma, MODEL_TOLERANCE * intensity)
     scale, background = fit_scale_background(intensity, curve, widened)
     chi2 = float(np.mean(((intensity - scale * curve - background) / widened) ** 2))
     return scale, background, chi2
@@ -277,9 +282,7 @@ def flat_misfit(q: np.ndarray, intensity: np.ndarray, sigma: np.ndarray) -> floa
     judged like ``estimate_misfit`` (same points, σ widened by MODEL_TOLERANCE·I). Where a
     constant reproduces the data as well as a model may, the curve holds no shape
     information and no estimate of it can be confident."""
-    pick = np.unique(np.linspace(0, q.size - 1, min(q.size, CHECK_POINTS)).round().astype(int))
-    intensity, sigma = intensity[pick], sigma[pick]
-    widened = np.hypot(sigma, MODEL_TOLERANCE * intensity)
+    _, intensity, widened = _check_points(q, intensity, sigma)
     w = 1.0 / widened ** 2
     level = float(np.sum(w * intensity) / np.sum(w))
     return float(np.sum(w * (intensity - level) ** 2) / max(intensity.size - 1, 1))

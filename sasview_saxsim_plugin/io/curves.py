@@ -11,14 +11,21 @@ from ..errors import SaxsimInputError
 from ..scattering.curve import Curve1D
 
 
-def _check_target(path: str, overwrite: bool) -> str:
+def check_target(path: str | os.PathLike, overwrite: bool | None) -> str:
+    """Check an output file before writing it (and, in the CLI, before any computation): its
+    folder must exist and be writable, and an existing file is refused unless ``overwrite``
+    (``None``: a file the caller may replace, such as a plot)."""
     path = os.fspath(path)
     folder = os.path.dirname(os.path.abspath(path))
     if not os.path.isdir(folder):
-        raise SaxsimInputError(f"output folder {folder!r} does not exist")
-    if os.path.exists(path) and not overwrite:
-        raise SaxsimInputError(f"{path!r} exists; pass overwrite=True (CLI: --overwrite) to "
-                               f"replace it")
+        raise SaxsimInputError(f"{path!r}: the folder {folder} does not exist")
+    if not os.access(folder, os.W_OK):
+        raise SaxsimInputError(f"{path!r}: the folder {folder} is not writable")
+    if os.path.isdir(path):
+        raise SaxsimInputError(f"{path!r} is a folder; give a file name")
+    if overwrite is False and os.path.exists(path):
+        raise SaxsimInputError(f"{path!r} exists; pass --overwrite (overwrite=True in Python) "
+                               "to replace it, or choose another file")
     return path
 
 
@@ -26,7 +33,7 @@ def write_ascii_curve(curve: Curve1D, path: str, overwrite: bool = False) -> str
     """Columns Q (1/A), I (1/cm), dI (1/cm)[, dQ (1/A)], '#' header with units and metadata.
 
     SasView's ASCII reader takes the first numeric columns as Q, I, dI, dQ."""
-    path = _check_target(path, overwrite)
+    path = check_target(path, overwrite)
     cols = [curve.q, curve.intensity]
     names = ["Q(1/A)", "I(1/cm)"]
     if curve.sigma is not None:
@@ -47,7 +54,7 @@ def write_nxcansas(curve: Curve1D, path: str, title: str = "saxsim",
     """Write an NXcanSAS (HDF5) file with Q (1/angstrom), I (1/cm), Idev and Qdev."""
     import h5py
 
-    path = _check_target(path, overwrite)
+    path = check_target(path, overwrite)
     with h5py.File(path, "w") as f:
         entry = f.create_group("sasentry01")
         entry.attrs.update(NX_class="NXentry", canSAS_class="SASentry", version="1.1")

@@ -289,7 +289,7 @@ class NumericalShapeModel:
             value = float(dims[name])
             if not (value > 0 and np.isfinite(value)):
                 raise SaxsimInputError(f"{name} must be a finite number > 0 Å, got {value}")
-        contrasts = spec.contrasts({**{n: spec.defaults()[n] for n in spec.sld_names}, **slds})
+        contrasts = spec.contrasts({**spec.defaults(), **slds})
         return spec, contrasts, int(supersample or self.supersample)
 
     def iq(self, q: np.ndarray, shape: str, dims: dict, slds: dict,
