@@ -16,55 +16,12 @@ import numpy as np
 
 from .cylinder_table import cylinder_iq
 from .polydispersity import MIN_PD_POINTS, polydispersity_points
+from .priors import Choice, LogUniform, TruncatedNormal, Uniform
 
 #: every parameter any shape may have, in the order of the network's parameter vector
 PARAMETER_NAMES = ("radius", "radius_pd", "length", "length_pd", "volfraction")
 #: parameters sampled and learnt in log space (positive lengths spanning decades)
 LOG_PARAMETERS = ("radius", "length")
-
-
-@dataclass(frozen=True)
-class LogUniform:
-    low: float
-    high: float
-
-    def sample(self, rng: np.random.Generator, n: int) -> np.ndarray:
-        return np.exp(rng.uniform(np.log(self.low), np.log(self.high), n))
-
-
-@dataclass(frozen=True)
-class Uniform:
-    low: float
-    high: float
-
-    def sample(self, rng: np.random.Generator, n: int) -> np.ndarray:
-        return rng.uniform(self.low, self.high, n)
-
-
-@dataclass(frozen=True)
-class TruncatedNormal:
-    """Normal(mean, sd) redrawn outside [low, high] (thesis Table 3.3 priors, kept physical)."""
-
-    mean: float
-    sd: float
-    low: float = 0.0
-    high: float = np.inf
-
-    def sample(self, rng: np.random.Generator, n: int) -> np.ndarray:
-        out = rng.normal(self.mean, self.sd, n)
-        bad = (out < self.low) | (out > self.high)
-        while bad.any():
-            out[bad] = rng.normal(self.mean, self.sd, int(bad.sum()))
-            bad = (out < self.low) | (out > self.high)
-        return out
-
-
-@dataclass(frozen=True)
-class Choice:
-    values: tuple[float, ...]
-
-    def sample(self, rng: np.random.Generator, n: int) -> np.ndarray:
-        return rng.choice(np.asarray(self.values, dtype=float), n)
 
 
 #: the broad physical priors the shipped network is trained on (docs: Methods)

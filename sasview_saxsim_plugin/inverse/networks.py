@@ -71,11 +71,14 @@ class ShapePosteriorNet(nn.Module):
 
     def __init__(self, hidden: int = 512, code: int = 128, blocks: int = 8,
                  subnet_hidden: int = 192, encoder: str = "mlp", channels: int = 2,
-                 encoder_width: int = 24):  # 24: files saved before the key existed
+                 encoder_width: int = 24,  # 24: files saved before the key existed
+                 classes: int = N_SHAPES, parameters: int = N_PARAMS):
         super().__init__()
         self.config = {"hidden": hidden, "code": code, "blocks": blocks,
                        "subnet_hidden": subnet_hidden, "encoder": encoder,
-                       "channels": channels, "encoder_width": encoder_width}
+                       "channels": channels, "encoder_width": encoder_width,
+                       "classes": classes, "parameters": parameters}
+        self.classes, self.parameters_dim = classes, parameters
         if encoder == "mlp":
             self.encoder = _mlp([channels * N_BINS, hidden, hidden, hidden, code],
                                 last_act=True)
@@ -83,8 +86,8 @@ class ShapePosteriorNet(nn.Module):
             self.encoder = ConvEncoder(channels, hidden, code, width=encoder_width)
         else:
             raise ValueError(f"encoder must be 'mlp' or 'conv', not {encoder!r}")
-        self.classifier = nn.Linear(code, N_SHAPES)
-        cond = code + N_SHAPES
+        self.classifier = nn.Linear(code, classes)
+        cond = code + classes
 
         def subnet(c_in: int, c_out: int) -> nn.Module:
             net = _mlp([c_in, subnet_hidden, subnet_hidden, c_out])
@@ -92,7 +95,7 @@ class ShapePosteriorNet(nn.Module):
             nn.init.zeros_(net[-1].bias)
             return net
 
-        self.flow = Ff.SequenceINN(N_PARAMS)
+        self.flow = Ff.SequenceINN(parameters)
         for _ in range(blocks):
             self.flow.append(Fm.AllInOneBlock, cond=0, cond_shape=(cond,),
                              subnet_constructor=subnet, affine_clamping=2.0, permute_soft=True)
@@ -101,7 +104,8 @@ class ShapePosteriorNet(nn.Module):
         return self.encoder(features)
 
     def condition(self, code: torch.Tensor, shape: torch.Tensor) -> torch.Tensor:
-        return torch.cat([code, nn.functional.one_hot(shape, N_SHAPES).to(code.dtype)], dim=1)
+        return torch.cat([code, nn.functional.one_hot(shape, self.classes).to(code.dtype)],
+                         dim=1)
 
     def log_likelihood_terms(self, theta: torch.Tensor, cond: torch.Tensor):
         z, log_jac = self.flow(theta, c=[cond])
@@ -109,14 +113,15 @@ class ShapePosteriorNet(nn.Module):
 
     def sample(self, cond: torch.Tensor, n: int, generator: torch.Generator | None = None,
                z_scale: float = 1.0) -> torch.Tensor:
-        """n posterior samples per condition row: (rows, n, N_PARAMS), standardised.
+        """n posterior samples per condition row: (rows, n, parameters), standardised.
 
         ``z_scale`` > 1 widens the posterior (latent drawn from N(0, z_scale²)); calibrated
         after training so that 68 % intervals cover 68 % of held-out truths."""
         rows = cond.shape[0]
-        z = z_scale * torch.randn(rows * n, N_PARAMS, generator=generator, dtype=cond.dtype)
+        z = z_scale * torch.randn(rows * n, self.parameters_dim, generator=generator,
+                                  dtype=cond.dtype)
         theta, _ = self.flow(z, c=[cond.repeat_interleave(n, dim=0)], rev=True)
-        return theta.reshape(rows, n, N_PARAMS)
+        return theta.reshape(rows, n, self.parameters_dim)
 
 
 # --- thesis baseline -----------------------------------------------------------------------

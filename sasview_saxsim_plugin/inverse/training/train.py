@@ -18,7 +18,6 @@ from torch import nn
 from ..catalogue import LOG_PARAMETERS, PARAMETER_NAMES
 from ..features import N_BINS, NETWORK_Q_EDGES
 from ..networks import (
-    N_PARAMS,
     N_SHAPES,
     THESIS_DIM,
     THESIS_X,
@@ -157,7 +156,7 @@ def make_losses(net: ShapePosteriorNet, device: torch.device, compile: bool = Fa
         # inactive parameters (NaN) are replaced by N(0, 1) noise the flow learns to ignore
         theta = torch.where(torch.isnan(theta), noise, theta)
         z, log_jac = net.log_likelihood_terms(theta, net.condition(code, s))
-        nll = (0.5 * z.pow(2).sum(1) - log_jac).mean() / N_PARAMS
+        nll = (0.5 * z.pow(2).sum(1) - log_jac).mean() / theta.shape[1]
         ce = nn.functional.cross_entropy(logits, s)
         acc = (logits.argmax(1) == s).float().mean()
         return nll, ce, acc
