@@ -48,7 +48,7 @@ def foreign_set(per_family: int, unknown: int, seed: int, workers: int) -> list:
 
 def own_set(per_family: int) -> list:
     from sasview_saxsim_plugin.inverse.families import FAMILY_NAMES, as_dict
-    from sasview_saxsim_plugin.inverse.training.family_dataset import load_set
+    from sasview_saxsim_plugin.inverse.training.dataset import load_set
 
     data = load_set("test")
     out = []
@@ -64,7 +64,7 @@ def own_set(per_family: int) -> list:
 
 def _estimate_job(args):
     from sasview_saxsim_plugin.errors import SaxsimInputError
-    from sasview_saxsim_plugin.inverse.family_estimate import estimate
+    from sasview_saxsim_plugin.inverse.estimate import estimate
 
     curves, weights = args
     rows = []

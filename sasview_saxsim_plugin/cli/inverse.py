@@ -10,15 +10,16 @@ from ..io.curves import check_target
 
 
 def cmd_make_training_set(a) -> int:
+    from ..errors import SaxsimInputError
     from ..inverse.training.dataset import STANDARD_SETS, cache_dir, load_set
 
     names = a.sets or list(STANDARD_SETS)
     for name in names:
         if name not in STANDARD_SETS:
-            from ..errors import SaxsimInputError
             raise SaxsimInputError(f"unknown set {name!r}; known: {', '.join(STANDARD_SETS)}")
+    for name in names:
         d = load_set(name, a.workers)
-        print(f"{name:13s} {len(d['shape']):7d} curves  (cache: {cache_dir() / 'inverse'})")
+        print(f"{name:6s} {len(d['family']):7d} curves  (cache: {cache_dir() / 'families'})")
     return 0
 
 
@@ -28,7 +29,8 @@ DEFAULT_TRAIN_OUT = {"shipped": "saxsim_shipped.pt", "thesis": "saxsim_thesis_in
 
 
 def _train_targets(a) -> dict:
-    """model -> weight file to write, checked before any training starts."""
+    """model -> weight file to write, checked before any training starts. An unfinished run
+    of the same file (its ``.checkpoint`` beside it) is continued, not refused."""
     from ..errors import SaxsimInputError
 
     models = ("thesis", "shipped") if a.model == "both" else (a.model,)
@@ -45,29 +47,31 @@ def _train_targets(a) -> dict:
 
 
 def cmd_train(a) -> int:
-    from ..inverse.training import train as t
-
     targets = _train_targets(a)
     log = open(a.log, "a") if a.log else None
     try:
         if "thesis" in targets:
-            r = t.train_thesis(epochs=200 if a.epochs is None else a.epochs,
-                               out=targets["thesis"], log=log, workers=a.workers,
-                               max_minutes=a.max_minutes)
+            from ..inverse.thesis.train import train_thesis
+            r = train_thesis(epochs=200 if a.epochs is None else a.epochs,
+                             out=targets["thesis"], log=log, workers=a.workers,
+                             max_minutes=30.0 if a.max_minutes is None else a.max_minutes)
             print(f"thesis INN: best epoch {r['best_epoch']}, weights {r['path']}")
         if "shipped" in targets:
-            r = t.train_shipped(epochs=t.SHIPPED_EPOCHS if a.epochs is None else a.epochs,
-                                out=targets["shipped"], log=log,
-                                workers=a.workers, max_minutes=a.max_minutes,
-                                encoder_width=a.encoder_width,
-                                bf16_encoder={"auto": None, "on": True, "off": False}[a.bf16])
+            from ..inverse.training import train as t
             from ..inverse.training.calibrate import calibrate
+            r = t.train_shipped(out=targets["shipped"],
+                                epochs=t.SHIPPED_EPOCHS if a.epochs is None else a.epochs,
+                                max_minutes=(t.SHIPPED_MINUTES if a.max_minutes is None
+                                             else a.max_minutes),
+                                log=log, workers=a.workers, encoder_width=a.encoder_width,
+                                bf16_encoder={"auto": None, "on": True, "off": False}[a.bf16])
             c = calibrate(r["path"])
-            print(f"shipped cINN: best epoch {r['best_epoch']}, temperature "
-                  f"{c['temperature']:.3f}, latent scale {c['z_scale']:.2f}, "
-                  f"chi2 threshold {c['chi2_threshold']:.3g}, "
-                  f"code-distance threshold {c['code_threshold']:.3g}, "
-                  f"weights {r['path']} (use it with saxsim infer --weights)")
+            print(f"family network: best epoch {r['best_epoch']} of "
+                  f"{len(r['history'])} ({r['minutes']:.0f} min), temperature "
+                  f"{c['temperature']:.3f}, confident from P >= "
+                  f"{c['probability_threshold']:.2f}, chi2 threshold "
+                  f"{c['chi2_threshold']:.3g}, weights {r['path']} (use it with saxsim infer "
+                  "--weights)")
     finally:
         if log:
             log.close()
@@ -75,16 +79,21 @@ def cmd_train(a) -> int:
 
 
 def _table(r) -> str:
-    lines = [f"shape: {r.shape}  (sasmodels model {r.model_name})",
-             "probabilities: " + ", ".join(f"{k} {v:.3f}" for k, v in r.probabilities.items()),
+    from ..inverse.analysis import format_parameters
+
+    top = r.ranked[0]
+    lines = [f"model: {top.model_name}  (P = {top.probability:.3f})",
              f"confident: {'yes' if r.confident else 'NO'}  (reduced chi2 of the estimate "
              f"{r.reduced_chi2:.3g})",
-             f"{'parameter':12s} {'median':>10s} {'16 %':>10s} {'84 %':>10s}  unit"]
-    for name, (med, lo, hi) in r.parameters.items():
-        unit = "Å" if name in ("radius", "length") else ""
-        lines.append(f"{name:12s} {med:10.4g} {lo:10.4g} {hi:10.4g}  {unit}")
-    lines.append(f"scale {r.sasmodels_parameters['scale']:.4g}, background "
-                 f"{r.sasmodels_parameters['background']:.4g} (data units)")
+             f"{'parameter':22s} {'median':>10s} {'16 %':>10s} {'84 %':>10s}"]
+    for name, (med, lo, hi) in top.parameters.items():
+        lines.append(f"{name:22s} {med:10.4g} {lo:10.4g} {hi:10.4g}")
+    lines.append(f"scale {top.sasmodels_parameters['scale']:.4g}, background "
+                 f"{top.sasmodels_parameters['background']:.4g} (data units)")
+    lines.append("next families:")
+    for other in r.ranked[1:3]:
+        lines.append(f"  {other.model_name} (P = {other.probability:.3f}): "
+                     f"{format_parameters(other.model_name, other.parameters)}")
     lines += [f"note: {n}" for n in r.notes]
     return "\n".join(lines)
 
@@ -111,7 +120,7 @@ def cmd_infer(a) -> int:
     analysis = analyse_curve(curve, refine=a.refine, weights=a.weights)
     r, refined, q = analysis.estimate, analysis.refined, curve.q
     plot_estimate(q, curve.intensity, curve.d_intensity, r, png, curve.title, refined,
-                  lambda s, qq, v: model_intensity(s, qq, v))
+                  model_intensity)
     if a.json:
         out = r.to_dict()
         out["plot"] = png
@@ -126,7 +135,8 @@ def cmd_infer(a) -> int:
     print(f"{curve.title} ({len(curve.q)} points; q read as 1/Å after unit conversion)")
     print(_table(r))
     if refined is not None:
-        print(f"\nrefined by least squares: {refined.shape} ({refined.evaluations} evaluations, "
+        print(f"\nrefined by least squares: {refined.model_name} ({refined.evaluations} "
+              "evaluations, "
               f"{refined.seconds:.2f} s): reduced chi2 {refined.reduced_chi2:.3g}")
         for name, v in refined.parameters.items():
             print(f"  {name:12s} {v:10.4g}")
@@ -148,15 +158,16 @@ def _positive_int(text: str) -> int:
 def add_commands(sub: argparse._SubParsersAction) -> None:
     """Register the inverse-problem subcommands on ``saxsim``'s parser."""
     m = sub.add_parser("make-training-set",
-                       help="generate the inverse network's training/test sets (cached)")
+                       help="generate the family network's training/test sets (cached)")
     m.add_argument("--sets", nargs="+", help="standard set names (default: all)")
     m.add_argument("--workers", type=int, help="processes (default: all cores)")
     m.set_defaults(func=cmd_make_training_set)
     t = sub.add_parser("train", help="train the shape-estimation network(s)")
     t.add_argument("--model", choices=("shipped", "thesis", "both"), default="shipped")
-    t.add_argument("--epochs", type=_positive_int, help="default 44 (shipped) / 200 (thesis)")
-    t.add_argument("--max-minutes", type=float, default=55.0,
-                   help="stop before this wall time (training only; default 55)")
+    t.add_argument("--epochs", type=_positive_int, help="default 30 (shipped) / 200 (thesis)")
+    t.add_argument("--max-minutes", type=float, default=None,
+                   help="wall-time budget of the training, all resumed runs together "
+                        "(default 120 shipped / 30 thesis); the schedule shortens to fit")
     t.add_argument("--out", help="weight file to write (default: "
                                  f"{DEFAULT_TRAIN_OUT['shipped']} / "
                                  f"{DEFAULT_TRAIN_OUT['thesis']} here; never the installed "
@@ -165,19 +176,20 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
     t.add_argument("--workers", type=int, help="processes for data generation")
     t.add_argument("--log", help="append progress to this file")
     t.add_argument("--encoder-width", type=_positive_int, default=None,
-                   help="channels of the encoder's first convolution (default: 48 as "
-                        "shipped on a GPU or with native bfloat16, 24 on a CPU in float32)")
+                   help="channels of the encoder's first convolution (default 24, as shipped)")
     t.add_argument("--bf16", choices=("auto", "on", "off"), default="auto",
                    help="train the encoder in bfloat16: auto = where the CPU/GPU runs it "
                         "natively (default)")
     t.set_defaults(func=cmd_train)
-    i = sub.add_parser("infer", help="estimate shape and parameters of a measured 1D curve")
+    i = sub.add_parser("infer", help="rank sasmodels families and estimate their parameters "
+                                     "for a measured 1D curve")
     i.add_argument("file", help="any 1D file SasView loads (ASCII, CanSAS XML, NXcanSAS, ...)")
     i.add_argument("--index", type=int, default=0, help="dataset index in the file")
     i.add_argument("--q-unit", choices=("1/A", "1/nm"),
                    help="override the file's q unit (default: as the file says, else 1/Å)")
     i.add_argument("--refine", action="store_true",
-                   help="least-squares fit of the estimated model from the estimate")
+                   help="least-squares fits of the listed families from the estimate; the "
+                        "evidence picks one")
     i.add_argument("--json", action="store_true", help="print one JSON object")
     i.add_argument("--plot", help="PNG path (default: FILE_estimate.png here)")
     i.add_argument("--weights", help="weight file (default: the shipped network)")

@@ -1,5 +1,6 @@
-"""SasView perspective "ShapeEstimate": shape and parameters of loaded 1D data from the
-trained network, shown with their 16-84 % intervals, plotted, exported, and sent to a fit page.
+"""SasView perspective "ShapeEstimate": the sasmodels families most likely to describe loaded
+1D data and their parameters, from the trained network, shown ranked with probabilities and
+16-84 % intervals, plotted, exported, and sent to a fit page (any listed family).
 
 Data arrive from the Data Explorer ("Send data to", ``setData``); each dataset becomes a row.
 Estimates run in a worker thread (one dataset after the other); a dataset the network cannot
@@ -17,18 +18,17 @@ import numpy as np
 from PySide6 import QtCore, QtGui, QtWidgets
 
 from ..errors import SaxsimInputError
-from ..inverse.catalogue import PARAMETER_NAMES, SHAPE_NAMES
-from .fit_seeding import fit_page_parameters
+from ..inverse.analysis import format_parameters
+from .fit_seeding import fit_page_parameters, fitted_for_family
 from .perspective_base import SaxsimPerspective
 from .plot_canvas import CurveCanvas
 from .worker import Job
 
 logger = logging.getLogger(__name__)
 
-COLUMNS = ["dataset", "points", "status", "shape", "P", "radius (Å)", "radius pd",
-           "length (Å)", "length pd", "vol. fraction", "confident", "χ²_r"]
-COLUMN_PARAMETER = {"radius (Å)": "radius", "radius pd": "radius_pd", "length (Å)": "length",
-                    "length pd": "length_pd", "vol. fraction": "volfraction"}
+COLUMNS = ["dataset", "points", "status", "model", "P", "2nd (P)", "3rd (P)", "confident",
+           "χ²_r"]
+FAMILY_COLUMNS = ["family", "P", "parameters: median [16 %, 84 %]"]
 
 
 @dataclass
@@ -42,13 +42,6 @@ class DatasetRow:
     problem: str = ""
     analysis: object = None       # inverse.analysis.CurveAnalysis
     error: str = ""
-
-
-def _interval(values: tuple | None, digits: int = 3) -> str:
-    if values is None:
-        return ""
-    med, lo, hi = values
-    return f"{med:.{digits}g} [{lo:.{digits}g}, {hi:.{digits}g}]"
 
 
 class ShapeEstimationWindow(QtWidgets.QWidget, SaxsimPerspective):
@@ -95,8 +88,9 @@ class ShapeEstimationWindow(QtWidgets.QWidget, SaxsimPerspective):
         self.btn_estimate.setToolTip("estimate the selected datasets (all when none selected)")
         self.btn_cancel = QtWidgets.QPushButton("Cancel")
         self.btn_send = QtWidgets.QPushButton("Send to Fitting")
-        self.btn_send.setToolTip("open a fit page for the selected dataset with the estimated "
-                                 "model and parameters filled in")
+        self.btn_send.setToolTip("open a fit page for the selected dataset with the family "
+                                 "selected in the lower table (the top one unless you pick "
+                                 "another) and its estimated parameters filled in")
         self.btn_csv = QtWidgets.QPushButton("Export CSV…")
         self.btn_remove = QtWidgets.QPushButton("Remove")
         self.btn_estimate.clicked.connect(self.on_estimate)
@@ -112,6 +106,17 @@ class ShapeEstimationWindow(QtWidgets.QWidget, SaxsimPerspective):
         self.status = QtWidgets.QLabel("Send 1D data here from the Data Explorer.")
         self.status.setWordWrap(True)
 
+        self.families = QtWidgets.QTableWidget(0, len(FAMILY_COLUMNS), self)
+        self.families.setHorizontalHeaderLabels(FAMILY_COLUMNS)
+        self.families.setSelectionBehavior(QtWidgets.QAbstractItemView.SelectRows)
+        self.families.setSelectionMode(QtWidgets.QAbstractItemView.SingleSelection)
+        self.families.setEditTriggers(QtWidgets.QAbstractItemView.NoEditTriggers)
+        self.families.horizontalHeader().setSectionResizeMode(
+            QtWidgets.QHeaderView.ResizeToContents)
+        self.families.horizontalHeader().setStretchLastSection(True)
+        self.families.setToolTip("the families the network finds likely; select one to plot it "
+                                 "and to send it to a fit page")
+        self.families.itemSelectionChanged.connect(self._family_selected)
         self.details = QtWidgets.QTextBrowser(self)
         self.details.setMinimumWidth(260)
         self.canvas = CurveCanvas(self, residual_label="(I - model)/σ")
@@ -123,8 +128,11 @@ class ShapeEstimationWindow(QtWidgets.QWidget, SaxsimPerspective):
         buttons.addStretch(1)
         for w in (self.btn_send, self.btn_csv, self.btn_remove):
             buttons.addWidget(w)
+        left = QtWidgets.QSplitter(QtCore.Qt.Vertical, self)
+        left.addWidget(self.families)
+        left.addWidget(self.details)
         lower = QtWidgets.QSplitter(QtCore.Qt.Horizontal, self)
-        lower.addWidget(self.details)
+        lower.addWidget(left)
         lower.addWidget(self.canvas)
         lower.setStretchFactor(1, 2)
         splitter = QtWidgets.QSplitter(QtCore.Qt.Vertical, self)
@@ -234,7 +242,7 @@ class ShapeEstimationWindow(QtWidgets.QWidget, SaxsimPerspective):
     def _done(self, row: DatasetRow, analysis) -> None:
         row.analysis, row.error = analysis, ""
         e = analysis.estimate
-        self.report(f"{row.name}: {e.model_name} (P = {e.probabilities[e.shape]:.2f}, "
+        self.report(f"{row.name}: {e.model_name} (P = {e.probabilities[e.model_name]:.2f}, "
                     f"{'confident' if e.confident else 'NOT confident'}) in {e.seconds:.2f} s")
 
     def _failed(self, row: DatasetRow, message: str, details: str) -> None:
@@ -287,11 +295,12 @@ class ShapeEstimationWindow(QtWidgets.QWidget, SaxsimPerspective):
                      "points": "" if row.curve is None else str(row.curve.q.size),
                      "status": status}
             if e is not None:
-                cells.update({"shape": e.model_name, "P": f"{e.probabilities[e.shape]:.3f}",
+                cells.update({"model": e.model_name,
+                              "P": f"{e.probabilities[e.model_name]:.3f}",
                               "confident": "yes" if e.confident else "NO",
                               "χ²_r": f"{e.reduced_chi2:.3g}"})
-                for col, name in COLUMN_PARAMETER.items():
-                    cells[col] = _interval(e.parameters.get(name))
+                for col, other in zip(("2nd (P)", "3rd (P)"), e.ranked[1:3], strict=False):
+                    cells[col] = f"{other.model_name} ({other.probability:.2f})"
             for c, col in enumerate(COLUMNS):
                 item = QtWidgets.QTableWidgetItem(cells.get(col, ""))
                 if col == "status":
@@ -308,9 +317,45 @@ class ShapeEstimationWindow(QtWidgets.QWidget, SaxsimPerspective):
         if not sel:
             return
         row = self.rows[sel[0]]
+        self._fill_families(row)
         self.details.setHtml(self._details_html(row))
         self._plot(row)
         self._update_buttons()
+
+    def _fill_families(self, row: DatasetRow) -> None:
+        ranked = [] if row.analysis is None else row.analysis.estimate.ranked
+        self.families.blockSignals(True)
+        self.families.setRowCount(len(ranked))
+        for r, entry in enumerate(ranked):
+            cells = [entry.model_name, f"{entry.probability:.3f}",
+                     format_parameters(entry.model_name, entry.parameters)]
+            for c, text in enumerate(cells):
+                item = QtWidgets.QTableWidgetItem(text)
+                item.setToolTip(text)
+                self.families.setItem(r, c, item)
+        if ranked:
+            self.families.selectRow(0)
+        self.families.blockSignals(False)
+
+    def selected_family(self) -> str | None:
+        """sasmodels name of the family selected in the lower table (None: nothing listed)."""
+        rows = self.families.selectionModel().selectedRows()
+        r = rows[0].row() if rows else 0
+        item = self.families.item(r, 0)
+        return None if item is None else item.text()
+
+    def select_family(self, model_name: str) -> None:
+        """Select the listed family ``model_name`` (as a user clicking its row)."""
+        for r in range(self.families.rowCount()):
+            if self.families.item(r, 0).text() == model_name:
+                self.families.selectRow(r)
+                return
+        raise SaxsimInputError(f"{model_name} is not among the listed families")
+
+    def _family_selected(self) -> None:
+        sel = self.selected_indices()
+        if sel:
+            self._plot(self.rows[sel[0]])
 
     def _details_html(self, row: DatasetRow) -> str:
         if row.problem:
@@ -326,18 +371,11 @@ class ShapeEstimationWindow(QtWidgets.QWidget, SaxsimPerspective):
         e = a.estimate
         flag = ("<b style='color:#1b5e20'>confident</b>" if e.confident else
                 "<b style='color:#b00020'>NOT confident</b>: check the notes; fit with care")
-        probs = "".join(f"<tr><td>{s}</td><td align='right'>{e.probabilities[s]:.3f}</td></tr>"
-                        for s in SHAPE_NAMES)
-        units = {"radius": "Å", "length": "Å"}
-        pars = "".join(
-            f"<tr><td>{n}</td><td align='right'>{v[0]:.4g}</td><td>[{v[1]:.4g}, {v[2]:.4g}]"
-            f"</td><td>{units.get(n, '')}</td></tr>"
-            for n in PARAMETER_NAMES if (v := e.parameters.get(n)) is not None)
-        html = (head + f"<p>Shape: <b>{e.model_name}</b> — {flag}; reduced χ² of the estimate "
-                f"{e.reduced_chi2:.3g}</p><table><tr><th>shape</th><th>probability</th></tr>"
-                f"{probs}</table><p><b>Posterior</b> (median, 16–84 % interval)</p><table>"
-                f"<tr><th>parameter</th><th>median</th><th>16–84 %</th><th></th></tr>{pars}"
-                f"</table><p>scale {e.sasmodels_parameters['scale']:.4g}, background "
+        others = ", ".join(f"{k} {v:.3f}" for k, v in list(e.probabilities.items())[1:6])
+        html = (head + f"<p>Model: <b>{e.model_name}</b> (P = "
+                f"{e.probabilities[e.model_name]:.3f}) — {flag}; reduced χ² of the estimate "
+                f"{e.reduced_chi2:.3g}</p><p>Other families: {others}</p>"
+                f"<p>scale {e.sasmodels_parameters['scale']:.4g}, background "
                 f"{e.sasmodels_parameters['background']:.4g} (data units)</p>")
         if a.refined is not None:
             r = a.refined
@@ -360,6 +398,9 @@ class ShapeEstimationWindow(QtWidgets.QWidget, SaxsimPerspective):
             ok = np.isfinite(c.intensity) & (c.intensity > 0) & (c.q > 0)
             q = c.q[ok]
             models = row.analysis.model_curves(q)
+            chosen = self.selected_family() if self.families.rowCount() else None
+            if chosen and chosen != row.analysis.estimate.model_name:
+                models.update(row.analysis.family_curve(chosen, q))
             for k, (label, i_model) in enumerate(models.items()):
                 curves.append({"q": q, "i": i_model, "label": label, "color": f"C{k + 1}",
                                "ls": "-" if k == 0 else "--"})
@@ -420,18 +461,23 @@ class ShapeEstimationWindow(QtWidgets.QWidget, SaxsimPerspective):
             return
         self.report(f"{n} estimate(s) written to {path}")
 
-    def fit_page_dict(self, index: int) -> dict[str, list[str]]:
-        """The fit-page parameter dictionary for row ``index`` (refined values when refined)."""
+    def fit_page_dict(self, index: int, model_name: str | None = None
+                      ) -> dict[str, list[str]]:
+        """The fit-page parameter dictionary for dataset row ``index`` and family
+        ``model_name`` (None: the refined family when refined, else the top one); the
+        family's own parameters, scale and background are ticked for fitting."""
         a = self.rows[index].analysis
         if a is None:
             raise SaxsimInputError(f"{self.rows[index].name}: not estimated yet")
-        return fit_page_parameters(a.model_name, a.sasmodels_parameters)
+        name = model_name or a.model_name
+        return fit_page_parameters(name, a.family_seed(name), fitted_for_family(name))
 
     def on_send_to_fitting(self) -> None:
         sel = self.selected_indices()
         if not sel:
             self.report("select an estimated dataset first", level=logging.INFO)
             return
+        chosen = self.selected_family() if len(sel) == 1 else None
         for index in sel:
             row = self.rows[index]
             if row.analysis is None:
@@ -439,4 +485,4 @@ class ShapeEstimationWindow(QtWidgets.QWidget, SaxsimPerspective):
             if not row.analysis.estimate.confident:
                 self.report(f"{row.name}: the estimate is NOT confident; the fit page is "
                             "seeded anyway, check the fit", level=logging.WARNING)
-            self.send_to_fitting(row.item, self.fit_page_dict(index), row.name)
+            self.send_to_fitting(row.item, self.fit_page_dict(index, chosen), row.name)

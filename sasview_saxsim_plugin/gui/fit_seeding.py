@@ -23,6 +23,18 @@ def fitted_parameters() -> frozenset:
     of every registered shape (a shape added to the registry is fitted the same way)."""
     from ..geometry.registry import SHAPES
     return FITTED | {name for spec in SHAPES.values() for name in spec.volume_names}
+
+
+def fitted_for_family(model_name: str) -> frozenset:
+    """Parameters a fit page seeded with estimate family ``model_name`` ticks: scale,
+    background and the family's own parameters (its polydispersities are ticked where their
+    width is above 0)."""
+    from ..inverse.families import family
+
+    names = {p for p in family(model_name).parameter_names if not p.endswith("_pd")}
+    return frozenset({"scale", "background"} | names)
+
+
 #: combobox-valued parameters: SasView wants the option index as text
 CHOICE_PARAMETERS = frozenset({"radius_effective_mode", "structure_factor_mode", "shape"})
 PD_NSIGMAS = 3.0

@@ -1,5 +1,5 @@
 """One measured curve through the whole inverse path: estimate, optional least-squares
-refinement, model curve for plots, and a flat summary row (CLI tables, GUI, CSV export)."""
+refinement, model curves for plots, and a flat summary row (CLI tables, GUI, CSV export)."""
 
 from __future__ import annotations
 
@@ -8,13 +8,25 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..scattering.curve import Curve1D
-from .catalogue import PARAMETER_NAMES, SHAPE_NAMES, entry
-from .estimate import Estimate, estimate
+from .estimate import Estimate, FamilyEstimate, estimate
+from .families import family
 from .model_curves import model_intensity, noise_estimate
 from .refine import FitResult, refine_estimate
 
-#: units of the summary columns (lengths in Å; pd and volume fraction dimensionless)
-UNITS = {"radius": "A", "length": "A", "radius_pd": "", "length_pd": "", "volfraction": ""}
+#: families written to a summary row (CSV, GUI table), most probable first
+SUMMARY_RANKS = 3
+
+
+def format_parameters(name: str, parameters: dict, digits: int = 3) -> str:
+    """'radius = 52.1 [48.0, 57.3] Å; radius_pd = 0.12 [0.08, 0.15]' for a parameter summary
+    (name -> (median, p16, p84)) of family ``name``."""
+    units = {p.name: p.unit for p in family(name).parameters}
+    parts = []
+    for p, (med, lo, hi) in parameters.items():
+        unit = units.get(p, "")
+        unit = f" {unit}" if unit in ("Å",) else ""
+        parts.append(f"{p} = {med:.{digits}g} [{lo:.{digits}g}, {hi:.{digits}g}]{unit}")
+    return "; ".join(parts)
 
 
 @dataclass
@@ -27,68 +39,90 @@ class CurveAnalysis:
 
     @property
     def model_name(self) -> str:
-        """sasmodels name of the best model (refined shape when refined)."""
-        shape = self.refined.shape if self.refined else self.estimate.shape
-        return entry(shape).model_name
+        """sasmodels name of the best model (the refined family when refined)."""
+        return self.refined.model_name if self.refined else self.estimate.model_name
 
     @property
     def sasmodels_parameters(self) -> dict:
         """sasmodels parameters (Å, data units) of the best model: refined, else estimated."""
         if self.refined is not None:
-            pars = self.refined.sasmodels_parameters()
-            for name in entry(self.refined.shape).parameters:
-                if name.endswith("_pd"):
-                    pars[name + "_type"] = "gaussian"
-            return pars
+            return self.refined.sasmodels_parameters()
         return dict(self.estimate.sasmodels_parameters)
 
+    def family_seed(self, model_name: str) -> dict:
+        """sasmodels parameters to seed a fit of any listed family: the refined fit's when it
+        is that family, else the estimate's for it."""
+        if self.refined is not None and self.refined.model_name == model_name:
+            return self.refined.sasmodels_parameters()
+        for r in self.estimate.ranked:
+            if r.model_name == model_name:
+                return dict(r.sasmodels_parameters)
+        raise KeyError(f"{model_name} is not among the estimate's families")
+
     def model_curves(self, q: np.ndarray) -> dict:
-        """label -> I(q) in data units for the estimate (posterior medians, fitted scale and
-        background) and, when present, the refined fit; q in 1/Å."""
-        e = self.estimate
-        pars = e.sasmodels_parameters
-        medians = {k: v[0] for k, v in e.parameters.items()}
-        out = {f"estimate: {e.model_name}":
-               pars["scale"] * model_intensity(e.shape, q, medians) + pars["background"]}
+        """label -> I(q) in data units for the estimate's top family (posterior medians,
+        fitted scale and background) and, when present, the refined fit; q in 1/Å."""
+        top = self.estimate.ranked[0]
+        out = {f"estimate: {top.model_name}": _curve(top, q)}
         if self.refined is not None:
             r = self.refined
-            out[f"refined: {entry(r.shape).model_name} (χ²_r {r.reduced_chi2:.3g})"] = (
-                r.scale * model_intensity(r.shape, q, r.parameters) + r.background)
+            out[f"refined: {r.model_name} (χ²_r {r.reduced_chi2:.3g})"] = (
+                r.scale * model_intensity(r.model_name, q, r.parameters) + r.background)
         return out
 
+    def family_curve(self, model_name: str, q: np.ndarray) -> dict:
+        """{label: I(q)} of listed family ``model_name`` at its posterior medians (fitted
+        scale and background), data units; q in 1/Å."""
+        for r in self.estimate.ranked:
+            if r.model_name == model_name:
+                return {f"{model_name} (P {r.probability:.2f})": _curve(r, q)}
+        raise KeyError(f"{model_name} is not among the estimate's families")
+
     def summary_row(self) -> dict:
-        """Flat dict: one row of the results table / CSV (column names carry units)."""
+        """Flat dict: one row of the results table / CSV (column names carry units): the
+        top ``SUMMARY_RANKS`` families with probability and parameters (median [16 %, 84 %]),
+        the top family's parameters as numbers, and the refined fit when there is one."""
         e, c = self.estimate, self.curve
         row = {"dataset": c.title, "points": int(c.q.size),
                "q_min_1/A": float(np.nanmin(c.q)), "q_max_1/A": float(np.nanmax(c.q)),
-               "shape": e.shape, "model": e.model_name, "confident": e.confident,
-               "reduced_chi2": e.reduced_chi2, "code_distance": e.code_distance}
-        for s in SHAPE_NAMES:
-            row[f"P({s})"] = e.probabilities.get(s, 0.0)
-        for name in PARAMETER_NAMES:
-            unit = f"_{UNITS[name]}" if UNITS[name] else ""
-            med, lo, hi = e.parameters.get(name, (np.nan, np.nan, np.nan))
+               "model": e.model_name, "P": e.probabilities[e.model_name],
+               "confident": e.confident, "reduced_chi2": e.reduced_chi2,
+               "code_distance": e.code_distance}
+        for i, r in enumerate(e.ranked[:SUMMARY_RANKS], start=1):
+            row[f"family_{i}"] = r.model_name
+            row[f"P_{i}"] = r.probability
+            row[f"parameters_{i}"] = format_parameters(r.model_name, r.parameters)
+        units = {p.name: p.unit for p in family(e.model_name).parameters}
+        for name, (med, lo, hi) in e.parameters.items():
+            unit = "_A" if units.get(name) == "Å" else ""
             row[f"{name}{unit}"], row[f"{name}{unit}_p16"], row[f"{name}{unit}_p84"] = \
                 med, lo, hi
         row["scale"] = e.sasmodels_parameters["scale"]
         row["background"] = e.sasmodels_parameters["background"]
         if self.refined is not None:
             r = self.refined
-            row["refined_model"] = entry(r.shape).model_name
-            for name in PARAMETER_NAMES:
-                unit = f"_{UNITS[name]}" if UNITS[name] else ""
-                row[f"refined_{name}{unit}"] = r.parameters.get(name, np.nan)
+            row["refined_model"] = r.model_name
+            units = {p.name: p.unit for p in family(r.model_name).parameters}
+            for name, value in r.parameters.items():
+                unit = "_A" if units.get(name) == "Å" else ""
+                row[f"refined_{name}{unit}"] = value
             row["refined_scale"], row["refined_background"] = r.scale, r.background
             row["refined_reduced_chi2"] = r.reduced_chi2
         row["notes"] = "; ".join(e.notes)
         return row
 
 
+def _curve(entry: FamilyEstimate, q: np.ndarray) -> np.ndarray:
+    pars = entry.sasmodels_parameters
+    medians = {k: v[0] for k, v in entry.parameters.items()}
+    return pars["scale"] * model_intensity(entry.model_name, q, medians) + pars["background"]
+
+
 def analyse_curve(curve: Curve1D, *, refine: bool = False,
                   weights: str | None = None) -> CurveAnalysis:
-    """Estimate shape and parameters of ``curve`` (q in 1/Å); with ``refine`` also run the
-    short least-squares fit of ``refine_estimate`` (σ from dI, else from the scatter; the
-    data's dq smears the model). Raises SaxsimInputError for unusable curves."""
+    """Estimate the families and parameters of ``curve`` (q in 1/Å); with ``refine`` also
+    run the short least-squares fits of ``refine_estimate`` (σ from dI, else from the
+    scatter; the data's dq smears the model). Raises SaxsimInputError for unusable curves."""
     result = estimate(curve.q, curve.intensity, curve.d_intensity, weights=weights)
     result.notes[:0] = curve.notes
     refined = None

@@ -40,12 +40,22 @@ MAX_PARAMETERS = 5
 
 @dataclass(frozen=True)
 class Parameter:
-    """One learnt parameter: sasmodels name, unit, prior; ``log``: learnt as ln(value)."""
+    """One learnt parameter: sasmodels name, unit, prior; ``log``: learnt (and fitted) as
+    ln(value); ``bounds``: what a least-squares refinement may reach (physical limits, wider
+    than the prior; None: 1 Å-10⁵ Å for lengths, 0-0.5 for polydispersities)."""
 
     name: str
     unit: str
     prior: LogUniform | Uniform
     description: str = ""
+    bounds: tuple[float, float] | None = None
+
+    def fit_bounds(self) -> tuple[float, float]:
+        if self.bounds is not None:
+            return self.bounds
+        if self.name.endswith("_pd"):
+            return (0.0, 0.5)
+        return (1.0, 1e5)
 
     @property
     def log(self) -> bool:
@@ -177,7 +187,8 @@ FAMILIES: tuple[Family, ...] = (
            (Parameter("radius", "Å", LogUniform(10.0, 400.0), "core radius"),
             Parameter("thickness", "Å", LogUniform(5.0, 150.0), "shell thickness"),
             Parameter("sld_core", "shell contrast", Uniform(-1.5, 3.0),
-                      "core contrast relative to the shell's (sld_shell = 1, sld_solvent = 0)"),
+                      "core contrast relative to the shell's (sld_shell = 1, sld_solvent = 0)",
+                      bounds=(-10.0, 10.0)),
             Parameter("radius_pd", "", PD, "relative Gaussian width of the core radius")),
            fixed={"sld_shell": 1.0, "sld_solvent": 0.0},
            nests=("sphere (sld_core = 1)", "vesicle (sld_core = 0)")),
@@ -213,7 +224,8 @@ FAMILIES: tuple[Family, ...] = (
                       "at both ends)"),
             Parameter("length", "Å", LogUniform(40.0, 4000.0), "core length"),
             Parameter("sld_core", "shell contrast", Uniform(-1.5, 3.0),
-                      "core contrast relative to the shell's (sld_shell = 1, sld_solvent = 0)"),
+                      "core contrast relative to the shell's (sld_shell = 1, sld_solvent = 0)",
+                      bounds=(-10.0, 10.0)),
             Parameter("radius_pd", "", PD, "relative Gaussian width of the core radius")),
            fixed={"sld_shell": 1.0, "sld_solvent": 0.0},
            accept=lambda v: _ratio_between(v["length"], 2 * (v["radius"] + v["thickness"]),
@@ -246,14 +258,16 @@ FAMILIES: tuple[Family, ...] = (
            fixed={"i_zero": 1.0}),
     Family("mass_fractal", "mass fractal aggregate",
            (Parameter("radius", "Å", LogUniform(5.0, 100.0), "building block radius"),
-            Parameter("fractal_dim_mass", "", Uniform(1.5, 3.0), "mass fractal dimension"),
+            Parameter("fractal_dim_mass", "", Uniform(1.5, 3.0), "mass fractal dimension",
+                      bounds=(1.0, 3.5)),
             Parameter("cutoff_length", "Å", LogUniform(50.0, 5000.0), "cut-off length of "
                       "the aggregate")),
            accept=lambda v: v["cutoff_length"] >= 5 * v["radius"]),
     Family("sphere@hardsphere", "spheres with hard-sphere interactions",
            (Parameter("radius", "Å", LogUniform(10.0, 500.0), "sphere radius"),
             Parameter("radius_pd", "", PD, "relative Gaussian width of the radius"),
-            Parameter("volfraction", "", Uniform(0.02, 0.45), "volume fraction")),
+            Parameter("volfraction", "", Uniform(0.02, 0.45), "volume fraction",
+                      bounds=(1e-3, 0.6))),
            # P@S at scale 1: sasmodels multiplies by the volume fraction itself; the interaction
            # radius is the particle radius (radius_effective_mode 1)
            fixed={"sld": 1.0, "sld_solvent": 0.0, "radius_effective_mode": 1},

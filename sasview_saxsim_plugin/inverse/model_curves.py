@@ -1,19 +1,19 @@
-"""Model curves of the catalogue shapes on measured q points (optionally pinhole-smeared), and
-the linear scale + background that best match a measured curve."""
+"""Model curves of the catalogue families on measured q points (optionally pinhole-smeared),
+and the linear scale + background that best match a measured curve."""
 
 from __future__ import annotations
 
 import numpy as np
 from sasmodels.resolution import pinhole_resolution
 
-from .catalogue import entry
+from .families import family
 
 #: resolution narrower than ~1.5 % of q changes nothing the 600-point grid can see
 MIN_SMEARING = 0.015
 
 
 class SmearedCurve:
-    """Catalogue curves at the measured q (1/Å), pinhole-smeared like sasmodels' Pinhole1D with
+    """Family curves at the measured q (1/Å), pinhole-smeared like sasmodels' Pinhole1D with
     the data's dq (1-σ Gaussian q resolution, 1/Å): the smearing matrix is built once and reused
     for every parameter set (a fit or a sampler calls it many times)."""
 
@@ -26,19 +26,20 @@ class SmearedCurve:
             self.q_calc = np.geomspace(lo, float(np.max(self.q + 3 * dq)), 600)
             self.weights = pinhole_resolution(self.q_calc, self.q, dq)
 
-    def __call__(self, shape: str, values: dict) -> np.ndarray:
-        """I(q) (1/cm, scale 1, background 0) of catalogue ``shape`` at ``values`` (Å)."""
-        e = entry(shape)
-        if self.weights is None:
-            return e.intensity(self.q, values)
-        return e.intensity(self.q_calc, values) @ self.weights
+    def __call__(self, name: str, values: dict) -> np.ndarray:
+        """I(q) (1/cm at scale 1, background 0) of family ``name`` at ``values`` (Å)."""
+        f = family(name)
+        with np.errstate(all="ignore"):
+            if self.weights is None:
+                return f.intensity(self.q, values)
+            return f.intensity(self.q_calc, values) @ self.weights
 
 
-def model_intensity(shape: str, q: np.ndarray, values: dict, dq: np.ndarray | None = None
+def model_intensity(name: str, q: np.ndarray, values: dict, dq: np.ndarray | None = None
                     ) -> np.ndarray:
-    """I(q) (1/cm, scale 1, background 0) of catalogue shape ``shape`` at q (1/Å); with dq
-    (1-σ Gaussian q resolution, 1/Å) the curve is smeared like sasmodels' Pinhole1D."""
-    return SmearedCurve(q, dq)(shape, values)
+    """I(q) (1/cm at scale 1, background 0) of family ``name`` at q (1/Å); with dq (1-σ
+    Gaussian q resolution, 1/Å) the curve is smeared like sasmodels' Pinhole1D."""
+    return SmearedCurve(q, dq)(name, values)
 
 
 def fit_scale_background(intensity: np.ndarray, model: np.ndarray, sigma: np.ndarray

@@ -6,10 +6,7 @@ conditional invertible neural networks") that maps the standardised parameters �
 latent z given the encoded curve and the shape. Trained by maximum likelihood, so its samples
 are posterior samples p(θ | curve, shape).
 
-``ThesisINN`` (baseline, thesis section 3.2.2): an RNVP network x -> [y, z] from the 10-number
-shape description (one-hot shape, radius in the shape's slot, pd, length, length pd, volume
-fraction) to the curve y and a 2D latent z, trained with MSE on y and MMD losses (inverse
-multiquadric kernel) on [y, z] and on the inverse direction.
+(The thesis' own INN, the baseline, is ``thesis.network.ThesisINN``.)
 """
 
 from __future__ import annotations
@@ -19,11 +16,8 @@ import FrEIA.modules as Fm
 import torch
 from torch import nn
 
-from .catalogue import PARAMETER_NAMES, SHAPE_NAMES
+from .families import FAMILIES, MAX_PARAMETERS
 from .features import N_BINS
-
-N_PARAMS = len(PARAMETER_NAMES)
-N_SHAPES = len(SHAPE_NAMES)
 
 
 def _mlp(sizes: list[int], act=nn.GELU, last_act: bool = False) -> nn.Sequential:
@@ -62,7 +56,8 @@ class ConvEncoder(nn.Module):
 
 
 class ShapePosteriorNet(nn.Module):
-    """Encoder + classifier + conditional INN over the N_PARAMS standardised parameters.
+    """Encoder + classifier + conditional INN over the standardised parameters of a family
+    (``families.to_standard``; a family with fewer than ``parameters`` pads with N(0, 1)).
 
     ``channels``: per-bin input channels (2: normalised log I and mask; 3: plus the relative
     error of the bin mean); ``encoder``: "mlp" or "conv" (``ConvEncoder``, first layer
@@ -72,7 +67,7 @@ class ShapePosteriorNet(nn.Module):
     def __init__(self, hidden: int = 512, code: int = 128, blocks: int = 8,
                  subnet_hidden: int = 192, encoder: str = "mlp", channels: int = 2,
                  encoder_width: int = 24,  # 24: files saved before the key existed
-                 classes: int = N_SHAPES, parameters: int = N_PARAMS):
+                 classes: int = len(FAMILIES), parameters: int = MAX_PARAMETERS):
         super().__init__()
         self.config = {"hidden": hidden, "code": code, "blocks": blocks,
                        "subnet_hidden": subnet_hidden, "encoder": encoder,
@@ -122,39 +117,3 @@ class ShapePosteriorNet(nn.Module):
                                   dtype=cond.dtype)
         theta, _ = self.flow(z, c=[cond.repeat_interleave(n, dim=0)], rev=True)
         return theta.reshape(rows, n, self.parameters_dim)
-
-
-# --- thesis baseline -----------------------------------------------------------------------
-
-# one-hot (3) + radius slots (3) + radius_pd, length, length_pd, volfraction
-THESIS_X = 10
-THESIS_Z = 2             # thesis: a 2D latent space decreased the loss best
-THESIS_DIM = N_BINS + THESIS_Z
-
-
-class ThesisINN(nn.Module):
-    """RNVP INN x (padded) <-> [y, z]: 5 coupling blocks, subnets of 3 x 32 ELU, clamp 2."""
-
-    def __init__(self, blocks: int = 5, subnet_hidden: int = 32, clamp: float = 2.0):
-        super().__init__()
-        self.config = {"blocks": blocks, "subnet_hidden": subnet_hidden, "clamp": clamp}
-
-        def subnet(c_in: int, c_out: int) -> nn.Module:
-            return _mlp([c_in, subnet_hidden, subnet_hidden, subnet_hidden, c_out], act=nn.ELU)
-
-        self.inn = Ff.SequenceINN(THESIS_DIM)
-        for k in range(blocks):
-            self.inn.append(Fm.RNVPCouplingBlock, subnet_constructor=subnet, clamp=clamp)
-            self.inn.append(Fm.PermuteRandom, seed=k)
-
-    def forward(self, x: torch.Tensor, rev: bool = False) -> torch.Tensor:
-        out, _ = self.inn(x, rev=rev)
-        return out
-
-
-def inverse_multiquadric_mmd(a: torch.Tensor, b: torch.Tensor, c2: float = 1.0) -> torch.Tensor:
-    """Biased MMD² between samples a and b with k(x, y) = 1/sqrt(C² + |x - y|²) (thesis 3.2.2)."""
-    def k(x, y):
-        return torch.rsqrt(c2 + torch.cdist(x, y).pow(2))
-
-    return k(a, a).mean() + k(b, b).mean() - 2 * k(a, b).mean()

@@ -1,7 +1,8 @@
-"""A short least-squares fit of a catalogue model to a measured curve, from a starting point
+"""A short least-squares fit of a catalogue family to a measured curve, from a starting point
 (the network's estimate, sasmodels' defaults or a grid pre-scan). Residuals (I - model)/σ;
-radius, length and scale fitted in log space, pd in [0, 0.5], volume fraction in [0.001, 0.6]
-(sasmodels' sphere@hardsphere is zero at 0)."""
+lengths and scale fitted in log space, the other parameters linearly within their physical
+bounds (``families.Parameter.fit_bounds``: pd in [0, 0.5], volume fraction in [0.001, 0.6],
+sasmodels' sphere@hardsphere being zero at 0)."""
 
 from __future__ import annotations
 
@@ -11,17 +12,14 @@ from dataclasses import dataclass
 import numpy as np
 from scipy.optimize import least_squares
 
-from .catalogue import PARAMETER_NAMES, entry
+from .families import family
 from .model_curves import SmearedCurve, fit_scale_background
 
-_BOUNDS = {"radius": (1.0, 1e4), "length": (1.0, 1e5), "radius_pd": (0.0, 0.5),
-           "length_pd": (0.0, 0.5), "volfraction": (1e-3, 0.6)}
-_LOG = ("radius", "length")
 _STEP = float(np.sqrt(np.finfo(float).eps))  # scipy's relative step for "2-point" differences
 #: extra starts (posterior samples) after a poor fit; chosen on the calib set (CHANGELOG)
 RETRIES = 8
-#: weight of ln p(shape) from the network in ``choose_fit``, per criterion; chosen on the
-#: select set (a pilot on the select set: git show ec577ee:benchmarks/class_rule.py)
+#: weight of ln p(family) from the network in ``choose_fit``, per criterion (chosen for the
+#: three-shape v4 network on its select set: git show ec577ee:benchmarks/class_rule.py)
 PRIOR_WEIGHTS = {"bic": 0.5, "laplace": 1.0, "sampled": 0.5}
 #: how ``refine_estimate`` picks the shape (``choose_fit``); chosen on the select set
 #: ("bic" until 2026-12-02)
@@ -34,7 +32,7 @@ EVIDENCE_SAMPLES = 64
 class FitResult:
     """Best parameters (Å), scale, background, reduced χ², function evaluations, seconds."""
 
-    shape: str
+    model_name: str
     parameters: dict
     scale: float
     background: float
@@ -58,18 +56,18 @@ class FitResult:
     q_max: float | None = None
 
     def sasmodels_parameters(self) -> dict:
-        """sasmodels parameter dict of the fit, a seed for SasView (polydispersity points for
-        the data's q range: ``catalogue.ShapeEntry.seed_parameters``)."""
-        e = entry(self.shape)
-        pars = e.seed_parameters(self.parameters, q_max=self.q_max)
+        """sasmodels parameter dict of the fit, a seed for SasView (Gaussian polydispersity
+        with the points the data's q range needs)."""
+        pars = family(self.model_name).sasmodels_parameters(self.parameters, q_max=self.q_max)
         pars.update(scale=self.scale, background=self.background)
         return pars
 
 
-def fit_model(shape: str, q: np.ndarray, intensity: np.ndarray, sigma: np.ndarray,
+def fit_model(name: str, q: np.ndarray, intensity: np.ndarray, sigma: np.ndarray,
               start: dict, dq: np.ndarray | None = None, max_evaluations: int = 200,
               average: np.ndarray | None = None, box: dict | None = None) -> FitResult:
-    """Fit ``shape`` (catalogue name) to (q 1/Å, I, σ) from ``start`` (parameter dict, Å).
+    """Fit family ``name`` (sasmodels name) to (q 1/Å, I, σ) from ``start`` (parameter dict,
+    Å).
 
     ``box``: name -> (low, high), bounds narrower than the physical ones for some parameters
     (a fit kept inside the region the network's posterior covers).
@@ -84,15 +82,17 @@ def fit_model(shape: str, q: np.ndarray, intensity: np.ndarray, sigma: np.ndarra
     curves = SmearedCurve(q, dq)  # the smearing matrix once for the whole fit
 
     def model(values: dict) -> np.ndarray:
-        curve = curves(shape, values)
+        curve = curves(name, values)
         return curve if average is None else average @ curve
 
-    names = list(entry(shape).parameters)
-    bounds = {n: _BOUNDS[n] if box is None or n not in box else
-              (max(_BOUNDS[n][0], box[n][0]), min(_BOUNDS[n][1], box[n][1])) for n in names}
-    lo = np.array([_to(n, bounds[n][0]) for n in names])
-    hi = np.array([_to(n, bounds[n][1]) for n in names])
-    x0 = np.clip([_to(n, start[n]) for n in names], lo + 1e-9, hi - 1e-9)
+    spec = family(name)
+    names = list(spec.parameter_names)
+    physical = {p.name: p.fit_bounds() for p in spec.parameters}
+    bounds = {n: physical[n] if box is None or n not in box else
+              (max(physical[n][0], box[n][0]), min(physical[n][1], box[n][1])) for n in names}
+    lo = np.array([_to(name, n, bounds[n][0]) for n in names])
+    hi = np.array([_to(name, n, bounds[n][1]) for n in names])
+    x0 = np.clip([_to(name, n, start[n]) for n in names], lo + 1e-9, hi - 1e-9)
     curve0 = model(start)
     scale0, bg0 = fit_scale_background(intensity, curve0, sigma)
     span = max(float(np.max(np.abs(intensity))), 1e-30)
@@ -104,7 +104,7 @@ def fit_model(shape: str, q: np.ndarray, intensity: np.ndarray, sigma: np.ndarra
     last = {}  # the model curve at the last x: the Jacobian reuses the residual call's curve
 
     def values_at(x):
-        return {n: _from(n, v) for n, v in zip(names, x[:n_shape], strict=True)}
+        return {n: _from(name, n, v) for n, v in zip(names, x[:n_shape], strict=True)}
 
     def curve_at(x):
         nonlocal evaluations
@@ -154,8 +154,8 @@ def fit_model(shape: str, q: np.ndarray, intensity: np.ndarray, sigma: np.ndarra
     chi2 = chi2_sum / max(intensity.size - len(res.x), 1)
     bic = chi2_sum + len(res.x) * np.log(intensity.size)
     at_bound = (res.x[:n_shape] - lo[:n_shape] < 1e-7) | (hi[:n_shape] - res.x[:n_shape] < 1e-7)
-    log_evidence = -0.5 * chi2_sum + laplace_terms(shape, res.x[:n_shape], res.jac, at_bound)
-    return FitResult(shape, values, float(np.exp(res.x[-2])), float(res.x[-1] * span), chi2,
+    log_evidence = -0.5 * chi2_sum + laplace_terms(name, res.x[:n_shape], res.jac, at_bound)
+    return FitResult(name, values, float(np.exp(res.x[-2])), float(res.x[-1] * span), chi2,
                      evaluations, time.perf_counter() - t0, bool(res.success), bic,
                      log_evidence, profiled_information(res.jac, n_shape),
                      q_max=float(np.max(q)))
@@ -194,17 +194,15 @@ def _profiled(jacobian: np.ndarray, n_shape: int) -> tuple[np.ndarray, float]:
     return 0.5 * (information + information.T), log_det
 
 
-def prior_box(shape: str) -> tuple[np.ndarray, np.ndarray]:
-    """Lower and upper ends of the broad priors of ``shape``'s parameters in the fit's
-    coordinates (ln Å for radius and length, else linear): the priors are uniform there
-    (catalogue.py)."""
-    priors = entry(shape).priors["broad"]
-    names = entry(shape).parameters
-    return (np.array([_to(n, priors[n].low) for n in names]),
-            np.array([_to(n, priors[n].high) for n in names]))
+def prior_box(name: str) -> tuple[np.ndarray, np.ndarray]:
+    """Lower and upper ends of the priors of family ``name``'s parameters in the fit's
+    coordinates (ln Å for lengths, else linear), where the priors are uniform (their accept
+    rules, which cut corners of the box, are left out)."""
+    ranges = [p.standard_range() for p in family(name).parameters]
+    return np.array([r[0] for r in ranges]), np.array([r[1] for r in ranges])
 
 
-def laplace_terms(shape: str, x: np.ndarray, jacobian: np.ndarray,
+def laplace_terms(name: str, x: np.ndarray, jacobian: np.ndarray,
                   at_bound: np.ndarray | None = None) -> float:
     """ln p(data | shape) + χ²_min/2 in the Laplace approximation (MacKay 2003, ch. 28): the
     Occam factor (2π)^(k/2) det(H)^(-1/2) · prior density at the optimum ``x`` (the shape
@@ -220,7 +218,7 @@ def laplace_terms(shape: str, x: np.ndarray, jacobian: np.ndarray,
     at φ < 0.02, say) is charged the quadratic drop of the likelihood to the box's edge,
     d²/(2 σ²) with σ the marginal posterior width; one on the box's edge or on a fit bound
     (pd = 0) keeps half its Gaussian (−ln 2)."""
-    low, high = prior_box(shape)
+    low, high = prior_box(name)
     widths = high - low
     k = jacobian.shape[1]
     # det H = det(NᵀN) · det(profiled shape information + prior caps), N the scale and
@@ -239,21 +237,27 @@ def laplace_terms(shape: str, x: np.ndarray, jacobian: np.ndarray,
                  - 0.5 * np.sum(outside**2 / marginal_variance) - np.sum(edge) * np.log(2.0))
 
 
-def _to(name: str, value: float) -> float:
-    return float(np.log(value)) if name in _LOG else float(value)
+def _is_log(name: str, parameter: str) -> bool:
+    return next(p.log for p in family(name).parameters if p.name == parameter)
 
 
-def _from(name: str, value: float) -> float:
-    return float(np.exp(value)) if name in _LOG else float(value)
+def _to(name: str, parameter: str, value: float) -> float:
+    """Fit coordinate of ``parameter`` of family ``name``: ln for lengths."""
+    return float(np.log(value)) if _is_log(name, parameter) else float(value)
+
+
+def _from(name: str, parameter: str, value: float) -> float:
+    return float(np.exp(value)) if _is_log(name, parameter) else float(value)
 
 
 def refine_estimate(result, q: np.ndarray, intensity: np.ndarray, sigma: np.ndarray,
                     dq: np.ndarray | None = None, retries: int = RETRIES,
                     criterion: str = CLASS_CRITERION) -> FitResult:
-    """``--refine``: local fits of the estimated shape and of each alternative shape the network
-    gave ≥ 5 % probability (``refine_fits``); ``choose_refined`` picks one by ``criterion``
-    (``CLASS_CRITERION`` unless told: the importance-sampled evidence, ``add_sampled_evidence``;
-    or "bic", "laplace"), with the network's class probabilities as weighted prior odds."""
+    """``--refine``: local fits of every family ``result`` (an ``Estimate``) lists
+    (``refine_fits``: the top ones and any with ≥ 5 % probability); ``choose_refined`` picks
+    one by ``criterion`` (``CLASS_CRITERION`` unless told), with the network's class
+    probabilities as weighted prior odds. Nested families (a sphere inside a core-shell
+    sphere) fit equally well; the evidence's Occam factor then keeps the simpler one."""
     return choose_refined(refine_fits(result, q, intensity, sigma, dq, retries), result, q,
                           intensity, sigma, dq, criterion)
 
@@ -273,31 +277,29 @@ def choose_refined(fits: list[FitResult], result, q: np.ndarray, intensity: np.n
 
 def refine_fits(result, q: np.ndarray, intensity: np.ndarray, sigma: np.ndarray,
                 dq: np.ndarray | None = None, retries: int = RETRIES) -> list[FitResult]:
-    """One refined fit (``refine_shape``) per shape of ``result``: the estimated shape and
-    its alternatives."""
-    return [refine_shape(shape, summary, samples, q, intensity, sigma, dq, retries)
-            for shape, (summary, samples) in shape_posteriors(result).items()]
+    """One refined fit (``refine_family``) per family of ``result.ranked``."""
+    return [refine_family(r.model_name, r.parameters, r.samples, q, intensity, sigma, dq,
+                          retries) for r in result.ranked]
 
 
-def refine_shape(shape: str, summary: dict, samples: np.ndarray | None, q: np.ndarray,
-                 intensity: np.ndarray, sigma: np.ndarray, dq: np.ndarray | None = None,
-                 retries: int = RETRIES) -> FitResult:
-    """A local fit of ``shape`` from its posterior median (``summary``: name -> (median, p16,
-    p84), Å).
+def refine_family(name: str, summary: dict, samples: np.ndarray | None, q: np.ndarray,
+                  intensity: np.ndarray, sigma: np.ndarray, dq: np.ndarray | None = None,
+                  retries: int = RETRIES) -> FitResult:
+    """A local fit of family ``name`` from its posterior median (``summary``: parameter ->
+    (median, p16, p84)).
 
     A fit whose reduced χ² stays above what noise allows (``chi2_is_poor``: a local minimum,
-    e.g. a multimodal posterior whose median lies between the modes, as a squat cylinder's
-    radius against its length) is repeated from up to ``retries`` posterior ``samples`` (rows
-    over ``PARAMETER_NAMES``; independent draws, so random starts where the network puts the
-    probability), keeping the lowest BIC and stopping once the fit is no longer poor.
-    """
-    median = {n: summary[n][0] for n in entry(shape).parameters}
-    best = fit_model(shape, q, intensity, sigma, median, dq)
+    e.g. a multimodal posterior whose median lies between the modes) is repeated from up to
+    ``retries`` posterior ``samples`` (rows in the family's parameter order; independent
+    draws, so random starts where the network puts the probability), keeping the lowest BIC
+    and stopping once the fit is no longer poor."""
+    median = {n: summary[n][0] for n in family(name).parameter_names}
+    best = fit_model(name, q, intensity, sigma, median, dq)
     if samples is not None:
-        for start in posterior_starts(shape, samples[:retries]):
+        for start in posterior_starts(name, samples[:retries]):
             if not chi2_is_poor(best, q.size):
                 break
-            again = fit_model(shape, q, intensity, sigma, start, dq)
+            again = fit_model(name, q, intensity, sigma, start, dq)
             if again.bic < best.bic:
                 best = again
     return best
@@ -307,18 +309,18 @@ def sampled_log_evidence(fit: FitResult, result, q: np.ndarray, intensity: np.nd
                          sigma: np.ndarray, dq: np.ndarray | None = None,
                          n_samples: int = EVIDENCE_SAMPLES, seed: int = 0,
                          curves=None) -> float:
-    """ln p(data | fit.shape) (``evidence.shape_log_evidence``: importance sampling from the
-    network's flow for the curve of ``result``, an ``Estimate``, and from a Student-t at the
-    fit's optimum), up to a constant shared by all shapes. ``curves``: an
-    ``evidence.SmearedCurve`` of the data's q and dq to reuse."""
-    from .estimate import load_model
-    from .evidence import shape_log_evidence
+    """ln p(data | family of ``fit``) (``evidence.family_log_evidence``: importance sampling
+    from the network's flow for the curve of ``result``, an ``Estimate``, and from a
+    Student-t at the fit's optimum), up to a constant shared by all families. ``curves``: a
+    ``model_curves.SmearedCurve`` of the data's q and dq to reuse."""
+    from .estimate import load_network
+    from .evidence import family_log_evidence
 
     curves = curves if curves is not None else SmearedCurve(q, dq)
     # the network that encoded the curve (``result.code``), not necessarily the shipped one
-    network = load_model(getattr(result, "weights", None))
-    return shape_log_evidence(network, result.code, fit.shape, q, intensity, sigma, dq,
-                              n_samples, seed, curves, fit).log_evidence
+    network = load_network(getattr(result, "weights", None))
+    return family_log_evidence(network, result.code, fit.model_name, q, intensity, sigma, dq,
+                               n_samples, seed, curves, fit).log_evidence
 
 
 def add_sampled_evidence(fits: list[FitResult], result, q: np.ndarray, intensity: np.ndarray,
@@ -336,19 +338,17 @@ def add_sampled_evidence(fits: list[FitResult], result, q: np.ndarray, intensity
 
 def choose_fit(fits: list[FitResult], probabilities: dict | None = None,
                prior_weight: float | None = None, criterion: str = "bic") -> FitResult:
-    """The fit with the highest ``prior_weight``·ln p(shape) + ln Z(shape), with p the
-    network's class probability (none: left out) and ln Z the log evidence of the shape:
+    """The fit with the highest ``prior_weight``·ln p(family) + ln Z(family), with p the
+    network's class probability (none: left out) and ln Z the log evidence of the family:
     −BIC/2 (``criterion="bic"``; BIC = χ² + k ln n), the Laplace approximation with the
-    broad priors (``"laplace"``, ``FitResult.log_evidence``) or the importance-sampled
-    evidence (``"sampled"``, ``FitResult.sampled_log_evidence``, from
-    ``add_sampled_evidence``).
+    priors (``"laplace"``, ``FitResult.log_evidence``) or the importance-sampled evidence
+    (``"sampled"``, ``FitResult.sampled_log_evidence``, from ``add_sampled_evidence``).
 
-    The network's p adds the prior knowledge it learnt (where in parameter space each shape
-    lives). ``prior_weight`` (None: ``PRIOR_WEIGHTS[criterion]``, chosen on the ``select`` set
-    by ``git show ec577ee:benchmarks/class_rule.py``) is 0.5 with the BIC (p was computed from
-    the same data) and 2 with the sampled evidence, which is biased against a shape whose
-    least-squares fit ended in a worse optimum than its true one: the network's p, which sees no
-    optimiser, weighs against that."""
+    The network's p adds the prior knowledge it learnt (where in parameter space each family
+    lives); ``prior_weight`` (None: ``PRIOR_WEIGHTS[criterion]``) is below 1 because p was
+    computed from the same data. Every criterion charges a family for its extra parameters
+    (k ln n, or the Occam factor of the evidence), so where nested families fit equally well
+    the simpler one wins."""
     if criterion not in ("bic", "laplace", "sampled"):
         raise ValueError(f"criterion must be 'bic', 'laplace' or 'sampled', not {criterion!r}")
     if prior_weight is None:
@@ -357,7 +357,8 @@ def choose_fit(fits: list[FitResult], probabilities: dict | None = None,
         return fits[0]
 
     def score(fit: FitResult) -> float:
-        p = 1.0 if probabilities is None else max(probabilities.get(fit.shape, 0.0), 1e-12)
+        p = 1.0 if probabilities is None else max(probabilities.get(fit.model_name, 0.0),
+                                                   1e-12)
         evidence = {"bic": -0.5 * fit.bic, "laplace": fit.log_evidence,
                     "sampled": fit.sampled_log_evidence}[criterion]
         return prior_weight * float(np.log(p)) + evidence
@@ -365,22 +366,12 @@ def choose_fit(fits: list[FitResult], probabilities: dict | None = None,
     return max(fits, key=score)
 
 
-def shape_posteriors(result) -> dict:
-    """shape -> (parameter summary, posterior samples or None) for the estimated shape and
-    each alternative of an ``Estimate``."""
-    posteriors = {result.shape: (result.parameters, result.samples)}
-    for shape, summary in result.alternatives.items():
-        posteriors[shape] = (summary, getattr(result, "alternative_samples", {}).get(shape))
-    return posteriors
-
-
-def posterior_starts(shape: str, samples: np.ndarray) -> list[dict]:
-    """Parameter dicts (Å) of ``shape`` from posterior sample rows (over ``PARAMETER_NAMES``),
+def posterior_starts(name: str, samples: np.ndarray) -> list[dict]:
+    """Parameter dicts of family ``name`` from posterior sample rows (its parameter order),
     clipped to the fit bounds."""
-    names = entry(shape).parameters
-    index = [PARAMETER_NAMES.index(n) for n in names]
-    return [{n: float(np.clip(v, *_BOUNDS[n])) for n, v in zip(names, row[index], strict=True)}
-            for row in samples]
+    spec = family(name)
+    return [{p.name: float(np.clip(row[j], *p.fit_bounds()))
+             for j, p in enumerate(spec.parameters)} for row in samples]
 
 
 def chi2_is_poor(fit: FitResult, n_points: int) -> bool:

@@ -1,23 +1,16 @@
-"""Post-training calibration stored with the weights, from held-out sets the network did not
-train on ("val" and "calib"; never the test sets):
+"""Post-training calibration of the family network, stored with its weights, from held-out
+family sets it did not train on ("val" and "calib"; never "test", never the independent
+generator's curves):
 
-- a softmax temperature minimising the validation cross-entropy (Guo et al. 2017), so class
-  probabilities mean what they say;
-- a latent scale (posterior temperature) so that the 16–84 % intervals on "val" cover 68 % of
-  the true parameters (a flow trained by maximum likelihood on finite data comes out slightly
-  over-confident: v2 covered 0.57–0.65 on "val" at scale 1);
-- the reduced-χ² threshold of the confidence flag: the 99th percentile of the χ² of the
-  estimate (σ widened by the 5 % model tolerance) on in-distribution "calib" curves;
-- interval corrections per prior regime: one latent scale cannot serve both priors (thesis-like
-  intervals came out 1.1-2.7x too wide at the broad prior's scale), so the spread of the
-  samples around their median is multiplied by a factor per regime, shape and parameter (the
-  68th percentile of |truth - median| / half-width on "val" and "val-thesis", each also with
-  its dI/I channel blanked), the regime recognised by a linear discriminant of the encoder
-  codes (``interval_calibration``);
-- the code density of the flag's third test: class means and shared covariance of the encoder
-  codes of 30 000 curves of the training mix, threshold = the larger 99th percentile of the
-  Mahalanobis distance on "calib" (broad) and "val-thesis" (thesis-like), so neither prior's
-  curves are called unfamiliar more than 1 % of the time.
+- a softmax temperature minimising the validation cross-entropy (Guo et al. 2017);
+- interval factors per family and parameter, for curves with and without dI: the 68th
+  percentile of |truth − median| / half-width of the 16-84 % interval on "val" (rows whose
+  top family is right), so the intervals cover 68 % of held-out truths;
+- the code density of the familiarity test: family means and shared covariance of the encoder
+  codes of 40 000 training rows (Lee et al. 2018), threshold the 99th percentile on "calib";
+- the reduced-χ² threshold: the 99th percentile of the top family's misfit on "calib";
+- the probability threshold of ``confident``: the lowest top probability above which at
+  least ``TARGET_PRECISION`` of the "calib" curves that pass the other tests are right.
 """
 
 from __future__ import annotations
@@ -25,156 +18,121 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-from ..catalogue import SHAPE_NAMES
 from ..checkpoint import read_weights, write_weights
-from ..estimate import InverseModel, estimate_misfit, mahalanobis_to_nearest, summarise
+from ..families import FAMILIES, FAMILY_NAMES, to_standard
+from ..estimate import FamilyNetwork, estimate_misfit, flat_misfit, summarise
 from ..features import clean_curve, without_uncertainties
-from ..parameters import to_standard
-from .dataset import load_joined, load_set
+from .dataset import load_set
+
+#: precision asked of ``confident`` on "calib" (above the 99 % promised, for the margin a
+#: foreign generator needs)
+TARGET_PRECISION = 0.995
 
 
-def _temperature(model: InverseModel, features: np.ndarray, shapes: np.ndarray) -> float:
+def temperature(network: FamilyNetwork, features: np.ndarray, families: np.ndarray) -> float:
     with torch.no_grad():
-        logits = model.net.classifier(model.encode(features))
-    target = torch.as_tensor(shapes)
+        logits = network.net.classifier(network.encode(features))
+    target = torch.as_tensor(families)
     grid = np.exp(np.linspace(np.log(0.3), np.log(5.0), 60))
     losses = [float(torch.nn.functional.cross_entropy(logits / t, target)) for t in grid]
     return float(grid[int(np.argmin(losses))])
 
 
-def _z_scale(model: InverseModel, data: dict, target: float = 0.68) -> tuple[float, float]:
-    """Latent scale on a grid whose mean 68 % coverage (over shapes and parameters, curves
-    classified right) on ``data`` is closest to ``target``; returns (scale, coverage)."""
-    from .evaluate import evaluate_predictions
-
-    best = (1.0, -1.0)
-    for scale in np.round(np.arange(1.0, 1.31, 0.05), 2):
-        model.z_scale = float(scale)
-        probs, samples = model.predict(data["features"], 300)
-        m = evaluate_predictions(data["shape"], data["parameters"], probs, samples)
-        coverage = float(np.mean([v["coverage_68"] for stats in m["per_shape"].values()
-                                  for v in stats.values()]))
-        if abs(coverage - target) < abs(best[1] - target):
-            best = (float(scale), coverage)
-    model.z_scale = best[0]
-    return best
-
-
-def regime_sets(broad: dict, thesis: dict) -> dict:
-    """The four calibration regimes: each held-out set as measured and with its dI/I channel
-    blanked (a file without uncertainties), which changes how wide the posterior comes out."""
-    def blanked(data):
-        return {**data, "features": without_uncertainties(data["features"])}
-
-    return {"broad": broad, "broad-no-dI": blanked(broad), "thesis": thesis,
-            "thesis-no-dI": blanked(thesis)}
-
-
-def interval_calibration(model: InverseModel, sets: dict, n_samples: int = 300) -> dict:
-    """Interval factors per regime (name -> set: ``regime_sets(val, val_thesis)``) and the
-    broad / thesis-like discriminant of the codes, with ``model``'s correction switched off
-    while measuring."""
-    saved, model.interval_calibration = model.interval_calibration, None
-    try:
-        codes, factors = [], {}
-        for regime, data in sets.items():
-            code = model.encode(data["features"])
-            codes.append(code.numpy().astype(np.float64))
-            probs, samples = model.predict(None, n_samples, code=code)
-            predicted = probs.argmax(1)
-            standard = to_standard(samples)
-            truth = to_standard(data["parameters"])
+def interval_factors(network: FamilyNetwork, data: dict, n_samples: int = 300) -> dict:
+    """{"dI": table, "no-dI": table} (families, slots): the factor that makes the 16-84 %
+    intervals cover 68 % of the truths of ``data`` (1 where a family has < 20 right rows)."""
+    out = {}
+    for regime, feats in (("dI", data["features"]),
+                          ("no-dI", without_uncertainties(data["features"]))):
+        code = network.encode(feats)
+        predicted = network.class_probabilities(code).argmax(1)
+        table = np.ones((len(FAMILIES), data["parameters"].shape[1]))
+        for k in range(len(FAMILIES)):
+            rows = np.flatnonzero((data["family"] == k) & (predicted == k))
+            if rows.size < 20:
+                continue
+            samples = network.posterior(code[rows], np.full(rows.size, k), n_samples,
+                                        calibrated=False)
+            standard = to_standard(samples, np.full((rows.size, 1), k))
+            truth = to_standard(data["parameters"][rows], np.full(rows.size, k))
             median = np.median(standard, axis=1)
             p16, p84 = np.percentile(standard, [16, 84], axis=1)
             with np.errstate(divide="ignore", invalid="ignore"):
                 z = np.where(truth > median, (truth - median) / (p84 - median),
                              (median - truth) / (median - p16))
-            table = np.ones((len(SHAPE_NAMES), truth.shape[1]))
-            for k in range(len(SHAPE_NAMES)):
-                rows = (data["shape"] == k) & (predicted == k)
-                for j in range(truth.shape[1]):
-                    values = z[rows, j][np.isfinite(z[rows, j])]
-                    if values.size >= 20:  # parameters the shape has
-                        table[k, j] = float(np.quantile(values, 0.68))
-            factors[regime] = table.tolist()
-    finally:
-        model.interval_calibration = saved
-    thesis_like = ["thesis" in name for name in sets]
-    broad_codes = np.concatenate([c for c, t in zip(codes, thesis_like, strict=True) if not t])
-    thesis_codes = np.concatenate([c for c, t in zip(codes, thesis_like, strict=True) if t])
-    mean_broad, mean_thesis = broad_codes.mean(0), thesis_codes.mean(0)
-    residual = np.concatenate([broad_codes - mean_broad, thesis_codes - mean_thesis])
-    cov = residual.T @ residual / len(residual) + 1e-6 * np.eye(residual.shape[1])
-    weights = np.linalg.solve(cov, mean_thesis - mean_broad)
-    bias = float(-0.5 * (mean_thesis + mean_broad) @ weights)
-    return {"factors": factors, "regime": {"weights": weights.tolist(), "bias": bias}}
-
-
-def calibrate_intervals(path) -> dict:
-    """Compute and store only the interval correction in the weight file ``path``."""
-    model = InverseModel(path)
-    result = interval_calibration(model, regime_sets(load_set("val"), load_set("val-thesis")))
-    blob = read_weights(path)
-    blob["interval_calibration"] = result
-    write_weights(blob, path)
-    return result
-
-
-def code_density(model: InverseModel, train: dict, held_out: list[dict], rows: int = 30000,
-                 seed: int = 0) -> dict:
-    """Class means and shared precision matrix of the encoder codes of ``train`` (Lee et al.
-    2018); threshold: the largest 99th percentile of the squared Mahalanobis distance over the
-    ``held_out`` sets."""
-    pick = np.random.default_rng(seed).choice(len(train["shape"]),
-                                              min(rows, len(train["shape"])), replace=False)
-    codes, shapes = model.codes(train["features"][pick]), train["shape"][pick]
-    means = np.stack([codes[shapes == k].mean(0) for k in range(len(SHAPE_NAMES))])
-    residual = codes - means[shapes]
-    cov = residual.T @ residual / len(residual) + 1e-6 * np.eye(codes.shape[1])
-    precision = np.linalg.inv(cov)
-    p99 = [float(np.percentile(mahalanobis_to_nearest(model.codes(d["features"]), means,
-                                                       precision), 99)) for d in held_out]
-    return {"means": means.tolist(), "precision": precision.tolist(),
-            "threshold": max(p99), "held_out_p99": p99}
-
-
-def estimate_chi2(model: InverseModel, curves: np.ndarray, features: np.ndarray) -> np.ndarray:
-    """Reduced χ² of the estimate (median parameters, fitted scale + background) per curve."""
-    probs, samples = model.predict(features, 200)
-    out = np.empty(len(curves))
-    for i, (q, intensity, sigma, _) in enumerate(curves):
-        ok = np.isfinite(q)
-        q, intensity, sigma = q[ok], intensity[ok], sigma[ok]
-        qc, ic, sc, _ = clean_curve(q, intensity, sigma)
-        shape = SHAPE_NAMES[int(np.argmax(probs[i]))]
-        medians = {k: v[0] for k, v in summarise(shape, samples[i]).items()}
-        out[i] = estimate_misfit(shape, medians, qc, ic, sc)[2]
+            for j in range(FAMILIES[k].n_free):
+                values = z[:, j][np.isfinite(z[:, j])]
+                if values.size >= 20:
+                    table[k, j] = float(np.quantile(values, 0.68))
+        out[regime] = table
     return out
 
 
-def calibrate(path) -> dict:
-    """Compute and store temperature, latent scale, interval correction, χ² threshold and code
-    density in the weight file ``path``."""
-    model = InverseModel(path)
-    model.interval_calibration = None  # the latent scale is chosen before the correction
-    val = load_set("val")
-    temperature = _temperature(model, val["features"], val["shape"])
-    model.temperature = temperature
-    z_scale, coverage = _z_scale(model, val)
-    intervals = interval_calibration(model, regime_sets(val, load_set("val-thesis")))
-    calib = load_set("calib")
-    chi2 = estimate_chi2(model, calib["curves"].astype(float), calib["features"])
-    threshold = float(np.percentile(chi2, 99))
-    from .train import SHIPPED_TRAIN_SETS
+def code_density(network: FamilyNetwork, train: dict, held_out: dict, rows: int = 40000,
+                 seed: int = 0) -> dict:
+    pick = np.random.default_rng(seed).choice(len(train["family"]),
+                                              min(rows, len(train["family"])), replace=False)
+    codes = network.encode(train["features"][pick]).numpy().astype(np.float64)
+    fams = train["family"][pick]
+    means = np.stack([codes[fams == k].mean(0) for k in range(len(FAMILIES))])
+    residual = codes - means[fams]
+    cov = residual.T @ residual / len(residual) + 1e-6 * np.eye(codes.shape[1])
+    network.code_means, network.code_precision = means, np.linalg.inv(cov)
+    distance = network.code_distance(network.encode(held_out["features"]))
+    return {"means": means.tolist(), "precision": network.code_precision.tolist(),
+            "threshold": float(np.percentile(distance, 99))}
 
-    density = code_density(model, load_joined(SHIPPED_TRAIN_SETS),
-                           [calib, load_set("val-thesis")])
+
+def curve_checks(network: FamilyNetwork, data: dict) -> dict:
+    """Per "calib" curve: top family, its probability, the misfit of its median parameters,
+    the flat misfit (arrays)."""
+    code = network.encode(data["features"])
+    probs = network.class_probabilities(code)
+    top = probs.argmax(1)
+    samples = network.posterior(code, top, 200)
+    chi2, flat = np.empty(len(top)), np.empty(len(top))
+    for i, (q, intensity, sigma, _) in enumerate(data["curves"].astype(float)):
+        ok = np.isfinite(q) & np.isfinite(intensity)
+        qc, ic, sc, _ = clean_curve(q[ok], intensity[ok], sigma[ok])
+        name = FAMILY_NAMES[top[i]]
+        medians = {k: v[0] for k, v in summarise(name, samples[i]).items()}
+        chi2[i] = estimate_misfit(name, medians, qc, ic, sc)[2]
+        flat[i] = flat_misfit(qc, ic, sc)
+    return {"top": top, "p": probs.max(1), "chi2": chi2, "flat": flat,
+            "distance": network.code_distance(code)}
+
+
+def probability_threshold(checks: dict, truth: np.ndarray, chi2_threshold: float,
+                          code_threshold: float, target: float = TARGET_PRECISION) -> float:
+    """The lowest top probability t such that the curves passing every test with p ≥ t are
+    right at least ``target`` of the time (0.999 when none qualifies)."""
+    passes = ((checks["chi2"] <= chi2_threshold) & (checks["distance"] <= code_threshold)
+              & (checks["flat"] > chi2_threshold))
+    right = checks["top"] == truth
+    for t in np.round(np.arange(0.5, 0.999, 0.01), 3):
+        chosen = passes & (checks["p"] >= t)
+        if chosen.sum() >= 50 and right[chosen].mean() >= target:
+            return float(t)
+    return 0.999
+
+
+def calibrate(path) -> dict:
+    """Compute and store the calibration (module docstring) in the weight file ``path``."""
+    network = FamilyNetwork(path)
+    val, calib = load_set("val"), load_set("calib")
+    network.temperature = temperature(network, val["features"], val["family"])
+    network.interval_factors = interval_factors(network, val)
+    density = code_density(network, load_set("train"), calib)
+    network.code_threshold = density["threshold"]
+    checks = curve_checks(network, calib)
+    chi2_threshold = float(np.percentile(checks["chi2"], 99))
+    p_threshold = probability_threshold(checks, calib["family"], chi2_threshold,
+                                        density["threshold"])
     blob = read_weights(path)
-    blob.update(temperature=temperature, z_scale=z_scale, val_coverage_68=coverage,
-                interval_calibration=intervals,
-                chi2_threshold=threshold, code_density=density,
-                chi2_calibration={"median": float(np.median(chi2)),
-                                  "p90": float(np.percentile(chi2, 90)), "p99": threshold})
+    blob.update(temperature=network.temperature,
+                interval_factors={k: v.tolist() for k, v in network.interval_factors.items()},
+                code_density=density, chi2_threshold=chi2_threshold,
+                probability_threshold=p_threshold)
     write_weights(blob, path)
-    return {"temperature": temperature, "z_scale": z_scale, "chi2_threshold": threshold,
-            "code_threshold": density["threshold"]}
+    return {"temperature": network.temperature, "chi2_threshold": chi2_threshold,
+            "code_threshold": density["threshold"], "probability_threshold": p_threshold}

@@ -1,8 +1,15 @@
-"""Training and test sets: parameters drawn from the catalogue's priors, model curves from
-sasmodels, measurements simulated, features computed. Parallel, seeded, cached outside git.
+"""Training and test sets of the family catalogue, in two cached stages.
 
-A set is fully determined by its ``SetSpec``; the cache file name carries a hash of the spec and
-of the data-format version, so a changed spec never reads a stale file.
+1. **Model curves** (``ModelSpec``): parameters drawn from each family's priors and I(q) on
+   ``acquisition.CALC_Q`` from sasmodels (or a family's tested fast kernel). The expensive part,
+   computed once.
+2. **Measurements** (``SetSpec``): each model curve measured ``measurements`` times by random
+   acquisitions (``acquisition.draw_acquisition``) and turned into network features. Cheap, so a
+   changed acquisition prior re-measures the stored model curves instead of recomputing them.
+
+Both stages are seeded, parallel over chunks, and cached under ``cache_dir()/families`` with a
+hash of their spec, of the family table and of the data-format version in the file name: a
+changed spec or catalogue never reads a stale file.
 """
 
 from __future__ import annotations
@@ -16,57 +23,18 @@ from pathlib import Path
 
 import numpy as np
 
-from ..catalogue import CATALOGUE, PARAMETER_NAMES
-from ..features import FEATURES, clean_curve, featurize
-from .measurement import CALC_Q, draw_instrument, measure, thesis_instrument
+from ..families import FAMILIES, MAX_PARAMETERS, to_vector
+from ..features import FEATURES, MIN_BINS, MIN_POINTS, clean_curve, featurize
+from .acquisition import CALC_Q, NOISE_MODELS, RESOLUTIONS, draw_acquisition, measure
 
-FORMAT_VERSION = 4  # 3: dI/I channel in the features; 4: radius pd points that do not alias
-#: layout of the stored measured curves (keep_curves sets only): rows q, I, dI, dq (1-σ, 1/Å)
-CURVES_VERSION = 3
+FORMAT_VERSION = 5
 CHUNK = 250
-MAX_POINTS = 400
-
-
-@dataclass(frozen=True)
-class SetSpec:
-    """n_per_shape model curves per catalogue shape, each measured ``measurements`` times.
-
-    prior: "broad" or "thesis" (catalogue prior sets); instrument: "broad" (random SAXS
-    acquisitions) or "thesis" (section 3.2.1 grid and noise); keep_curves stores the measured
-    (q, I, dI) too (test sets, for fitting benchmarks)."""
-
-    n_per_shape: int
-    prior: str = "broad"
-    instrument: str = "broad"
-    measurements: int = 1
-    seed: int = 0
-    keep_curves: bool = False
-
-    def key(self) -> str:
-        extra = {"curves": CURVES_VERSION} if self.keep_curves else {}
-        text = json.dumps({**asdict(self), **extra, "format": FORMAT_VERSION,
-                           "shapes": [e.model_name for e in CATALOGUE]}, sort_keys=True)
-        return hashlib.sha256(text.encode()).hexdigest()[:12]
-
-
-#: the named sets used by ``saxsim train`` and the evaluation (seeds differ: never overlap)
-STANDARD_SETS = {
-    "train": SetSpec(20000, measurements=2, seed=101),
-    "train-extra": SetSpec(10000, measurements=2, seed=105),
-    # added with network version 3 against v2's train/val gap (97.5 % of its own training
-    # curves right, 94.7 % of `val`): val loss -13 %, val accuracy only +0.24 (CHANGELOG)
-    "train-more": SetSpec(40000, measurements=2, seed=107),
-    "val": SetSpec(1000, seed=102),
-    "calib": SetSpec(200, seed=104, keep_curves=True),
-    # for choosing --refine's class rule (git show ec577ee:benchmarks/class_rule.py): a rule
-    # fitted to curves needs more of them than calib holds, and never a test set
-    "select": SetSpec(1000, seed=108, keep_curves=True),
-    "test-broad": SetSpec(1000, seed=103, keep_curves=True),
-    "train-thesis": SetSpec(5000, prior="thesis", instrument="thesis", seed=201),
-    "val-thesis": SetSpec(500, prior="thesis", instrument="thesis", seed=202),
-    "test-thesis": SetSpec(1000, prior="thesis", instrument="thesis", seed=203,
-                           keep_curves=True),
-}
+#: stored measured curves (keep_curves sets): rows q, I, dI, dq (1-σ, 1/Å; 0 without pinhole)
+MAX_POINTS = 1000
+#: columns of the per-row acquisition summary stored with every set (for per-condition figures)
+ACQUISITION_COLUMNS = ("q_min", "q_max", "n_points", "log_spacing", "resolution", "dq_over_q",
+                       "slit_length", "background", "subtracted", "residual", "noise",
+                       "error_scale", "negative_points")
 
 
 def cache_dir() -> Path:
@@ -74,62 +42,102 @@ def cache_dir() -> Path:
     return Path(os.environ.get("SAXSIM_CACHE", Path.home() / ".cache" / "saxsim"))
 
 
-def _chunk(args) -> dict:
-    spec, shape_index, chunk_index, n = args
-    shape = CATALOGUE[shape_index]
-    rng = np.random.default_rng([spec.seed, shape_index, chunk_index])
-    values = shape.sample(rng, n, spec.prior)
-    m = spec.measurements
-    feats = np.zeros((n * m, FEATURES), np.float32)
-    params = np.full((n * m, len(PARAMETER_NAMES)), np.nan)
-    curves = np.full((n * m, 4, MAX_POINTS), np.nan, np.float32) if spec.keep_curves else None
+def catalogue_key() -> str:
+    """A hash of the family table (names, priors, fixed settings): sets made from another
+    catalogue never load."""
+    text = json.dumps([[f.name, [(p.name, repr(p.prior)) for p in f.parameters],
+                        sorted((k, str(v)) for k, v in f.fixed.items())] for f in FAMILIES])
+    return hashlib.sha256(text.encode()).hexdigest()[:12]
+
+
+@dataclass(frozen=True)
+class ModelSpec:
+    """``n_per_family`` model curves of every family, drawn with ``seed``."""
+
+    n_per_family: int
+    seed: int
+
+    def key(self) -> str:
+        text = json.dumps({**asdict(self), "format": FORMAT_VERSION,
+                           "catalogue": catalogue_key(),
+                           "calc_q": [float(CALC_Q[0]), float(CALC_Q[-1]), CALC_Q.size]},
+                          sort_keys=True)
+        return hashlib.sha256(text.encode()).hexdigest()[:12]
+
+
+@dataclass(frozen=True)
+class SetSpec:
+    """The model curves of ``models``, each measured ``measurements`` times with ``seed``;
+    ``keep_curves`` stores the measured (q, I, dI, dq) too (test sets)."""
+
+    models: ModelSpec
+    measurements: int = 1
+    seed: int = 0
+    keep_curves: bool = False
+
+    def key(self) -> str:
+        text = json.dumps({**asdict(self), "models": self.models.key(),
+                           "format": FORMAT_VERSION}, sort_keys=True)
+        return hashlib.sha256(text.encode()).hexdigest()[:12]
+
+
+#: the named sets of ``saxsim make-training-set`` / ``train`` / the evaluation (seeds differ)
+MODEL_SETS = {
+    "train": ModelSpec(16000, seed=501),
+    "val": ModelSpec(400, seed=502),
+    "calib": ModelSpec(400, seed=504),
+    "test": ModelSpec(500, seed=503),
+}
+STANDARD_SETS = {
+    "train": SetSpec(MODEL_SETS["train"], measurements=3, seed=511),
+    "val": SetSpec(MODEL_SETS["val"], measurements=1, seed=512),
+    "calib": SetSpec(MODEL_SETS["calib"], measurements=1, seed=514, keep_curves=True),
+    "test": SetSpec(MODEL_SETS["test"], measurements=1, seed=513, keep_curves=True),
+}
+
+
+def _model_chunk(args) -> dict:
+    spec, k, chunk_index, n = args
+    fam = FAMILIES[k]
+    rng = np.random.default_rng([spec.seed, k, chunk_index])
+    curves = np.zeros((n, CALC_Q.size), np.float32)
+    params = np.full((n, MAX_PARAMETERS), np.nan)
     row = 0
-    for i in range(n):
-        one = {p: values[p][i] for p in shape.parameters}
-        i_calc = shape.intensity(CALC_Q, one)
-        for _ in range(m):
-            inst = draw_instrument(rng) if spec.instrument == "broad" else thesis_instrument()
-            q, intensity, sigma = measure(i_calc, inst, rng)
-            qc, ic, sc, _ = clean_curve(q, intensity, sigma)
-            feats[row], _ = featurize(qc, ic, sc)
-            params[row] = [one.get(p, np.nan) for p in PARAMETER_NAMES]
-            if curves is not None:
-                curves[row, :, :q.size] = (q, intensity, sigma, inst.dq_over_q * q)
+    while row < n:
+        values = fam.sample(rng, n - row)
+        for i in range(n - row):
+            one = {p: float(values[p][i]) for p in fam.parameter_names}
+            with np.errstate(all="ignore"):
+                i_calc = fam.intensity(CALC_Q, one)
+            if not (np.all(np.isfinite(i_calc)) and np.all(i_calc > 0)):
+                continue  # e.g. an exact zero of a monodisperse form factor: draw again
+            curves[row], params[row] = i_calc, to_vector(fam.name, one)
             row += 1
-    return {"features": feats, "parameters": params, "curves": curves,
-            "shape": np.full(n * m, shape_index, np.int64)}
+    return {"curves": curves, "parameters": params, "family": np.full(n, k, np.int64)}
 
 
-def make_set(spec: SetSpec, workers: int | None = None, progress: bool = True) -> dict:
-    """Generate a set (dict of arrays: features, parameters, shape[, curves])."""
+def _jobs(n_per_family: int, payload) -> list:
+    return [(payload, k, c, min(CHUNK, n_per_family - start))
+            for k in range(len(FAMILIES))
+            for c, start in enumerate(range(0, n_per_family, CHUNK))]
+
+
+def _run(function, jobs: list, workers: int | None, progress: bool, desc: str) -> list:
     from tqdm import tqdm
 
-    jobs = []
-    for s in range(len(CATALOGUE)):
-        for c, start in enumerate(range(0, spec.n_per_shape, CHUNK)):
-            jobs.append((spec, s, c, min(CHUNK, spec.n_per_shape - start)))
     workers = workers or min(len(jobs), os.cpu_count() or 1)
-    parts = []
+    if workers == 1:
+        return [function(j) for j in tqdm(jobs, disable=not progress, desc=desc, unit="chunk")]
     with ProcessPoolExecutor(workers) as pool:
-        for part in tqdm(pool.map(_chunk, jobs), total=len(jobs), disable=not progress,
-                         desc="model curves", unit="chunk"):
-            parts.append(part)
-    out = {k: np.concatenate([p[k] for p in parts]) for k in ("features", "parameters", "shape")}
-    if spec.keep_curves:
-        out["curves"] = np.concatenate([p["curves"] for p in parts])
-    return out
+        return list(tqdm(pool.map(function, jobs), total=len(jobs), disable=not progress,
+                         desc=desc, unit="chunk"))
 
 
-def load_set(name_or_spec: str | SetSpec, workers: int | None = None, progress: bool = True
-             ) -> dict:
-    """A standard set by name (or any SetSpec), generated on first use and cached."""
-    spec = STANDARD_SETS[name_or_spec] if isinstance(name_or_spec, str) else name_or_spec
-    label = name_or_spec if isinstance(name_or_spec, str) else "custom"
-    path = cache_dir() / "inverse" / f"{label}-{spec.key()}.npz"
+def _cached(path: Path, make) -> dict:
     if path.exists():
         with np.load(path) as f:
             return {k: f[k] for k in f.files}
-    data = make_set(spec, workers, progress)
+    data = make()
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_suffix(".tmp.npz")
     np.savez(tmp, **data)
@@ -137,7 +145,77 @@ def load_set(name_or_spec: str | SetSpec, workers: int | None = None, progress: 
     return data
 
 
-def load_joined(names, workers: int | None = None) -> dict:
-    """Several sets (names or SetSpecs) concatenated: features, parameters, shape."""
-    parts = [load_set(n, workers) for n in names]
-    return {k: np.concatenate([p[k] for p in parts]) for k in ("features", "parameters", "shape")}
+def load_model_curves(name_or_spec: str | ModelSpec, workers: int | None = None,
+                      progress: bool = True) -> dict:
+    """Model curves (curves on CALC_Q, parameters, family), generated on first use, cached."""
+    spec = MODEL_SETS[name_or_spec] if isinstance(name_or_spec, str) else name_or_spec
+    label = name_or_spec if isinstance(name_or_spec, str) else "custom"
+    path = cache_dir() / "families" / f"models-{label}-{spec.key()}.npz"
+
+    def make():
+        parts = _run(_model_chunk, _jobs(spec.n_per_family, spec), workers, progress,
+                     f"model curves ({label})")
+        return {k: np.concatenate([p[k] for p in parts])
+                for k in ("curves", "parameters", "family")}
+
+    return _cached(path, make)
+
+
+def acquisition_row(acq, negative_points: int) -> list:
+    return [acq.q_min, acq.q_max, acq.n_points, acq.log_spacing,
+            RESOLUTIONS.index(acq.resolution), acq.dq_over_q, acq.slit_length,
+            acq.background, acq.subtracted, acq.residual, NOISE_MODELS.index(acq.noise),
+            acq.error_scale, negative_points]
+
+
+def _measure_chunk(args) -> dict:
+    spec, curves, params, family, chunk_index = args
+    rng = np.random.default_rng([spec.seed, chunk_index])
+    n, m = len(curves), spec.measurements
+    feats = np.zeros((n * m, FEATURES), np.float32)
+    meta = np.zeros((n * m, len(ACQUISITION_COLUMNS)))
+    kept = np.full((n * m, 4, MAX_POINTS), np.nan, np.float32) if spec.keep_curves else None
+    row = 0
+    for i in range(n):
+        for _ in range(m):
+            for _attempt in range(100):
+                acq = draw_acquisition(rng)
+                q, intensity, sigma = measure(curves[i].astype(float), acq, rng)
+                if np.sum(intensity > 0) < MIN_POINTS:
+                    continue
+                qc, ic, sc, _ = clean_curve(q, intensity, sigma)
+                x, n_valid = featurize(qc, ic, sc)
+                if n_valid >= MIN_BINS:
+                    break
+            feats[row] = x
+            meta[row] = acquisition_row(acq, int(np.sum(intensity <= 0)))
+            if kept is not None:
+                kept[row, :, :q.size] = (q, intensity, sigma, acq.dq_over_q * q)
+            row += 1
+    out = {"features": feats, "acquisition": meta,
+           "parameters": np.repeat(params, m, axis=0), "family": np.repeat(family, m)}
+    if kept is not None:
+        out["curves"] = kept
+    return out
+
+
+def load_set(name_or_spec: str | SetSpec, workers: int | None = None, progress: bool = True
+             ) -> dict:
+    """Measured set (features, parameters, family, acquisition[, curves]) by name or spec,
+    generated on first use (model curves first, if not cached) and cached."""
+    spec = STANDARD_SETS[name_or_spec] if isinstance(name_or_spec, str) else name_or_spec
+    label = name_or_spec if isinstance(name_or_spec, str) else "custom"
+    path = cache_dir() / "families" / f"set-{label}-{spec.key()}.npz"
+
+    def make():
+        models = load_model_curves(label if isinstance(name_or_spec, str) else spec.models,
+                                   workers, progress)
+        jobs = [(spec, models["curves"][s:s + CHUNK], models["parameters"][s:s + CHUNK],
+                 models["family"][s:s + CHUNK], c)
+                for c, s in enumerate(range(0, len(models["curves"]), CHUNK))]
+        parts = _run(_measure_chunk, jobs, workers, progress, f"measurements ({label})")
+        keys = ["features", "parameters", "family", "acquisition"]
+        keys += ["curves"] if spec.keep_curves else []
+        return {k: np.concatenate([p[k] for p in parts]) for k in keys}
+
+    return _cached(path, make)

@@ -1,41 +1,33 @@
-"""Training loops for the shipped cINN and the thesis INN baseline (``saxsim train``).
+"""Training of the shipped family network (``ShapePosteriorNet`` over ``families.FAMILIES``),
+resumable: ``saxsim train``.
 
-Both read the cached standard sets (``dataset.STANDARD_SETS``): the shipped network trains on
-"train" and picks its best epoch on "val"; the thesis baseline trains on "train-thesis" and
-checks on "val-thesis". The test sets are never read here.
+Reads the cached family sets (``dataset``): trains on "train", picks the epoch with the lowest
+validation loss on "val"; "calib" and "test" are never read here. After every epoch the whole
+state (weights, optimiser, schedule, best epoch, history, random generators, minutes so far)
+goes to ``<out>.checkpoint``; a rerun with the same arguments continues from it (kill the job,
+start it again, it picks up after the last finished epoch); the checkpoint is removed when the
+run completes. The clock (``max_minutes``) counts all sessions of a resumed run together.
 """
 
 from __future__ import annotations
 
+import hashlib
+import json
 import math
+import os
 import time
 from pathlib import Path
 
-import numpy as np
 import torch
 from torch import nn
 
-from ..catalogue import LOG_PARAMETERS, PARAMETER_NAMES
-from ..features import N_BINS, NETWORK_Q_EDGES
-from ..networks import (
-    N_SHAPES,
-    THESIS_DIM,
-    THESIS_X,
-    ShapePosteriorNet,
-    ThesisINN,
-    inverse_multiquadric_mmd,
-)
-from ..parameters import WIDTH, to_standard
-from .dataset import load_joined, load_set
+from ..families import FAMILIES, FAMILY_NAMES, MAX_PARAMETERS, to_standard
+from ..features import N_BINS
+from ..networks import ShapePosteriorNet
+from .dataset import FORMAT_VERSION, STANDARD_SETS, catalogue_key, load_set
 
-WEIGHTS_DIR = Path(__file__).parent / "weights"
+WEIGHTS_DIR = Path(__file__).parents[1] / "weights"
 SHIPPED_WEIGHTS = WEIGHTS_DIR / "shipped.pt"
-THESIS_WEIGHTS = WEIGHTS_DIR / "thesis_inn.pt"
-#: change of the standardised parameters when a curve moves up by one q bin: the lengths
-#: (learnt as ln Å) shrink by the bin ratio (``shift_features``)
-_LOG_BIN_SHIFT = torch.tensor(
-    [float(np.log(NETWORK_Q_EDGES[1] / NETWORK_Q_EDGES[0])) / w if n in LOG_PARAMETERS else 0.0
-     for n, w in zip(PARAMETER_NAMES, WIDTH, strict=True)], dtype=torch.float32)
 
 
 def _device() -> torch.device:
@@ -64,65 +56,9 @@ def _log(message: str, log) -> None:
         log.flush()
 
 
-class _BestEpoch:
-    """Keeps the weights of the epoch with the lowest validation loss and the wall clock."""
-
-    def __init__(self, max_minutes: float, log):
-        self.loss, self.state, self.epoch = float("inf"), None, -1
-        self.max_minutes, self.log, self.start = max_minutes, log, time.time()
-
-    def minutes(self) -> float:
-        return (time.time() - self.start) / 60
-
-    def update(self, net: nn.Module, val_loss: float, epoch: int) -> None:
-        if val_loss < self.loss:
-            self.loss, self.epoch = val_loss, epoch
-            self.state = {k: v.detach().cpu().clone() for k, v in net.state_dict().items()}
-
-    def time_is_up(self, epoch: int) -> bool:
-        """True (and says so) when one more epoch would pass ``max_minutes``."""
-        if self.minutes() / epoch * (epoch + 1) > self.max_minutes:
-            _log(f"stopping after epoch {epoch}: the next would pass {self.max_minutes} min",
-                 self.log)
-            return True
-        return False
-
-    def save(self, out: Path, net: nn.Module, history: list, **extra) -> dict:
-        out = Path(out)
-        out.parent.mkdir(parents=True, exist_ok=True)
-        torch.save({"config": net.config, "state": self.state, "best_epoch": self.epoch,
-                    "history": history, **extra}, out)
-        return {"best_epoch": self.epoch, "history": history, "path": str(out)}
-
-
-#: what ``saxsim train`` ships: trained on both training priors, model selection on both
-#: validation sets (the test sets are never read)
-SHIPPED_TRAIN_SETS = ("train", "train-extra", "train-more", "train-thesis")
-SHIPPED_VAL_SETS = ("val", "val-thesis")
-#: version of the shipped network's design (1: MLP encoder, 2 channels, broad data only;
-#: 2: convolutional encoder, dI/I channel, broad + thesis training mix; 3: the same network
-#: on 2.3x the broad curves, fewer epochs in the same time; 4: the encoder twice as wide,
-#: trained in bfloat16 where the CPU/GPU has it natively)
-SHIPPED_VERSION = 4
-#: epochs of the shipped run: 435 000 rows x 44 epochs fit the 60-minute budget on 2 cores
-#: (v4 on a 2-core Xeon with AMX-BF16: 42 of them, 1.3 min each; all 44 at 1.07 min on a 2-core
-#: EPYC with AVX512-BF16, docs/train_check_avx512.json)
-SHIPPED_EPOCHS = 44
-#: channels of the shipped encoder's first convolution
-SHIPPED_ENCODER_WIDTH = 48
-#: the width ``saxsim train`` uses where the encoder would train in float32 on a CPU: there the
-#: shipped width costs 2.1x the time per step and buys too few epochs in the budget (2-core
-#: AVX2 EPYC, 55 min: width 48 9 epochs, width 24 18 epochs and a lower validation loss;
-#: docs: Methods and Validation, "on a CPU without native bfloat16")
-FLOAT32_CPU_ENCODER_WIDTH = 24
-
-
-def default_encoder_width(device: torch.device, bf16_encoder: bool) -> int:
-    """Encoder width of the recipe on this machine: ``SHIPPED_ENCODER_WIDTH`` on a GPU or where
-    the encoder trains in bfloat16, ``FLOAT32_CPU_ENCODER_WIDTH`` on a CPU in float32."""
-    if device.type == "cuda" or bf16_encoder:
-        return SHIPPED_ENCODER_WIDTH
-    return FLOAT32_CPU_ENCODER_WIDTH
+#: channels of the shipped encoder's first convolution (v5: the width a 2-core CPU trains
+#: enough epochs of in the time budget in float32; v4 used 48 in bfloat16)
+SHIPPED_ENCODER_WIDTH = 24
 
 
 def epochs_within(minutes_per_epoch: float, epochs: int, max_minutes: float,
@@ -164,65 +100,86 @@ def make_losses(net: ShapePosteriorNet, device: torch.device, compile: bool = Fa
     return torch.compile(losses) if compile else losses
 
 
-def train_shipped(epochs: int = SHIPPED_EPOCHS, batch: int = 512, lr: float = 1e-3,
-                  max_minutes: float = 55, seed: int = 0, out: Path = SHIPPED_WEIGHTS,
-                  log=None, workers: int | None = None,
-                  encoder: str = "conv", channels: int = 3,
-                  train_sets: tuple = SHIPPED_TRAIN_SETS,
-                  val_sets: tuple = SHIPPED_VAL_SETS,
-                  noise_dropout: float = 0.25, ce_weight: float = 1.0,
-                  shift_bins: int = 0, encoder_width: int | None = None,
-                  bf16_encoder: bool | None = None) -> dict:
-    """Train ``ShapePosteriorNet`` by maximum likelihood + cross-entropy; save the best epoch
-    (lowest validation loss). On a machine too slow for ``epochs`` in ``max_minutes`` the
-    one-cycle schedule is shortened after any epoch whose mean pace so far says the rest will
-    not fit (``epochs_within``), so the learning rate still anneals to its end instead of the
-    run being cut at a high rate.
+#: version of the family network's design (5: twelve sasmodels families, broad acquisitions)
+SHIPPED_VERSION = 5
+#: epochs and wall-clock budget of the shipped run (the schedule shortens itself on a machine
+#: too slow for all epochs in the budget: ``epochs_within``)
+SHIPPED_EPOCHS = 30
+SHIPPED_MINUTES = 120.0
 
-    ``noise_dropout``: fraction of training rows whose dI/I channel is blanked (as for a curve
-    without dI), so the network works with and without uncertainties. ``ce_weight``: weight
-    of the classifier's cross-entropy against the flow's NLL per parameter (shipped: 1).
-    ``shift_bins``: each training row is moved by a random whole number of q bins up to this
-    (``shift_features``: the same shape at a size scaled by the bin ratio; shipped: 0).
-    ``encoder_width``: channels of the encoder's first convolution (shipped: 48; v3: 24);
-    None: ``default_encoder_width`` (48 on a GPU or with bfloat16, else 24).
-    ``bf16_encoder``: run the encoder in bfloat16 autocast while training (weights, the flow and
-    validation stay float32; fast only where the CPU has AMX / AVX512-BF16 or on a GPU);
-    None: where ``bf16_is_fast``."""
-    torch.manual_seed(seed)
-    device = _device()
+
+def _tensors(data: dict, channels: int):
+    theta = to_standard(data["parameters"], data["family"][:, None])
+    return (torch.as_tensor(data["features"][:, :channels * N_BINS]),
+            torch.as_tensor(data["family"]),
+            torch.as_tensor(theta, dtype=torch.float32))
+
+
+def _run_key(settings: dict) -> str:
+    return hashlib.sha256(json.dumps(settings, sort_keys=True).encode()).hexdigest()[:16]
+
+
+def train_shipped(out: Path = SHIPPED_WEIGHTS, epochs: int = SHIPPED_EPOCHS, batch: int = 512,
+                  lr: float = 1e-3, max_minutes: float = SHIPPED_MINUTES, seed: int = 0,
+                  log=None, workers: int | None = None, noise_dropout: float = 0.25,
+                  encoder_width: int | None = None, bf16_encoder: bool | None = None,
+                  train_set: str = "train", val_set: str = "val",
+                  stop_after_epochs: int | None = None) -> dict:
+    """Train the family network; save the best epoch to ``out``; resume from
+    ``<out>.checkpoint`` when one of the same settings exists.
+
+    ``max_minutes`` bounds the whole run (all sessions of a resumed run together); the
+    one-cycle schedule is shortened when the pace says ``epochs`` will not fit
+    (``train.epochs_within``). ``noise_dropout``: fraction of rows whose dI/I channel is
+    blanked (curves without dI). ``stop_after_epochs``: stop (leaving the checkpoint) after
+    this many epochs in this call, to test resuming."""
+    out = Path(out)
+    checkpoint = out.with_name(out.name + ".checkpoint")
+    device = torch.device("cuda" if torch.cuda.is_available() else "cpu")
     if bf16_encoder is None:
         bf16_encoder = bf16_is_fast(device)
     if encoder_width is None:
-        encoder_width = default_encoder_width(device, bf16_encoder)
-        if encoder_width != SHIPPED_ENCODER_WIDTH:
-            _log(f"encoder in float32 on a CPU: encoder width {encoder_width} (the v3 "
-                 f"recipe), since width {SHIPPED_ENCODER_WIDTH} in float32 fits too few epochs "
-                 f"in the time budget (pass encoder_width / --encoder-width to override)", log)
-    _log(f"encoder width {encoder_width}, encoder in "
-         f"{'bfloat16' if bf16_encoder else 'float32'} on {device.type}", log)
-    train, val = load_joined(train_sets, workers), load_joined(val_sets, workers)
-    width = channels * N_BINS
+        encoder_width = SHIPPED_ENCODER_WIDTH
+    channels = 3
+    settings = {"epochs": epochs, "batch": batch, "lr": lr, "seed": seed,
+                "noise_dropout": noise_dropout, "encoder_width": encoder_width,
+                "bf16_encoder": bf16_encoder, "train": STANDARD_SETS[train_set].key(),
+                "val": STANDARD_SETS[val_set].key(), "catalogue": catalogue_key(),
+                "version": SHIPPED_VERSION}
+    key = _run_key(settings)
+    _log(f"family network v{SHIPPED_VERSION}: {len(FAMILIES)} families, encoder width "
+         f"{encoder_width} in {'bfloat16' if bf16_encoder else 'float32'} on {device.type}",
+         log)
+    train, val = load_set(train_set, workers), load_set(val_set, workers)
+    x_tr, s_tr, t_tr = _tensors(train, channels)
+    x_va, s_va, t_va = (t.to(device) for t in _tensors(val, channels))
+    del train, val
 
-    def tensors(d):
-        theta = to_standard(d["parameters"])
-        return (torch.as_tensor(d["features"][:, :width]), torch.as_tensor(d["shape"]),
-                torch.as_tensor(theta, dtype=torch.float32))
-
-    x_tr, s_tr, t_tr = tensors(train)
-    x_va, s_va, t_va = (t.to(device) for t in tensors(val))
-    net = ShapePosteriorNet(encoder=encoder, channels=channels,
-                            encoder_width=encoder_width).to(device)
+    torch.manual_seed(seed)
+    net = ShapePosteriorNet(encoder="conv", channels=channels, encoder_width=encoder_width,
+                            classes=len(FAMILIES), parameters=MAX_PARAMETERS).to(device)
     opt = torch.optim.AdamW(net.parameters(), lr=lr, weight_decay=1e-5)
     steps_per_epoch = math.ceil(len(x_tr) / batch)
-    sched = _one_cycle(opt, lr, epochs * steps_per_epoch)
     gen = torch.Generator().manual_seed(seed)
-
+    state = {"epoch": 0, "epochs": epochs, "minutes": 0.0, "best_loss": float("inf"),
+             "best_state": None, "best_epoch": -1, "history": []}
+    if checkpoint.exists():
+        saved = torch.load(checkpoint, map_location=device, weights_only=True)
+        if saved.get("key") == key:
+            net.load_state_dict(saved["net"])
+            opt.load_state_dict(saved["opt"])
+            gen.set_state(saved["generator"])
+            state = saved["state"]
+            _log(f"resuming from {checkpoint} after epoch {state['epoch']} "
+                 f"({state['minutes']:.1f} min so far)", log)
+        else:
+            _log(f"{checkpoint} belongs to other settings: starting afresh", log)
+    epochs = state["epochs"]
+    sched = _one_cycle(opt, lr, epochs * steps_per_epoch, done=state["epoch"] * steps_per_epoch)
     losses = make_losses(net, device)
-
-    best = _BestEpoch(max_minutes, log)
-    history = []
-    for epoch in range(epochs):
+    start, done_here = time.time(), 0
+    minutes_before = state["minutes"]
+    for epoch in range(state["epoch"], epochs):
         net.train()
         perm = torch.randperm(len(x_tr), generator=gen)
         total = n = 0.0
@@ -230,17 +187,12 @@ def train_shipped(epochs: int = SHIPPED_EPOCHS, batch: int = 512, lr: float = 1e
             idx = perm[i:i + batch]
             x, s, theta = x_tr[idx].to(device), s_tr[idx].to(device), t_tr[idx].to(device)
             noise = torch.randn(theta.shape, generator=gen).to(device)
-            if channels > 2 and noise_dropout > 0:
+            if noise_dropout > 0:
                 blank = (torch.rand(len(idx), 1, generator=gen) < noise_dropout).to(device)
                 x = torch.cat([x[:, :2 * N_BINS],
                                torch.where(blank, 0.0, x[:, 2 * N_BINS:])], dim=1)
-            if shift_bins > 0:
-                k = torch.randint(-shift_bins, shift_bins + 1, (len(idx),), generator=gen)
-                x = shift_features(x, k.to(device))
-                # the size moves with the curve: ln R, ln L shift by −k bin widths
-                theta = theta - k.to(device)[:, None] * _LOG_BIN_SHIFT.to(device)
             nll, ce, _ = losses(x, s, theta, noise, bf16=bf16_encoder)
-            loss = nll + ce_weight * ce
+            loss = nll + ce
             opt.zero_grad()
             loss.backward()
             nn.utils.clip_grad_norm_(net.parameters(), 10.0)
@@ -253,134 +205,45 @@ def train_shipped(epochs: int = SHIPPED_EPOCHS, batch: int = 512, lr: float = 1e
             noise = torch.randn(t_va.shape, generator=torch.Generator().manual_seed(1)).to(device)
             nll, ce, acc = losses(x_va, s_va, t_va, noise)
         val_loss = float(nll + ce)
-        elapsed = best.minutes()
-        history.append({"epoch": epoch + 1, "train_loss": total / n, "val_nll": float(nll),
-                        "val_ce": float(ce), "val_accuracy": float(acc), "minutes": elapsed})
-        _log(f"epoch {epoch + 1:3d}  train {total / n:.4f}  val nll {float(nll):.4f}  "
-             f"ce {float(ce):.4f}  acc {float(acc):.4f}  {elapsed:.1f} min", log)
-        best.update(net, val_loss, epoch + 1)
-        pace = elapsed / (epoch + 1)
+        minutes = minutes_before + (time.time() - start) / 60
+        state["history"].append({"epoch": epoch + 1, "train_loss": total / n,
+                                 "val_nll": float(nll), "val_ce": float(ce),
+                                 "val_accuracy": float(acc), "minutes": minutes})
+        _log(f"epoch {epoch + 1:3d}/{epochs}  train {total / n:.4f}  val nll {float(nll):.4f}  "
+             f"ce {float(ce):.4f}  acc {float(acc):.4f}  {minutes:.1f} min", log)
+        if val_loss < state["best_loss"]:
+            state.update(best_loss=val_loss, best_epoch=epoch + 1,
+                         best_state={k: v.detach().cpu().clone()
+                                     for k, v in net.state_dict().items()})
+        state.update(epoch=epoch + 1, minutes=minutes)
+        pace = minutes / (epoch + 1)
         if (fit := max(epoch + 1, epochs_within(pace, epochs, max_minutes))) < epochs:
             _log(f"{epochs} epochs would take {pace * epochs:.0f} min here: schedule "
                  f"shortened to {fit} epochs to stay within {max_minutes:g} min", log)
-            epochs = fit
+            epochs = state["epochs"] = fit
             sched = _one_cycle(opt, lr, epochs * steps_per_epoch,
                                done=(epoch + 1) * steps_per_epoch)
-        if epoch + 1 >= epochs or best.time_is_up(epoch + 1):
+        tmp = checkpoint.with_name(checkpoint.name + ".tmp")
+        checkpoint.parent.mkdir(parents=True, exist_ok=True)
+        torch.save({"key": key, "net": net.state_dict(), "opt": opt.state_dict(),
+                    "generator": gen.get_state(), "state": state}, tmp)
+        os.replace(tmp, checkpoint)
+        done_here += 1
+        if epoch + 1 >= epochs:
             break
-    return best.save(out, net, history, kind="shipped",
-                     metadata={**_metadata(seed, train_sets + val_sets),
-                               "version": SHIPPED_VERSION, "bf16_encoder": bf16_encoder})
+        if stop_after_epochs is not None and done_here >= stop_after_epochs:
+            _log(f"stopping after {done_here} epochs as asked; rerun to continue", log)
+            return {"finished": False, "epoch": epoch + 1, "checkpoint": str(checkpoint)}
+    out.parent.mkdir(parents=True, exist_ok=True)
+    torch.save({"config": net.config, "state": state["best_state"],
+                "best_epoch": state["best_epoch"], "history": state["history"],
+                "kind": "families",
+                "metadata": {"version": SHIPPED_VERSION, "families": list(FAMILY_NAMES),
+                             "parameters": {f.name: list(f.parameter_names) for f in FAMILIES},
+                             "catalogue": catalogue_key(), "data_format": FORMAT_VERSION,
+                             "settings": settings, "torch": str(torch.__version__),
+                             "minutes": state["minutes"]}}, out)
+    checkpoint.unlink(missing_ok=True)
+    return {"finished": True, "best_epoch": state["best_epoch"], "path": str(out),
+            "history": state["history"], "minutes": state["minutes"]}
 
-
-def shift_features(x: torch.Tensor, k: torch.Tensor) -> torch.Tensor:
-    """``featurize`` rows (batch, channels·N_BINS) moved by ``k`` whole q bins (per row; k > 0
-    towards higher q): the features of the same curve recorded at q·r^k, r the bin ratio, i.e.
-    of the same shape with every length divided by r^k. Bins moved in from outside are masked;
-    log I is re-centred over the bins still valid."""
-    rows = x.reshape(x.shape[0], -1, N_BINS)
-    source = torch.arange(N_BINS, device=x.device)[None, :] - k[:, None]
-    valid = ((source >= 0) & (source < N_BINS)).to(x.dtype)
-    moved = rows.gather(2, source.clamp(0, N_BINS - 1)[:, None, :].expand_as(rows))
-    moved = moved * valid[:, None, :]
-    mask = moved[:, 1]
-    mean = (moved[:, 0] * mask).sum(1, keepdim=True) / mask.sum(1, keepdim=True).clamp(min=1)
-    moved[:, 0] = (moved[:, 0] - mean) * mask
-    return moved.reshape(x.shape)
-
-
-def _metadata(seed: int, sets: tuple) -> dict:
-    """What a weight file must carry to be reproduced and used correctly."""
-    from dataclasses import asdict
-
-    from ..catalogue import CATALOGUE
-    from ..features import NETWORK_Q_EDGES
-    from .dataset import FORMAT_VERSION, STANDARD_SETS
-
-    return {"parameter_names": PARAMETER_NAMES, "shapes": [e.name for e in CATALOGUE],
-            "network_q_edges_1_per_A": NETWORK_Q_EDGES.tolist(),
-            "normalisation": "log10 of bin-mean I minus its mean over valid bins; mask channel; "
-                             "log10 relative error of the bin mean + NOISE_OFFSET (0: no dI)",
-            "priors": {e.name: {prior: {k: repr(v) for k, v in values.items()}
-                                for prior, values in e.priors.items()} for e in CATALOGUE},
-            "sets": {n if isinstance(n, str) else f"custom-{n.key()}":
-                     asdict(STANDARD_SETS[n] if isinstance(n, str) else n) for n in sets},
-            "data_format": FORMAT_VERSION, "seed": seed, "torch": str(torch.__version__)}
-
-
-# --- thesis baseline -----------------------------------------------------------------------
-
-def thesis_x(shape: np.ndarray, parameters: np.ndarray, stats: dict) -> np.ndarray:
-    """Thesis input vector: one-hot shape, radius in the shape's slot (0 elsewhere), radius pd,
-    length, length pd, volume fraction (0 when the shape has none), standardised."""
-    n = len(shape)
-    x = np.zeros((n, THESIS_X), np.float32)
-    x[np.arange(n), shape] = 1.0
-    z = (parameters - stats["mean"]) / stats["std"]
-    x[np.arange(n), N_SHAPES + shape] = z[:, 0]
-    x[:, 2 * N_SHAPES:] = np.nan_to_num(z[:, 1:], nan=0.0)
-    return x
-
-
-def train_thesis(epochs: int = 200, batch: int = 128, lr: float = 2e-3, seed: int = 0,
-                 out: Path = THESIS_WEIGHTS, log=None, workers: int | None = None,
-                 max_minutes: float = 30) -> dict:
-    """Thesis INN: x -> [y, z], losses 0.001 MSE(y) + 100 MMD([y, z]) + 1000 MMD(x) (4.2.2)."""
-    torch.manual_seed(seed)
-    device = _device()
-    train, val = load_set("train-thesis", workers), load_set("val-thesis", workers)
-    p = train["parameters"]
-    stats = {"mean": np.nanmean(p, axis=0), "std": np.nanstd(p, axis=0)}
-
-    def tensors(d):
-        x = thesis_x(d["shape"], d["parameters"], stats)
-        x = np.pad(x, ((0, 0), (0, THESIS_DIM - THESIS_X)))
-        return torch.as_tensor(x), torch.as_tensor(d["features"][:, :N_BINS])
-
-    x_tr, y_tr = tensors(train)
-    x_va, y_va = (t.to(device) for t in tensors(val))
-    net = ThesisINN().to(device)
-    opt = torch.optim.Adam(net.parameters(), lr=lr)
-    gen = torch.Generator().manual_seed(seed)
-
-    def losses(x, y, z_noise):
-        out = net(x)
-        y_pred, z_pred = out[:, :N_BINS], out[:, N_BINS:]
-        l_y = nn.functional.mse_loss(y_pred, y)
-        l_z = inverse_multiquadric_mmd(torch.cat([y_pred, z_pred], 1),
-                                       torch.cat([y, z_noise], 1))
-        x_rev = net(torch.cat([y, z_noise], 1), rev=True)
-        l_x = inverse_multiquadric_mmd(x_rev, x)
-        return 0.001 * l_y + 100 * l_z + 1000 * l_x
-
-    best = _BestEpoch(max_minutes, log)
-    history = []
-    for epoch in range(epochs):
-        net.train()
-        perm = torch.randperm(len(x_tr), generator=gen)
-        for i in range(0, len(perm) - batch + 1, batch):
-            idx = perm[i:i + batch]
-            z = torch.randn(len(idx), THESIS_DIM - N_BINS, generator=gen).to(device)
-            loss = losses(x_tr[idx].to(device), y_tr[idx].to(device), z)
-            opt.zero_grad()
-            loss.backward()
-            nn.utils.clip_grad_norm_(net.parameters(), 10.0)
-            opt.step()
-        net.eval()
-        with torch.no_grad():
-            vals = []
-            g = torch.Generator().manual_seed(1)
-            for i in range(0, len(x_va) - batch + 1, batch):
-                z = torch.randn(batch, THESIS_DIM - N_BINS, generator=g).to(device)
-                vals.append(float(losses(x_va[i:i + batch], y_va[i:i + batch], z)))
-        val_loss = float(np.mean(vals))
-        elapsed = best.minutes()
-        history.append({"epoch": epoch + 1, "val_loss": val_loss, "minutes": elapsed})
-        if (epoch + 1) % 10 == 0 or epoch == 0:
-            _log(f"thesis epoch {epoch + 1:3d}  val loss {val_loss:.4f}  {elapsed:.1f} min", log)
-        best.update(net, val_loss, epoch + 1)
-        if best.time_is_up(epoch + 1):
-            break
-    return best.save(out, net, history, kind="thesis",
-                     stats={k: v.tolist() for k, v in stats.items()},
-                     metadata=_metadata(seed, ("train-thesis", "val-thesis")))

@@ -1,5 +1,6 @@
-"""Turn a model curve into what an instrument records: q range and sampling, pinhole smearing,
-unknown scale and flat background, counting noise.
+"""The thesis baseline's measurement (section 3.2.1): model curves on a fine grid, "measured" on
+the thesis' DFT q grid with multiplicative noise. (The product's acquisitions:
+``training.acquisition``.)
 
 Model curves are computed once on ``CALC_Q`` (fine log grid, wide enough for 3σ smearing at the
 ends of the broad q range); every measurement drawn from them is cheap, so one model curve can
@@ -38,34 +39,6 @@ class Instrument:
         if self.log_spacing:
             return np.geomspace(self.q_min, self.q_max, self.n_points)
         return np.linspace(self.q_min, self.q_max, self.n_points)
-
-
-def draw_instrument(rng: np.random.Generator) -> Instrument:
-    """A SAXS acquisition from the broad priors (lab source to synchrotron).
-
-    One in five has no counting model but a per-point multiplicative noise I·N(1, s²),
-    s uniform in 2-15 % (the thesis' noise model, s = 10 %, section 3.2.1)."""
-    if rng.random() < 0.2:
-        return Instrument(
-            q_min=float(np.exp(rng.uniform(np.log(0.002), np.log(0.02)))),
-            q_max=float(rng.uniform(0.2, 0.6)), n_points=int(rng.integers(60, 400)),
-            log_spacing=bool(rng.random() < 0.5), dq_over_q=float(rng.uniform(0.0, 0.10)),
-            scale=float(np.exp(rng.uniform(np.log(1e-3), np.log(1e3)))), background=0.0,
-            counts=np.inf, relative_floor=0.0, subtracted=False,
-            multiplicative_noise=float(rng.uniform(0.02, 0.15)))
-    return Instrument(
-        q_min=float(np.exp(rng.uniform(np.log(0.002), np.log(0.02)))),
-        q_max=float(rng.uniform(0.2, 0.6)),
-        n_points=int(rng.integers(60, 400)),
-        log_spacing=bool(rng.random() < 0.5),
-        dq_over_q=float(rng.uniform(0.0, 0.10)),
-        scale=float(np.exp(rng.uniform(np.log(1e-3), np.log(1e3)))),
-        background=0.0 if rng.random() < 0.2 else float(np.exp(rng.uniform(np.log(1e-2),
-                                                                              np.log(10.0)))),
-        counts=float(np.exp(rng.uniform(np.log(1e3), np.log(1e7)))),
-        relative_floor=float(np.exp(rng.uniform(np.log(2e-3), np.log(3e-2)))),
-        subtracted=bool(rng.random() < 0.3),
-    )
 
 
 def thesis_instrument() -> Instrument:
