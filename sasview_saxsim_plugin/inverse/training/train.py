@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import math
 import time
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -137,8 +138,10 @@ def _one_cycle(opt, lr: float, total_steps: int, done: int = 0):
     """One-cycle schedule over ``total_steps``, advanced past the ``done`` steps taken."""
     sched = torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=lr, total_steps=total_steps,
                                                 pct_start=0.05)
-    for _ in range(done):
-        sched.step()
+    with warnings.catch_warnings():  # fast-forwarding a schedule, not skipping a step
+        warnings.filterwarnings("ignore", message="Detected call of `lr_scheduler.step")
+        for _ in range(done):
+            sched.step()
     return sched
 
 

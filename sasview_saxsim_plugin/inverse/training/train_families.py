@@ -38,7 +38,7 @@ FAMILY_VERSION = 5
 
 
 def _tensors(data: dict, channels: int):
-    theta = to_standard(data["parameters"], data["family"][:, None])
+    theta = to_standard(data["parameters"], data["family"])
     return (torch.as_tensor(data["features"][:, :channels * N_BINS]),
             torch.as_tensor(data["family"]),
             torch.as_tensor(theta, dtype=torch.float32))
