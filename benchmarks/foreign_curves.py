@@ -222,7 +222,8 @@ class Instrument:
 def draw_instrument(rng) -> Instrument:
     kind = rng.choice(["lab", "synchrotron", "saxswaxs", "usaxs", "kratky", "sans"],
                       p=[0.25, 0.2, 0.15, 0.1, 0.1, 0.2])
-    mismatch = float(rng.normal(0.0, 0.03))
+    # background scaled with a transmission / thickness error of ~0.5 % (1 σ)
+    mismatch = float(rng.normal(0.0, 0.005))
     incoherent = 0.0 if rng.random() < 0.15 else _log_uniform(rng, 1e-4, 1.5)
     has_errors = bool(rng.random() > 0.15)
     q_unit = "1/nm" if rng.random() < 0.1 else "1/A"

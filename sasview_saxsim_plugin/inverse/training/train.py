@@ -16,6 +16,7 @@ import json
 import math
 import os
 import time
+import warnings
 from pathlib import Path
 
 import torch
@@ -73,8 +74,10 @@ def _one_cycle(opt, lr: float, total_steps: int, done: int = 0):
     """One-cycle schedule over ``total_steps``, advanced past the ``done`` steps taken."""
     sched = torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=lr, total_steps=total_steps,
                                                 pct_start=0.05)
-    for _ in range(done):
-        sched.step()
+    with warnings.catch_warnings():  # fast-forwarding a schedule, not skipping a step
+        warnings.filterwarnings("ignore", message="Detected call of `lr_scheduler.step")
+        for _ in range(done):
+            sched.step()
     return sched
 
 
@@ -109,7 +112,7 @@ SHIPPED_MINUTES = 120.0
 
 
 def _tensors(data: dict, channels: int):
-    theta = to_standard(data["parameters"], data["family"][:, None])
+    theta = to_standard(data["parameters"], data["family"])
     return (torch.as_tensor(data["features"][:, :channels * N_BINS]),
             torch.as_tensor(data["family"]),
             torch.as_tensor(theta, dtype=torch.float32))
