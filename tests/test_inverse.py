@@ -1,4 +1,7 @@
-"""The shipped shape-estimation network: interface, physics on fresh curves, bad input, CLI."""
+"""The shipped family network: interface, physics on fresh curves, bad input, CLI.
+
+Curves here are either the training simulator's (``training.acquisition``, fresh seeds) or
+sasmodels' own DirectModel with Gaussian noise (independent of the simulator)."""
 
 import json
 import subprocess
@@ -9,52 +12,59 @@ import pytest
 
 from sasview_saxsim_plugin.errors import SaxsimInputError
 from sasview_saxsim_plugin.inverse import WeightsError, estimate
-from sasview_saxsim_plugin.inverse.catalogue import entry, sasmodels_intensity
-from sasview_saxsim_plugin.inverse.estimate import DEFAULT_WEIGHTS, InverseModel
-from sasview_saxsim_plugin.inverse.training.measurement import CALC_Q, Instrument, measure
+from sasview_saxsim_plugin.inverse.estimate import DEFAULT_WEIGHTS, FamilyNetwork
+from sasview_saxsim_plugin.inverse.families import FAMILY_NAMES, family, sasmodels_intensity
+from sasview_saxsim_plugin.inverse.training.acquisition import CALC_Q, Acquisition, measure
 
 pytestmark = pytest.mark.skipif(not DEFAULT_WEIGHTS.exists(), reason="no shipped weights")
 
-LAB = Instrument(q_min=0.006, q_max=0.45, n_points=200, log_spacing=False, dq_over_q=0.03,
-                 scale=7.0, background=0.3, counts=3e5, relative_floor=0.005, subtracted=False)
+LAB = Acquisition(q_min=0.006, q_max=0.45, n_points=200, log_spacing=False,
+                  resolution="pinhole", dq_over_q=0.03, slit_length=0.0, scale=7.0,
+                  background=0.01, subtracted=False, residual=0.0, noise="mixed",
+                  counts=3e5, relative_noise=0.005, absolute_noise=0.0, error_scale=1.0)
 
 
-def _measured(shape, values, seed=11, instrument=LAB):
-    i_calc = entry(shape).intensity(CALC_Q, values)
-    return measure(i_calc, instrument, np.random.default_rng(seed))
+def _measured(name, values, seed=11, acquisition=LAB):
+    i_calc = family(name).intensity(CALC_Q, values)
+    return measure(i_calc, acquisition, np.random.default_rng(seed))
 
 
-@pytest.mark.parametrize("shape,values", [
+FRESH = [
     ("sphere", {"radius": 43.0, "radius_pd": 0.08}),
-    ("hardsphere", {"radius": 35.0, "radius_pd": 0.05, "volfraction": 0.3}),
+    ("sphere@hardsphere", {"radius": 35.0, "radius_pd": 0.05, "volfraction": 0.3}),
     ("cylinder", {"radius": 25.0, "radius_pd": 0.1, "length": 300.0, "length_pd": 0.1}),
-])
-def test_estimate_recovers_fresh_curves(shape, values):
-    q, intensity, sigma = _measured(shape, values)
+    ("lamellar", {"thickness": 40.0, "thickness_pd": 0.1}),
+    ("mono_gauss_coil", {"rg": 60.0}),
+]
+
+
+@pytest.mark.parametrize("name,values", FRESH)
+def test_estimate_ranks_families_and_recovers_fresh_curves(name, values):
+    q, intensity, sigma = _measured(name, values)
     r = estimate(q, intensity, sigma)
-    assert r.shape == shape and r.confident
-    assert r.probabilities[shape] > 0.9
-    assert set(r.parameters) == set(entry(shape).parameters)
-    med, lo, hi = r.parameters["radius"]
-    assert lo <= med <= hi and abs(med / values["radius"] - 1) < 0.1
-    if shape == "cylinder":
-        assert abs(r.parameters["length"][0] / values["length"] - 1) < 0.25
-    if shape == "hardsphere":
-        assert abs(r.parameters["volfraction"][0] - values["volfraction"]) < 0.08
+    assert r.model_name == name, r.probabilities
+    assert set(r.probabilities) == set(FAMILY_NAMES)
+    assert abs(sum(r.probabilities.values()) - 1) < 1e-4
+    assert set(r.parameters) == set(family(name).parameter_names)
+    for p, true in values.items():
+        med, lo, hi = r.parameters[p]
+        assert lo <= med <= hi
+        if family(name).parameters[family(name).parameter_names.index(p)].log:
+            assert abs(med / true - 1) < 0.15, (p, med, true)
     pars = r.sasmodels_parameters
-    assert r.model_name == entry(shape).model_name
-    assert pars["scale"] > 0 and "background" in pars and pars["radius_pd_type"] == "gaussian"
-    # the seed reproduces the data: evaluate sasmodels itself with the seed dictionary
-    if shape != "cylinder":  # (sasmodels' own cylinder kernel is slow; the table is tested)
+    assert pars["scale"] > 0 and "background" in pars
+    # the seed reproduces the data: sasmodels itself with the seed dictionary
+    if name != "cylinder":  # (sasmodels' own cylinder kernel is slow; the table is tested)
         model = sasmodels_intensity(r.model_name, q, pars)
         assert np.median(np.abs(model / intensity - 1)) < 0.2
     json.dumps(r.to_dict())
+    assert [x.model_name for x in r.alternatives] == list(r.probabilities)[1:len(r.ranked)]
 
 
 def test_estimate_without_uncertainties_and_in_nm():
     q, intensity, _ = _measured("sphere", {"radius": 80.0, "radius_pd": 0.1})
     r = estimate(q * 10, intensity, q_unit="1/nm")
-    assert r.shape == "sphere" and abs(r.parameters["radius"][0] / 80 - 1) < 0.1
+    assert r.model_name == "sphere" and abs(r.parameters["radius"][0] / 80 - 1) < 0.15
     assert any("noise estimated" in n for n in r.notes)
     with pytest.raises(SaxsimInputError, match="1/nm"):
         estimate(q * 10, intensity)
@@ -66,197 +76,74 @@ def test_estimate_bad_input():
     bad[::17] = np.nan
     bad[5] = -1.0
     r = estimate(q, bad, sigma)
-    assert r.shape == "sphere" and any("NaN" in n for n in r.notes)
+    assert r.model_name == "sphere" and any("NaN" in n for n in r.notes)
     with pytest.raises(SaxsimInputError, match="at least 20"):
         estimate(q[:12], intensity[:12])
     with pytest.raises(SaxsimInputError):
         estimate(np.geomspace(0.7, 3.0, 50), np.ones(50))
 
 
-def test_unknown_shape_is_not_confident():
-    # a power law with an exponent between the catalogue's slopes: no sphere/cylinder fits it
+@pytest.mark.parametrize("model,pars", [
+    ("power_law", {"power": 2.5}),
+    ("guinier_porod", {"rg": 60.0, "s": 1.0, "porod_exp": 3.0}),
+    ("broad_peak", {"porod_scale": 1e-5, "porod_exp": 3.0, "peak_scale": 10.0,
+                    "correlation_length": 50.0, "peak_pos": 0.05, "width_exp": 2.0,
+                    "shape_exp": 1.0}),
+])
+def test_a_model_outside_the_catalogue_is_not_confident(model, pars):
     q = np.geomspace(0.003, 0.5, 200)
-    intensity = 1e-3 * q**-2.5 * np.random.default_rng(3).normal(1, 0.01, q.size)
-    r = estimate(q, intensity, 0.01 * intensity)
-    assert not r.confident
-    # a strongly core-shell particle (shell contrast opposite to the core)
-    i_calc = sasmodels_intensity("core_shell_sphere", CALC_Q, {
-        "radius": 80.0, "thickness": 30.0, "sld_core": 1.0, "sld_shell": -2.0,
-        "sld_solvent": 0.0, "scale": 1.0, "background": 0.0})
-    q, intensity, sigma = measure(i_calc, LAB, np.random.default_rng(4))
-    assert not estimate(q, intensity, sigma).confident
+    clean = sasmodels_intensity(model, q, {"scale": 1.0, "background": 0.0, **pars})
+    rng = np.random.default_rng(3)
+    intensity = clean * rng.normal(1, 0.01, q.size)
+    assert not estimate(q, intensity, 0.01 * intensity).confident
 
 
-def test_a_q_range_no_training_instrument_had_is_not_confident():
-    # the same sphere, measured from q = 0.03 (every training instrument starts at <= 0.02;
-    # without the low-q end the network calls it a hard sphere here) and then from 0.01:
-    # only the second may be called confident
-    values = {"radius": 45.0, "radius_pd": 0.08}
-    for q_min, expected in ((0.03, False), (0.01, True)):
-        instrument = Instrument(q_min=q_min, q_max=0.45, n_points=150, log_spacing=False,
-                                dq_over_q=0.03, scale=7.0, background=0.3, counts=3e5,
-                                relative_floor=0.005, subtracted=False)
-        r = estimate(*_measured("sphere", values, instrument=instrument))
-        assert r.confident is expected and (r.shape == "sphere" or not expected)
-        assert any("narrower than the training" in n for n in r.notes) is not expected
-
-
-def test_code_distance_separates_known_from_unknown_curves():
-    """The encoder-code density (third confidence test): fresh catalogue curves lie inside its
-    in-distribution threshold, power-law curves (no particle size at all) outside."""
-    model = InverseModel(DEFAULT_WEIGHTS)
-    assert np.isfinite(model.code_threshold)
-    rng = np.random.default_rng(8)
-    known = []
-    for shape, values in [("sphere", {"radius": 43.0, "radius_pd": 0.08}),
-                          ("hardsphere", {"radius": 35.0, "radius_pd": 0.05,
-                                          "volfraction": 0.3}),
-                          ("cylinder", {"radius": 25.0, "radius_pd": 0.1, "length": 300.0,
-                                        "length_pd": 0.1})]:
-        r = estimate(*_measured(shape, values, seed=int(rng.integers(1000))))
-        known.append(r.code_distance)
-    assert max(known) < model.code_threshold
-    unknown = []
-    for power in (1.7, 2.3, 3.3):
-        q = np.geomspace(0.004, 0.4, 150)
-        intensity = q**-power * rng.normal(1, 0.01, q.size)
-        r = estimate(q, intensity, 0.01 * intensity)
-        unknown.append(r.code_distance)
-        assert not r.confident
-    assert min(unknown) > model.code_threshold
+def test_a_q_range_no_training_acquisition_had_is_not_confident():
+    """Every training acquisition reaches q ≤ 0.03 and q ≥ 0.1 1/Å; data inside a narrower
+    window may be estimated but never called confident."""
+    narrow = Acquisition(**{**LAB.__dict__, "q_min": 0.04, "q_max": 0.09, "n_points": 80})
+    r = estimate(*_measured("sphere", {"radius": 45.0, "radius_pd": 0.08},
+                            acquisition=narrow))
+    assert not r.confident and any("narrower than the training" in n for n in r.notes)
 
 
 def test_missing_or_broken_weights(tmp_path):
     with pytest.raises(WeightsError, match="not found"):
-        InverseModel(tmp_path / "nope.pt")
+        FamilyNetwork(tmp_path / "nope.pt")
     broken = tmp_path / "broken.pt"
     broken.write_bytes(b"not a torch file")
     with pytest.raises(WeightsError, match="not saxsim network weights"):
-        InverseModel(broken)
+        FamilyNetwork(broken)
 
 
-def test_weights_with_a_malformed_interval_correction_are_refused_at_load(tmp_path):
+def test_weights_of_another_catalogue_are_refused(tmp_path):
     import torch
 
-    blob = torch.load(DEFAULT_WEIGHTS, map_location="cpu", weights_only=False)
-    blob["interval_calibration"] = {"factors": {"broad": [[1.0]]}}
-    torch.save(blob, tmp_path / "bad.pt")
-    with pytest.raises(WeightsError, match="interval correction"):
-        InverseModel(tmp_path / "bad.pt")
+    blob = torch.load(DEFAULT_WEIGHTS, map_location="cpu", weights_only=True)
+    blob["metadata"]["families"] = ["sphere", "hardsphere", "cylinder"]
+    torch.save(blob, tmp_path / "v4.pt")
+    with pytest.raises(WeightsError, match="retrain"):
+        FamilyNetwork(tmp_path / "v4.pt")
 
 
-@pytest.mark.parametrize("encoder,channels", [("mlp", 2), ("conv", 3)])
-def test_weights_of_either_input_format_load(tmp_path, encoder, channels):
-    """Weight files store their encoder and input channels; a format-2 file (no dI/I channel)
-    reads the first two channels of today's features and gives the same answer with or without
-    dI, a 3-channel file sees dI."""
-    import torch
+def test_calibrated_intervals_cover_68_percent_of_fresh_truths():
+    """Fresh curves of every family (simulator, seeds no stored set uses): pooled over
+    families and parameters, the 16-84 % intervals of the curves whose top family is right
+    hold 58-78 % of the true values."""
+    from sasview_saxsim_plugin.inverse.training import dataset as fd
 
-    from sasview_saxsim_plugin.inverse.features import clean_curve, featurize
-    from sasview_saxsim_plugin.inverse.networks import ShapePosteriorNet
-
-    torch.manual_seed(0)
-    net = ShapePosteriorNet(hidden=32, code=16, blocks=2, subnet_hidden=16, encoder=encoder,
-                            channels=channels)
-    path = tmp_path / "w.pt"
-    torch.save({"config": net.config, "state": net.state_dict()}, path)
-    model = InverseModel(path)
-    q, intensity, sigma = _measured("sphere", {"radius": 43.0, "radius_pd": 0.08})
-    qc, ic, sc, _ = clean_curve(q, intensity, sigma)
-    with_d = model.predict(featurize(qc, ic, sc)[0], 20)[0]
-    without_d = model.predict(featurize(qc, ic)[0], 20)[0]
-    assert with_d.shape == (1, 3) and np.isclose(with_d.sum(), 1)
-    assert np.allclose(with_d, without_d) == (channels == 2)
-
-
-def test_latent_scale_widens_intervals_not_medians(tmp_path):
-    """The calibrated latent scale stored with the weights widens the posterior."""
-    import torch
-
-    from sasview_saxsim_plugin.inverse.features import clean_curve, featurize
-
-    blob = torch.load(DEFAULT_WEIGHTS, map_location="cpu", weights_only=False)
-    q, intensity, sigma = _measured("sphere", {"radius": 43.0, "radius_pd": 0.08})
-    x = featurize(*clean_curve(q, intensity, sigma)[:3])[0]
-    widths, medians = [], []
-    for scale in (1.0, 1.5):
-        blob["z_scale"] = scale
-        torch.save(blob, tmp_path / f"w{scale}.pt")
-        _, samples = InverseModel(tmp_path / f"w{scale}.pt").predict(x, 2000)
-        radius = samples[0, :, 0]
-        p16, p50, p84 = np.percentile(radius, [16, 50, 84])
-        widths.append(p84 - p16)
-        medians.append(p50)
-    assert widths[1] > 1.05 * widths[0]  # the flow is nonlinear: 1.5× in z gave 1.15× here
-    assert medians[1] == pytest.approx(medians[0], rel=0.01)
-
-
-def _pooled_coverage(model, data):
-    """Fraction of true parameters inside the 16-84 % interval, pooled over the curves whose
-    shape was classified right and the parameters each shape has."""
-    probs, samples = model.predict(data["features"], 400)
-    p16, p84 = np.percentile(samples, [16, 84], axis=1)
-    truth = data["parameters"]
-    right = (probs.argmax(1) == data["shape"])[:, None] & np.isfinite(truth)
+    data = fd.load_set(fd.SetSpec(fd.ModelSpec(8, seed=4243), seed=4244), progress=False)
+    network = FamilyNetwork(DEFAULT_WEIGHTS)
+    code = network.encode(data["features"])
+    top = network.class_probabilities(code).argmax(1)
+    right = np.flatnonzero(top == data["family"])
+    samples = network.posterior(code[right], top[right], 400)
+    p16, p84 = np.nanpercentile(samples, [16, 84], axis=1)
+    truth = data["parameters"][right]
+    used = np.isfinite(truth)
     inside = (truth >= p16) & (truth <= p84)
-    return float(inside[right].mean()), np.median(samples, axis=1)[right]
-
-
-@pytest.fixture(scope="module")
-def fresh_sets():
-    """Curves drawn like thesis Table 3.3 and from the broad priors, with seeds no stored set
-    uses (60 per shape each)."""
-    from sasview_saxsim_plugin.inverse.training.dataset import SetSpec, make_set
-
-    return (make_set(SetSpec(60, prior="thesis", instrument="thesis", seed=4242), progress=False),
-            make_set(SetSpec(60, seed=4243), progress=False))
-
-
-def test_intervals_cover_68_percent_in_both_prior_regimes(fresh_sets):
-    """On fresh curves, 16-84 % intervals cover about 68 % in both prior regimes; without the
-    per-regime correction the thesis-like intervals are far too wide. The correction keeps the
-    medians."""
-    thesis, broad = fresh_sets
-    model = InverseModel(DEFAULT_WEIGHTS)
-    assert model.interval_calibration is not None
-    assert np.median(model.thesis_regime(model.encode(thesis["features"]))) > 0.95
-    assert np.median(model.thesis_regime(model.encode(broad["features"]))) < 0.05
-    corrected = {name: _pooled_coverage(model, d) for name, d in (("thesis", thesis),
-                                                                  ("broad", broad))}
-    for coverage, _ in corrected.values():
-        assert 0.58 <= coverage <= 0.78
-    from sasview_saxsim_plugin.inverse.training.calibrate import regime_sets
-
-    without_d = regime_sets(broad, thesis)  # the same curves as files without dI
-    for name in ("broad-no-dI", "thesis-no-dI"):
-        assert 0.58 <= _pooled_coverage(model, without_d[name])[0] <= 0.78
-    model.interval_calibration = None
-    raw_thesis, raw_medians = _pooled_coverage(model, thesis)
-    assert raw_thesis > 0.8
-    np.testing.assert_allclose(corrected["thesis"][1], raw_medians, rtol=1e-6)
-
-
-def test_interval_calibration_from_held_out_sets(fresh_sets):
-    """What ``saxsim train`` stores: per-regime factors that make the 68 % intervals cover
-    about 68 % of the true values (the definition of a 68 % interval, whatever the network),
-    and a regime discriminant that tells the two instruments apart."""
-    from sasview_saxsim_plugin.inverse.training.calibrate import interval_calibration, regime_sets
-
-    thesis, broad = fresh_sets
-    model = InverseModel(DEFAULT_WEIGHTS)
-    result = interval_calibration(model, regime_sets(broad, thesis))
-    assert model.interval_calibration is not None  # switched off only while measuring
-    factors = {k: np.asarray(v) for k, v in result["factors"].items()}
-    assert all(f.shape == (3, 5) for f in factors.values()) and len(factors) == 4
-    assert np.all(factors["thesis"] > 0) and np.all(np.isfinite(factors["thesis"]))
-    from sasview_saxsim_plugin.inverse.estimate import _interval_arrays
-    model.interval_calibration = _interval_arrays(result, model.net, DEFAULT_WEIGHTS)
-    for name, d in (("thesis", thesis), ("broad", broad)):
-        coverage, _ = _pooled_coverage(model, d)
-        assert 0.55 <= coverage <= 0.80, (name, coverage)
-    for name, d in regime_sets(broad, thesis).items():
-        p = model.thesis_regime(model.encode(d["features"]))
-        assert np.mean((p > 0.5) == ("thesis" in name)) > 0.95
+    assert used.sum() > 100
+    assert 0.58 <= inside[used].mean() <= 0.78
 
 
 def test_cli_infer_json_and_refine(tmp_path):
@@ -269,9 +156,10 @@ def test_cli_infer_json_and_refine(tmp_path):
                          capture_output=True, text=True, timeout=300)
     assert out.returncode == 0, out.stderr
     r = json.loads(out.stdout)
-    assert r["shape"] == "sphere" and r["model_name"] == "sphere"
-    assert set(r["parameters"]["radius"]) and len(r["parameters"]["radius"]) == 3
-    assert abs(r["refined"]["parameters"]["radius"] / 55 - 1) < 0.02
+    assert r["model_name"] == "sphere" and len(r["ranked"]) >= 3
+    assert len(r["parameters"]["radius"]) == 3
+    assert r["refined"]["model_name"] == "sphere"
+    assert abs(r["refined"]["parameters"]["radius"] / 55 - 1) < 0.03
     assert png.stat().st_size > 10_000
 
 
@@ -300,26 +188,24 @@ def test_cli_infer_with_negative_uncertainties(tmp_path):
     assert out.returncode == 0, out.stderr
     result = json.loads(out.stdout)
     assert any("zero or negative" in n for n in result["notes"])
-    assert result["shape"] == "sphere" and png.stat().st_size > 0
+    assert result["model_name"] == "sphere" and png.stat().st_size > 0
 
 
-@pytest.mark.parametrize("shape, values", [
-    ("sphere", {"radius": 80.0, "radius_pd": 0.1}),
-    ("hardsphere", {"radius": 60.0, "radius_pd": 0.05, "volfraction": 0.3}),
-    ("cylinder", {"radius": 30.0, "radius_pd": 0.1, "length": 300.0, "length_pd": 0.1}),
-])
-def test_a_dilated_curve_is_the_same_shape_with_scaled_lengths(shape, values):
+@pytest.mark.parametrize("name,values", FRESH[:3] + [
+    ("parallelepiped", {"length_a": 30.0, "length_b": 60.0, "length_c": 200.0})])
+def test_a_dilated_curve_is_the_same_family_with_scaled_lengths(name, values):
     """The symmetry the class averaging rests on: a curve I(q; lengths) read at f·q is, up to
-    scale, I(q'; lengths / f), for every catalogue shape (sasmodels curves); the network's
-    input of both agrees."""
+    scale, I(q'; lengths / f), for every family (sasmodels curves); the network's input of
+    both agrees."""
     from sasview_saxsim_plugin.inverse.features import N_BINS, featurize
 
     q = np.geomspace(0.004, 0.35, 250)
     f = 1.08
-    scaled = {k: v / f if k in ("radius", "length") else v for k, v in values.items()}
-    read_dilated, _ = featurize(f * q, entry(shape).intensity(q, values))
-    other_shape, _ = featurize(f * q, entry(shape).intensity(f * q, scaled))
-    assert np.max(np.abs(read_dilated[:N_BINS] - other_shape[:N_BINS])) < 2e-3
+    lengths = {p.name for p in family(name).parameters if p.log}
+    scaled = {k: v / f if k in lengths else v for k, v in values.items()}
+    read_dilated, _ = featurize(f * q, family(name).intensity(q, values))
+    other, _ = featurize(f * q, family(name).intensity(f * q, scaled))
+    assert np.max(np.abs(read_dilated[:N_BINS] - other[:N_BINS])) < 2e-3
 
 
 def test_estimate_averages_the_class_over_dilated_copies():
@@ -329,16 +215,15 @@ def test_estimate_averages_the_class_over_dilated_copies():
 
     rng = np.random.default_rng(4)
     q = np.geomspace(0.006, 0.3, 180)
-    ideal = 2.0 * entry("hardsphere").intensity(q, {"radius": 250.0, "radius_pd": 0.1,
-                                                    "volfraction": 0.08}) + 1e-3
+    ideal = 2.0 * family("sphere@hardsphere").intensity(
+        q, {"radius": 250.0, "radius_pd": 0.1, "volfraction": 0.08}) + 1e-3
     sigma = 0.03 * ideal
     intensity = ideal + rng.normal(0.0, 1.0, q.size) * sigma
     averaged = estimate(q, intensity, sigma).probabilities
     single = [estimate(f * q, intensity, sigma, average_dilations=False).probabilities
               for f in CLASS_DILATIONS]
-    for shape, p in averaged.items():
-        assert abs(p - np.mean([s[shape] for s in single])) < 1e-5
-    assert abs(sum(averaged.values()) - 1.0) < 1e-6
+    for name, p in averaged.items():
+        assert abs(p - np.mean([s[name] for s in single])) < 1e-5
 
 
 @pytest.fixture(scope="module")
@@ -347,24 +232,26 @@ def other_weights(tmp_path_factory):
     which network a step uses."""
     import torch
 
+    from sasview_saxsim_plugin.inverse.families import FAMILY_NAMES as names
     from sasview_saxsim_plugin.inverse.networks import ShapePosteriorNet
     torch.manual_seed(0)
-    net = ShapePosteriorNet(hidden=64, code=32, blocks=2, subnet_hidden=32)
+    net = ShapePosteriorNet(hidden=64, code=32, blocks=2, subnet_hidden=32, encoder="conv",
+                            channels=3, encoder_width=8)
     path = tmp_path_factory.mktemp("weights") / "other.pt"
-    torch.save({"config": net.config, "state": net.state_dict()}, path)
+    torch.save({"config": net.config, "state": net.state_dict(),
+                "metadata": {"families": list(names)}}, path)
     return path
 
 
 def test_the_refinement_evidence_uses_the_network_that_made_the_estimate(other_weights):
-    """``infer --weights other.pt --refine`` crashed: the evidence took the shipped network's
-    flow with the other network's code."""
-    from sasview_saxsim_plugin.inverse.refine import refine_shape, sampled_log_evidence
+    """``infer --weights other.pt --refine`` crashed once: the evidence took the shipped
+    network's flow with the other network's code."""
+    from sasview_saxsim_plugin.inverse.refine import refine_family, sampled_log_evidence
     q, intensity, sigma = _measured("sphere", {"radius": 43.0, "radius_pd": 0.08})
     r = estimate(q, intensity, sigma, weights=other_weights)
     assert r.weights == str(other_weights) and r.code.shape[1] == 32
-    fit = refine_shape("sphere", {"radius": (43.0, 40.0, 46.0), "radius_pd": (0.08, 0.05,
-                                                                              0.1)},
-                       None, q, intensity, sigma)
+    fit = refine_family("sphere", {"radius": (43.0, 40.0, 46.0),
+                                   "radius_pd": (0.08, 0.05, 0.1)}, None, q, intensity, sigma)
     assert np.isfinite(sampled_log_evidence(fit, r, q, intensity, sigma, n_samples=32))
 
 
@@ -373,7 +260,7 @@ def test_a_weight_file_that_would_run_code_is_refused(tmp_path):
     path = tmp_path / "evil.pt"
     torch.save({"config": {}, "state": {}, "payload": Exception("any pickled object")}, path)
     with pytest.raises(WeightsError, match="not saxsim network weights"):
-        InverseModel(path)
+        FamilyNetwork(path)
 
 
 def test_infer_with_a_corrupt_weight_file_says_one_line(tmp_path):
@@ -389,35 +276,53 @@ def test_infer_with_a_corrupt_weight_file_says_one_line(tmp_path):
     assert "broken.pt" in p.stderr and "Traceback" not in p.stderr
 
 
-
-def _sasmodels_sphere_curve(seed: int, radius: float = 60.0, noise: float = 0.1):
-    """A sphere curve made with sasmodels' DirectModel and 10 % Gaussian noise, independent of
-    the training simulator (``inverse/training/measurement.py``)."""
+def _sasmodels_curve(model: str, seed: int, noise: float = 0.1, **pars):
+    """A curve from sasmodels' DirectModel with Gaussian noise of relative size ``noise``,
+    independent of the training simulator."""
     from sasmodels.core import load_model
     from sasmodels.data import empty_data1D
     from sasmodels.direct_model import DirectModel
 
     q = np.geomspace(0.005, 0.3, 120)
-    model = DirectModel(empty_data1D(q), load_model("sphere"))
-    clean = model(radius=radius, radius_pd=0.08, radius_pd_n=35, sld=2.0, sld_solvent=0.0,
-                  scale=0.01, background=0.0)
+    clean = DirectModel(empty_data1D(q), load_model(model))(scale=0.01, background=0.0,
+                                                              **pars)
     rng = np.random.default_rng(seed)
     return q, clean * (1 + noise * rng.standard_normal(q.size)), noise * clean
 
 
 def test_a_sasmodels_sphere_at_ten_percent_noise_comes_back_a_sphere_with_its_radius():
-    """Five noisy sphere curves from sasmodels itself: each is a sphere, and a calibrated 68 %
-    interval holds the true radius for most of them (at least 2 of 5 fails with probability
-    3 % for a calibrated posterior)."""
+    """Five noisy sphere curves from sasmodels itself: a sphere-like family on top (sphere,
+    or a family nesting it), the sphere's radius within 10 %, and a calibrated 68 % interval
+    holding the true radius for most of them (≥ 2 of 5 fails with probability 3 %)."""
     inside = 0
     for seed in range(5):
-        q, intensity, sigma = _sasmodels_sphere_curve(seed)
+        q, intensity, sigma = _sasmodels_curve("sphere", seed, radius=60.0, radius_pd=0.08,
+                                               radius_pd_n=35, sld=2.0, sld_solvent=0.0)
         r = estimate(q, intensity, sigma)
-        assert r.shape == "sphere", (seed, r.probabilities)
-        median, p16, p84 = r.parameters["radius"]
+        sphere = next(x for x in r.ranked if x.model_name == "sphere") if any(
+            x.model_name == "sphere" for x in r.ranked) else None
+        assert sphere is not None and r.probabilities["sphere"] > 0.3, r.probabilities
+        median, p16, p84 = sphere.parameters["radius"]
         assert abs(median / 60.0 - 1) < 0.1
         inside += p16 <= 60.0 <= p84
     assert inside >= 2
+
+
+def test_nested_families_share_the_probability_and_the_refinement_keeps_the_simpler():
+    """A core-shell sphere whose core has the shell's contrast *is* a sphere of the outer
+    radius: the network may split its probability between the two, and the refinement, whose
+    evidence charges the extra parameters, must return the plain sphere."""
+    from sasview_saxsim_plugin.inverse.refine import refine_estimate
+
+    values = {"radius": 50.0, "thickness": 20.0, "sld_core": 1.0, "radius_pd": 0.0}
+    i_calc = family("core_shell_sphere").intensity(CALC_Q, values)
+    rng = np.random.default_rng(5)
+    q, intensity, sigma = measure(i_calc, LAB, rng)
+    r = estimate(q, intensity, sigma)
+    assert r.probabilities["sphere"] + r.probabilities["core_shell_sphere"] > 0.8
+    fit = refine_estimate(r, q, intensity, sigma)
+    assert fit.model_name == "sphere"
+    assert abs(fit.parameters["radius"] / 70.0 - 1) < 0.03
 
 
 def test_a_flat_line_is_not_confident():
@@ -429,19 +334,19 @@ def test_a_flat_line_is_not_confident():
 
 def test_an_unsure_classifier_is_never_confident(monkeypatch):
     """The same curve, once with the network sure and once with its class probabilities
-    forced to 60/40: only the first may be confident (rule: top probability >= 0.9)."""
-    import torch
-
-    from sasview_saxsim_plugin.inverse.estimate import load_model
+    forced to 60/40: only the first may be confident (rule: top probability ≥ the calibrated
+    threshold)."""
+    from sasview_saxsim_plugin.inverse.estimate import load_network
 
     q, intensity, sigma = _measured("sphere", {"radius": 43.0, "radius_pd": 0.08})
     assert estimate(q, intensity, sigma).confident
-    model = load_model(None)
-    unsure = torch.tensor([0.6, 0.4, 0.0])
-    monkeypatch.setattr(model, "class_probabilities",
-                        lambda code: unsure.expand(code.shape[0], 3).clone())
+    network = load_network(None)
+    unsure = np.zeros(len(FAMILY_NAMES))
+    unsure[FAMILY_NAMES.index("sphere")], unsure[FAMILY_NAMES.index("ellipsoid")] = 0.6, 0.4
+    monkeypatch.setattr(network, "class_probabilities",
+                        lambda code: np.tile(unsure, (code.shape[0], 1)))
     r = estimate(q, intensity, sigma)
-    assert r.shape == "sphere" and not r.confident
+    assert r.model_name == "sphere" and not r.confident
     assert any("uncertain" in n for n in r.notes)
 
 
@@ -451,13 +356,13 @@ def test_the_network_prior_decides_between_equally_good_fits(criterion):
     (a zero prior weight would leave the choice to the order of the fits)."""
     from sasview_saxsim_plugin.inverse.refine import FitResult, choose_fit
 
-    def fit(shape):
-        f = FitResult(shape, {}, 1.0, 0.0, 1.0, 1, 0.0, True, 100.0)
+    def fit(name):
+        f = FitResult(name, {}, 1.0, 0.0, 1.0, 1, 0.0, True, 100.0)
         f.sampled_log_evidence = -50.0
         return f
 
-    odds = {"sphere": 0.2, "hardsphere": 0.0, "cylinder": 0.8}
+    odds = {"sphere": 0.2, "cylinder": 0.8}
     assert choose_fit([fit("sphere"), fit("cylinder")], odds,
-                      criterion=criterion).shape == "cylinder"
+                      criterion=criterion).model_name == "cylinder"
     assert choose_fit([fit("cylinder"), fit("sphere")], {"sphere": 0.8, "cylinder": 0.2},
-                      criterion=criterion).shape == "sphere"
+                      criterion=criterion).model_name == "sphere"

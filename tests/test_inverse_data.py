@@ -1,14 +1,14 @@
-"""Training-data physics for the inverse network, checked against sasmodels directly."""
+"""Inverse-layer physics (features, tables, refinement, evidence, training loop), checked against
+sasmodels directly."""
 
 import numpy as np
 import pytest
 from sasmodels.core import load_model
 from sasmodels.direct_model import call_kernel
-from sasmodels.resolution import Pinhole1D
 
 from sasview_saxsim_plugin.errors import SaxsimInputError
-from sasview_saxsim_plugin.inverse.catalogue import CATALOGUE, entry
 from sasview_saxsim_plugin.inverse.cylinder_table import cylinder_iq
+from sasview_saxsim_plugin.inverse.families import family
 from sasview_saxsim_plugin.inverse.features import (
     FEATURES,
     N_BINS,
@@ -16,15 +16,14 @@ from sasview_saxsim_plugin.inverse.features import (
     clean_curve,
     featurize,
 )
-from sasview_saxsim_plugin.inverse.parameters import from_standard, to_standard
 from sasview_saxsim_plugin.inverse.refine import fit_model
-from sasview_saxsim_plugin.inverse.training.dataset import SetSpec, make_set
-from sasview_saxsim_plugin.inverse.training.measurement import (
+from sasview_saxsim_plugin.inverse.training.acquisition import (
     CALC_Q,
-    draw_instrument,
+    draw_acquisition,
+    expected_measurement,
     measure,
-    smear,
 )
+from sasview_saxsim_plugin.inverse.training.dataset import ModelSpec, SetSpec, load_set
 
 
 def _sasmodels(name, q, **pars):
@@ -43,51 +42,34 @@ def test_cylinder_table_matches_sasmodels(r, l, rpd, lpd):
 
 
 def test_catalogue_hardsphere_is_sasmodels_product_model():
-    e = entry("hardsphere")
+    e = family("sphere@hardsphere")
     values = {"radius": 40.0, "radius_pd": 0.1, "volfraction": 0.3}
-    ref = _sasmodels("sphere@hardsphere", CALC_Q, radius=40.0, radius_pd=0.1, radius_pd_n=35,
+    from sasview_saxsim_plugin.inverse.polydispersity import polydispersity_points
+
+    ref = _sasmodels("sphere@hardsphere", CALC_Q, radius=40.0, radius_pd=0.1,
+                     radius_pd_n=polydispersity_points(40.0, 0.1, CALC_Q[-1]),
                      volfraction=0.3, radius_effective_mode=1, sld=1, sld_solvent=0)
-    assert np.allclose(e.intensity(CALC_Q, values), ref, rtol=1e-10)
+    assert np.allclose(e.intensity(CALC_Q, values), ref, rtol=1e-6)
     with pytest.raises(KeyError, match="known"):
-        entry("torus")
-
-
-@pytest.mark.parametrize("prior", ["broad", "thesis"])
-def test_priors_in_bounds(prior):
-    rng = np.random.default_rng(0)
-    for e in CATALOGUE:
-        v = e.sample(rng, 2000, prior)
-        assert set(v) == set(e.parameters)
-        for name, values in v.items():
-            assert np.all(values >= 0)
-            if prior == "broad" and name == "radius":
-                assert 10 <= values.min() and values.max() <= 500
-            if prior == "broad" and name.endswith("_pd"):
-                assert values.max() <= 0.3
-
-
-def test_smearing_matches_sasmodels_pinhole():
-    q = np.linspace(0.01, 0.3, 80)
-    i_calc = _sasmodels("sphere", CALC_Q, radius=80.0, sld=1, sld_solvent=0)
-    ours = smear(i_calc, q, 0.05)
-    res = Pinhole1D(q, 0.05 * q)
-    ref = res.apply(_sasmodels("sphere", res.q_calc, radius=80.0, sld=1, sld_solvent=0))
-    assert np.median(np.abs(ours / ref - 1)) < 0.01
+        family("torus")
 
 
 def test_measurement_noise_is_what_sigma_says():
+    """Over many random acquisitions, (I − expected I) / true σ is N(0, 1) (the reported dI is
+    σ times the acquisition's error_scale, mis-estimated on purpose)."""
     rng = np.random.default_rng(1)
     i_calc = _sasmodels("sphere", CALC_Q, radius=50.0, radius_pd=0.1, radius_pd_n=35, sld=1,
                         sld_solvent=0)
     z = []
-    for _ in range(50):
-        inst = draw_instrument(rng)
-        q, intensity, sigma = measure(i_calc, inst, rng)
-        clean = inst.scale * smear(i_calc, q, inst.dq_over_q)
-        if not inst.subtracted:
-            clean = clean + inst.background * clean[-1]
-        z.append((intensity - clean) / sigma)
-        assert 0.002 <= q[0] <= 0.02 + 1e-12 and 0.2 <= q[-1] <= 0.6
+    for _ in range(60):
+        acq = draw_acquisition(rng)
+        q, intensity, reported = measure(i_calc, acq, rng)
+        _, mean, sigma = expected_measurement(i_calc, acq)
+        np.testing.assert_allclose(reported, sigma * acq.error_scale)
+        if acq.noise == "multiplicative":
+            z.append((intensity / mean - 1) / acq.relative_noise)
+        else:
+            z.append((intensity - mean) / sigma)
     z = np.concatenate(z)
     assert abs(np.std(z) - 1) < 0.05 and abs(np.mean(z)) < 0.05
 
@@ -158,30 +140,23 @@ def test_clean_curve_bad_input():
         check_range(q_far, n)
 
 
-def test_sets_are_seeded_and_distinct():
-    a = make_set(SetSpec(4, seed=7), workers=1, progress=False)
-    b = make_set(SetSpec(4, seed=7), workers=1, progress=False)
-    c = make_set(SetSpec(4, seed=8), workers=1, progress=False)
+def test_sets_are_seeded_and_distinct(tmp_path, monkeypatch):
+    from sasview_saxsim_plugin.inverse.families import FAMILY_NAMES
+
+    monkeypatch.setenv("SAXSIM_CACHE", str(tmp_path))
+    a = load_set(SetSpec(ModelSpec(2, seed=7), seed=1), workers=1, progress=False)
+    monkeypatch.setenv("SAXSIM_CACHE", str(tmp_path / "other"))
+    b = load_set(SetSpec(ModelSpec(2, seed=7), seed=1), workers=1, progress=False)
+    c = load_set(SetSpec(ModelSpec(2, seed=8), seed=1), workers=1, progress=False)
     assert np.array_equal(a["features"], b["features"])
     assert not np.allclose(a["parameters"][:, 0], c["parameters"][:, 0])
-    assert sorted(set(a["shape"])) == [0, 1, 2]
-
-
-def test_parameter_standardisation_round_trip():
-    rng = np.random.default_rng(2)
-    cyl, hs = entry("cylinder").sample(rng, 4000), entry("hardsphere").sample(rng, 4000)
-    v = np.stack([cyl["radius"], cyl["radius_pd"], cyl["length"], cyl["length_pd"],
-                  hs["volfraction"]], axis=1)
-    assert np.allclose(from_standard(to_standard(v)), v)
-    # under the broad priors the standardised coordinates have zero mean, unit variance
-    assert np.allclose(to_standard(v).std(0), 1, atol=0.05)
-    assert np.allclose(to_standard(v).mean(0), 0, atol=0.05)
+    assert sorted(set(a["family"])) == list(range(len(FAMILY_NAMES)))
 
 
 def test_refine_recovers_sphere():
     q = np.geomspace(0.005, 0.4, 150)
     truth = {"radius": 62.0, "radius_pd": 0.12}
-    intensity = 3.0 * entry("sphere").intensity(q, truth) + 0.01
+    intensity = 3.0 * family("sphere").intensity(q, truth) + 0.01
     sigma = 0.01 * intensity
     fit = fit_model("sphere", q, intensity, sigma, {"radius": 55.0, "radius_pd": 0.05})
     assert abs(fit.parameters["radius"] / 62.0 - 1) < 1e-3
@@ -228,20 +203,27 @@ def test_load_curve_refuses_2d_and_sesans():
     assert curve.q.size == 128 and curve.d_intensity is not None and curve.q_unit == "1/A"
 
 
+TINY_TRAIN = SetSpec(ModelSpec(2, seed=31), measurements=2, seed=33)
+TINY_VAL = SetSpec(ModelSpec(1, seed=32), seed=34)
+
+
 def test_training_loop_runs_and_saves_loadable_weights(tmp_path, monkeypatch):
-    """Smoke test of ``train_shipped`` on a tiny set (the real run takes ~50 min)."""
-    from sasview_saxsim_plugin.inverse.estimate import InverseModel
+    """Smoke test of ``train_shipped`` on a tiny set (the real run takes ~2 h)."""
+    from sasview_saxsim_plugin.inverse.estimate import FamilyNetwork
+    from sasview_saxsim_plugin.inverse.families import FAMILY_NAMES, MAX_PARAMETERS
     from sasview_saxsim_plugin.inverse.training.train import train_shipped
 
     monkeypatch.setenv("SAXSIM_CACHE", str(tmp_path / "cache"))
-    r = train_shipped(epochs=2, batch=8, train_sets=(SetSpec(6, seed=31),),
-                      val_sets=(SetSpec(2, seed=32),), out=tmp_path / "w.pt")
+    r = train_shipped(epochs=2, batch=8, train_set=TINY_TRAIN, val_set=TINY_VAL,
+                      out=tmp_path / "w.pt", workers=1)
     assert r["best_epoch"] in (1, 2) and len(r["history"]) == 2
     assert all(np.isfinite(h["val_nll"]) for h in r["history"])
-    model = InverseModel(tmp_path / "w.pt")
-    assert model.channels == 3 and model.net.config["encoder"] == "conv"
-    probs, samples = model.predict(np.zeros((2, FEATURES), np.float32), 5)
-    assert probs.shape == (2, 3) and samples.shape == (2, 5, 5)
+    network = FamilyNetwork(tmp_path / "w.pt")
+    assert network.channels == 3 and network.net.config["encoder"] == "conv"
+    code = network.encode(np.zeros((2, FEATURES), np.float32))
+    assert network.class_probabilities(code).shape == (2, len(FAMILY_NAMES))
+    samples = network.posterior(code, np.array([0, 1]), 5)
+    assert samples.shape == (2, 5, MAX_PARAMETERS)
 
 
 def test_a_wider_encoder_trained_in_bfloat16_saves_float32_weights(tmp_path, monkeypatch):
@@ -249,36 +231,18 @@ def test_a_wider_encoder_trained_in_bfloat16_saves_float32_weights(tmp_path, mon
     arithmetic of training: the weights stay float32 and load for float32 inference."""
     import torch
 
-    from sasview_saxsim_plugin.inverse.estimate import InverseModel
+    from sasview_saxsim_plugin.inverse.estimate import FamilyNetwork
     from sasview_saxsim_plugin.inverse.training.train import train_shipped
 
     monkeypatch.setenv("SAXSIM_CACHE", str(tmp_path / "cache"))
-    r = train_shipped(epochs=1, batch=8, train_sets=(SetSpec(6, seed=31),),
-                      val_sets=(SetSpec(2, seed=32),), out=tmp_path / "w.pt",
-                      encoder_width=8, bf16_encoder=True)
+    r = train_shipped(epochs=1, batch=8, train_set=TINY_TRAIN, val_set=TINY_VAL,
+                      out=tmp_path / "w.pt", encoder_width=8, bf16_encoder=True, workers=1)
     assert np.isfinite(r["history"][0]["train_loss"])
-    blob = torch.load(tmp_path / "w.pt", map_location="cpu", weights_only=False)
-    assert blob["metadata"]["bf16_encoder"] is True
+    blob = torch.load(tmp_path / "w.pt", map_location="cpu", weights_only=True)
+    assert blob["metadata"]["settings"]["bf16_encoder"] is True
     assert all(v.dtype == torch.float32 for v in blob["state"].values() if v.is_floating_point())
-    model = InverseModel(tmp_path / "w.pt")
-    assert model.net.config["encoder_width"] == 8
-    assert model.net.encoder.conv[0].out_channels == 8
-    probs, _ = model.predict(np.zeros((2, FEATURES), np.float32), 5)
-    assert np.all(np.isfinite(probs))
-
-
-def test_weight_files_from_before_the_encoder_width_option_load(tmp_path):
-    """Files written before ``encoder_width`` existed have no such key: they are width 24."""
-    import torch
-
-    from sasview_saxsim_plugin.inverse.estimate import InverseModel
-    from sasview_saxsim_plugin.inverse.networks import ShapePosteriorNet
-
-    net = ShapePosteriorNet(hidden=32, code=16, blocks=2, subnet_hidden=16, encoder="conv",
-                            channels=3, encoder_width=24)
-    config = {k: v for k, v in net.config.items() if k != "encoder_width"}
-    torch.save({"config": config, "state": net.state_dict()}, tmp_path / "old.pt")
-    assert InverseModel(tmp_path / "old.pt").net.encoder.conv[0].out_channels == 24
+    network = FamilyNetwork(tmp_path / "w.pt")
+    assert network.net.encoder.conv[0].out_channels == 8
 
 
 def test_bf16_only_where_the_cpu_has_native_bfloat16():
@@ -293,28 +257,6 @@ def test_bf16_only_where_the_cpu_has_native_bfloat16():
     assert isinstance(bf16_is_fast(cpu), bool)
 
 
-def test_a_float32_cpu_trains_the_narrower_encoder_by_default(tmp_path, monkeypatch):
-    """Width 48 (shipped) on a GPU or with bfloat16; 24 on a CPU in float32, said in the log
-    (an explicit width is kept:
-    ``test_a_wider_encoder_trained_in_bfloat16_saves_float32_weights``)."""
-    import io
-
-    import torch
-
-    from sasview_saxsim_plugin.inverse.training.train import default_encoder_width, train_shipped
-
-    assert default_encoder_width(torch.device("cuda"), False) == 48
-    assert default_encoder_width(torch.device("cpu"), True) == 48
-    assert default_encoder_width(torch.device("cpu"), False) == 24
-    monkeypatch.setenv("SAXSIM_CACHE", str(tmp_path / "cache"))
-    log = io.StringIO()
-    r = train_shipped(epochs=1, batch=8, train_sets=(SetSpec(6, seed=31),),
-                      val_sets=(SetSpec(2, seed=32),), out=tmp_path / "w.pt", log=log,
-                      bf16_encoder=False)
-    assert torch.load(r["path"], weights_only=False)["config"]["encoder_width"] == 24
-    assert "encoder width 24 (the v3 recipe)" in log.getvalue()
-
-
 def test_training_schedule_shrinks_to_the_time_budget(tmp_path, monkeypatch):
     """On a machine too slow for the epochs asked, the one-cycle schedule is shortened after
     the first epoch (so the learning rate still anneals) instead of the run being cut."""
@@ -327,9 +269,8 @@ def test_training_schedule_shrinks_to_the_time_budget(tmp_path, monkeypatch):
     assert epochs_within(100.0, 44, 55) == 1          # never fewer than one
     monkeypatch.setenv("SAXSIM_CACHE", str(tmp_path / "cache"))
     log = io.StringIO()
-    r = train_shipped(epochs=3, batch=8, train_sets=(SetSpec(6, seed=31),),
-                      val_sets=(SetSpec(2, seed=32),), out=tmp_path / "w.pt", log=log,
-                      max_minutes=1e-6)
+    r = train_shipped(epochs=3, batch=8, train_set=TINY_TRAIN, val_set=TINY_VAL,
+                      out=tmp_path / "w.pt", log=log, max_minutes=1e-6, workers=1)
     assert len(r["history"]) == 1 and "shortened to 1 epochs" in log.getvalue()
 
 
@@ -341,19 +282,15 @@ def test_training_schedule_shrinks_when_later_epochs_are_slower(tmp_path, monkey
 
     from sasview_saxsim_plugin.inverse.training import train
 
-    readings = [2.0, 2.0, 6.0, 6.0, 9.0]          # best.minutes() per epoch and per time check
+    readings = iter([0.0, 2.0, 6.0, 9.0])        # minutes on the clock: start, after epochs
 
-    def minutes(self):
-        return readings.pop(0) if len(readings) > 1 else readings[0]
-
-    monkeypatch.setattr(train._BestEpoch, "minutes", minutes)
+    monkeypatch.setattr(train, "_minutes_now", lambda: next(readings))
     monkeypatch.setenv("SAXSIM_CACHE", str(tmp_path / "cache"))
     log = io.StringIO()
-    r = train.train_shipped(epochs=4, batch=8, train_sets=(SetSpec(6, seed=31),),
-                            val_sets=(SetSpec(2, seed=32),), out=tmp_path / "w.pt", log=log,
-                            max_minutes=10)
+    r = train.train_shipped(epochs=4, batch=8, train_set=TINY_TRAIN, val_set=TINY_VAL,
+                            out=tmp_path / "w.pt", log=log, max_minutes=10, workers=1)
     assert "4 epochs would take 12 min here: schedule shortened to 3 epochs" in log.getvalue()
-    assert len(r["history"]) == 3 and "stopping after" not in log.getvalue()
+    assert len(r["history"]) == 3
 
 
 def test_choose_fit_weighs_bic_against_the_network_probability():
@@ -362,14 +299,15 @@ def test_choose_fit_weighs_bic_against_the_network_probability():
     3 is not."""
     from sasview_saxsim_plugin.inverse.refine import FitResult, choose_fit
 
-    def fit(shape, bic):
-        return FitResult(shape, {}, 1.0, 0.0, 1.0, 1, 0.0, True, bic)
+    def fit(name, bic):
+        return FitResult(name, {}, 1.0, 0.0, 1.0, 1, 0.0, True, bic)
 
-    fits = [fit("sphere", 100.0), fit("hardsphere", 102.0)]
-    assert choose_fit(fits).shape == "sphere"
-    probs = {"sphere": 0.08, "hardsphere": 0.8, "cylinder": 0.12}
-    assert choose_fit(fits, probs).shape == "hardsphere"
-    assert choose_fit([fit("sphere", 100.0), fit("hardsphere", 103.0)], probs).shape == "sphere"
+    hs = "sphere@hardsphere"
+    fits = [fit("sphere", 100.0), fit(hs, 102.0)]
+    assert choose_fit(fits).model_name == "sphere"
+    probs = {"sphere": 0.08, hs: 0.8, "cylinder": 0.12}
+    assert choose_fit(fits, probs).model_name == hs
+    assert choose_fit([fit("sphere", 100.0), fit(hs, 103.0)], probs).model_name == "sphere"
 
 
 def test_refine_leaves_a_local_minimum_through_posterior_samples():
@@ -383,17 +321,17 @@ def test_refine_leaves_a_local_minimum_through_posterior_samples():
     rng = np.random.default_rng(7)
     q = np.geomspace(0.01, 0.3, 200)
     truth = {"radius": 120.0, "radius_pd": 0.03}
-    intensity = 5.0 * entry("sphere").intensity(q, truth) + 0.02
+    intensity = 5.0 * family("sphere").intensity(q, truth) + 0.02
     sigma = 0.02 * intensity
     intensity = intensity + rng.normal(0.0, 1.0, q.size) * sigma
-    samples = np.full((24, 5), np.nan)
+    samples = np.full((24, 2), np.nan)
     samples[:, 0] = np.where(np.arange(24) % 2 == 0, rng.normal(121.0, 1.0, 24),
                              rng.normal(260.0, 5.0, 24))
     samples[:, 1] = 0.03
-    result = SimpleNamespace(shape="sphere", samples=samples, alternatives={},
-                             probabilities={"sphere": 1.0},
-                             parameters={"radius": (190.0, 120.0, 260.0),
-                                         "radius_pd": (0.03, 0.02, 0.04)})
+    entry = SimpleNamespace(model_name="sphere", samples=samples, probability=1.0,
+                            parameters={"radius": (190.0, 120.0, 260.0),
+                                        "radius_pd": (0.03, 0.02, 0.04)})
+    result = SimpleNamespace(ranked=[entry], probabilities={"sphere": 1.0})
     stuck = refine_estimate(result, q, intensity, sigma, retries=0)
     assert chi2_is_poor(stuck, q.size) and abs(stuck.parameters["radius"] / 120 - 1) > 0.05
     fit = refine_estimate(result, q, intensity, sigma)
@@ -419,11 +357,10 @@ def test_load_curve_says_a_four_row_file_is_too_short_for_sasviews_reader(tmp_pa
 
 
 def test_fit_model_on_averaged_points_matches_a_fit_to_the_bin_means():
-    from sasview_saxsim_plugin.inverse.catalogue import entry
     from sasview_saxsim_plugin.inverse.refine import fit_model
 
     q = np.linspace(0.005, 0.3, 200)
-    intensity = 3.0 * entry("sphere").intensity(q, {"radius": 60.0, "radius_pd": 0.1}) + 0.01
+    intensity = 3.0 * family("sphere").intensity(q, {"radius": 60.0, "radius_pd": 0.1}) + 0.01
     sigma = 0.01 * intensity
     pairs = np.kron(np.eye(100), [0.5, 0.5])  # means of neighbouring points
     fit = fit_model("sphere", q, intensity, sigma, {"radius": 55.0, "radius_pd": 0.05},
@@ -470,8 +407,8 @@ def test_laplace_evidence_charges_an_optimum_outside_the_prior():
     from sasview_saxsim_plugin.inverse.refine import laplace_terms
 
     jacobian = np.diag([100.0, 100.0, 50.0])  # ln R, pd, φ each well measured
-    inside = laplace_terms("hardsphere", np.array([np.log(100.0), 0.1, 0.2]), jacobian)
-    outside = laplace_terms("hardsphere", np.array([np.log(100.0), 0.1, 0.01]), jacobian)
+    inside = laplace_terms("sphere@hardsphere", np.array([np.log(100.0), 0.1, 0.2]), jacobian)
+    outside = laplace_terms("sphere@hardsphere", np.array([np.log(100.0), 0.1, 0.01]), jacobian)
     # σ_φ² = 1/(50² + 2π/0.43²) (the prior cap); drop (0.02 − 0.01)²/(2σ_φ²), + ln 2
     variance = 1.0 / (50.0**2 + 2.0 * np.pi / 0.43**2)
     assert abs(inside - outside - (0.01**2 / (2.0 * variance) + np.log(2.0))) < 1e-9
@@ -487,55 +424,35 @@ def test_laplace_evidence_prefers_the_sphere_when_a_hard_sphere_fluid_adds_nothi
     rng = np.random.default_rng(11)
     q = np.geomspace(0.005, 0.3, 150)
     start = {"radius": 80.0, "radius_pd": 0.05, "volfraction": 0.1}
-    for truth, winner in (("sphere", "sphere"), ("hardsphere", "hardsphere")):
+    hs = "sphere@hardsphere"
+    for truth, winner in (("sphere", "sphere"), (hs, hs)):
         values = {"radius": 80.0, "radius_pd": 0.05, "volfraction": 0.3}
-        ideal = model_intensity(truth, q, values)
+        ideal = model_intensity(truth, q, {k: values[k] for k in family(truth).parameter_names})
         sigma = 0.01 * ideal
         data = ideal + rng.normal(0.0, 1.0, q.size) * sigma
-        fits = {s: fit_model(s, q, data, sigma, start) for s in ("sphere", "hardsphere")}
+        fits = {s: fit_model(s, q, data, sigma, start) for s in ("sphere", hs)}
         assert max(fits, key=lambda s: fits[s].log_evidence) == winner
-
-
-def test_shift_features_equals_featurizing_the_curve_at_scaled_q():
-    """Moving a feature row by k whole bins is featurizing the curve recorded at q·r^k (r the
-    bin ratio): the training augmentation of ``train_shipped(shift_bins=…)``."""
-    import torch
-
-    from sasview_saxsim_plugin.inverse.features import NETWORK_Q_EDGES, featurize
-    from sasview_saxsim_plugin.inverse.training.train import shift_features
-
-    q = np.geomspace(0.004, 0.45, 300)
-    intensity = entry("cylinder").intensity(q, {"radius": 30.0, "radius_pd": 0.1,
-                                                "length": 200.0, "length_pd": 0.1})
-    sigma = 0.02 * intensity
-    ratio = NETWORK_Q_EDGES[1] / NETWORK_Q_EDGES[0]
-    row, _ = featurize(q, intensity, sigma)
-    shifts = torch.tensor([-3, 0, 2, 5])
-    moved = shift_features(torch.tensor(np.stack([row] * 4)), shifts).numpy()
-    for k, got in zip(shifts.tolist(), moved, strict=True):
-        want, _ = featurize(q * ratio**k, intensity, sigma)
-        assert np.max(np.abs(got - want)) < 1e-6
 
 
 @pytest.mark.parametrize("shape, values", [
     ("sphere", {"radius": 450.0, "radius_pd": 0.25}),
-    ("hardsphere", {"radius": 100.0, "radius_pd": 0.3, "volfraction": 0.2}),
+    ("sphere@hardsphere", {"radius": 100.0, "radius_pd": 0.3, "volfraction": 0.2}),
     ("cylinder", {"radius": 300.0, "radius_pd": 0.25, "length": 400.0, "length_pd": 0.25}),
 ])
 def test_polydispersity_quadrature_does_not_alias_at_high_q(shape, values):
     """Large polydisperse particles up to q = 0.6 1/Å: the catalogue's curve equals a dense
     Gaussian quadrature, where sasmodels' default 35 points are off by tens of %."""
-    from sasview_saxsim_plugin.inverse.catalogue import sasmodels_intensity
+    from sasview_saxsim_plugin.inverse.families import sasmodels_intensity
     from sasview_saxsim_plugin.inverse.polydispersity import MIN_PD_POINTS
 
     q = np.geomspace(0.005, 0.6, 300)
-    e = entry(shape)
+    e = family(shape)
 
     def with_points(n):
         if shape == "cylinder":
             return cylinder_iq(q, values["radius"], values["length"], values["radius_pd"],
                                values["length_pd"], pd_n=n)
-        return sasmodels_intensity(e.model_name, q, e.sasmodels_parameters(values, pd_n=n))
+        return sasmodels_intensity(e.name, q, e.sasmodels_parameters(values, pd_n=n))
 
     dense = with_points(1201)
     assert np.max(np.abs(e.intensity(q, values) / dense - 1)) < 5e-3
@@ -548,7 +465,7 @@ def test_laplace_evidence_with_scale_and_background_columns_equals_the_direct_fo
     that is well-conditioned."""
     from sasview_saxsim_plugin.inverse.refine import laplace_terms, prior_box
 
-    low, high = prior_box("hardsphere")
+    low, high = prior_box("sphere@hardsphere")
     widths = high - low
     jacobian = np.random.default_rng(1).normal(size=(50, 5)) * [30, 20, 40, 5, 8]
     x = np.array([np.log(100.0), 0.1, 0.01])  # φ below the prior: the edge term too
@@ -558,4 +475,4 @@ def test_laplace_evidence_with_scale_and_background_columns_equals_the_direct_fo
     outside = np.maximum(low - x, 0.0)
     direct = (2.5 * np.log(2.0 * np.pi) - 0.5 * np.linalg.slogdet(h)[1] - np.sum(np.log(widths))
               - 0.5 * np.sum(outside**2 / variance) - np.log(2.0))
-    assert laplace_terms("hardsphere", x, jacobian) == pytest.approx(direct, abs=1e-9)
+    assert laplace_terms("sphere@hardsphere", x, jacobian) == pytest.approx(direct, abs=1e-9)

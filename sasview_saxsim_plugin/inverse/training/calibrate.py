@@ -19,8 +19,8 @@ import numpy as np
 import torch
 
 from ..checkpoint import read_weights, write_weights
-from ..families import FAMILIES, FAMILY_NAMES, to_standard
 from ..estimate import FamilyNetwork, estimate_misfit, flat_misfit, summarise
+from ..families import FAMILIES, FAMILY_NAMES, to_standard
 from ..features import clean_curve, without_uncertainties
 from .dataset import load_set
 

@@ -111,11 +111,20 @@ SHIPPED_EPOCHS = 30
 SHIPPED_MINUTES = 120.0
 
 
+def _minutes_now() -> float:
+    """The training clock (minutes; a function so tests can stand in for a slow machine)."""
+    return time.time() / 60.0
+
+
 def _tensors(data: dict, channels: int):
     theta = to_standard(data["parameters"], data["family"])
     return (torch.as_tensor(data["features"][:, :channels * N_BINS]),
             torch.as_tensor(data["family"]),
             torch.as_tensor(theta, dtype=torch.float32))
+
+
+def _spec(name_or_spec):
+    return STANDARD_SETS[name_or_spec] if isinstance(name_or_spec, str) else name_or_spec
 
 
 def _run_key(settings: dict) -> str:
@@ -126,7 +135,7 @@ def train_shipped(out: Path = SHIPPED_WEIGHTS, epochs: int = SHIPPED_EPOCHS, bat
                   lr: float = 1e-3, max_minutes: float = SHIPPED_MINUTES, seed: int = 0,
                   log=None, workers: int | None = None, noise_dropout: float = 0.25,
                   encoder_width: int | None = None, bf16_encoder: bool | None = None,
-                  train_set: str = "train", val_set: str = "val",
+                  train_set="train", val_set="val",
                   stop_after_epochs: int | None = None) -> dict:
     """Train the family network; save the best epoch to ``out``; resume from
     ``<out>.checkpoint`` when one of the same settings exists.
@@ -134,8 +143,9 @@ def train_shipped(out: Path = SHIPPED_WEIGHTS, epochs: int = SHIPPED_EPOCHS, bat
     ``max_minutes`` bounds the whole run (all sessions of a resumed run together); the
     one-cycle schedule is shortened when the pace says ``epochs`` will not fit
     (``train.epochs_within``). ``noise_dropout``: fraction of rows whose dI/I channel is
-    blanked (curves without dI). ``stop_after_epochs``: stop (leaving the checkpoint) after
-    this many epochs in this call, to test resuming."""
+    blanked (curves without dI). ``train_set`` / ``val_set``: names of ``STANDARD_SETS`` or
+    ``SetSpec``s. ``stop_after_epochs``: stop (leaving the checkpoint) after this many epochs
+    in this call, to test resuming."""
     out = Path(out)
     checkpoint = out.with_name(out.name + ".checkpoint")
     device = torch.device("cuda" if torch.cuda.is_available() else "cpu")
@@ -146,8 +156,8 @@ def train_shipped(out: Path = SHIPPED_WEIGHTS, epochs: int = SHIPPED_EPOCHS, bat
     channels = 3
     settings = {"epochs": epochs, "batch": batch, "lr": lr, "seed": seed,
                 "noise_dropout": noise_dropout, "encoder_width": encoder_width,
-                "bf16_encoder": bf16_encoder, "train": STANDARD_SETS[train_set].key(),
-                "val": STANDARD_SETS[val_set].key(), "catalogue": catalogue_key(),
+                "bf16_encoder": bf16_encoder, "train": _spec(train_set).key(),
+                "val": _spec(val_set).key(), "catalogue": catalogue_key(),
                 "version": SHIPPED_VERSION}
     key = _run_key(settings)
     _log(f"family network v{SHIPPED_VERSION}: {len(FAMILIES)} families, encoder width "
@@ -180,7 +190,7 @@ def train_shipped(out: Path = SHIPPED_WEIGHTS, epochs: int = SHIPPED_EPOCHS, bat
     epochs = state["epochs"]
     sched = _one_cycle(opt, lr, epochs * steps_per_epoch, done=state["epoch"] * steps_per_epoch)
     losses = make_losses(net, device)
-    start, done_here = time.time(), 0
+    start, done_here = _minutes_now(), 0
     minutes_before = state["minutes"]
     for epoch in range(state["epoch"], epochs):
         net.train()
@@ -208,7 +218,7 @@ def train_shipped(out: Path = SHIPPED_WEIGHTS, epochs: int = SHIPPED_EPOCHS, bat
             noise = torch.randn(t_va.shape, generator=torch.Generator().manual_seed(1)).to(device)
             nll, ce, acc = losses(x_va, s_va, t_va, noise)
         val_loss = float(nll + ce)
-        minutes = minutes_before + (time.time() - start) / 60
+        minutes = minutes_before + (_minutes_now() - start)
         state["history"].append({"epoch": epoch + 1, "train_loss": total / n,
                                  "val_nll": float(nll), "val_ce": float(ce),
                                  "val_accuracy": float(acc), "minutes": minutes})
