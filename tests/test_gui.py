@@ -125,7 +125,7 @@ def test_estimate_seed_fit_page_and_fit(window, qtbot):
     row = view.rows[-1]
     assert row.item is item and not row.problem and not row.error
     est = row.analysis.estimate
-    assert est.shape == "sphere" and est.confident
+    assert est.model_name == "sphere" and est.confident
     radius = est.parameters["radius"]
     assert radius[1] < radius[0] < radius[2]
     table_text = [view.table.item(len(view.rows) - 1, c).text()
@@ -215,13 +215,13 @@ def test_missing_or_broken_weight_file_is_reported(window, qtbot, monkeypatch, t
     if broken == "corrupt":
         weights.write_bytes(b"not a torch file")
     monkeypatch.setattr(estimate_module, "DEFAULT_WEIGHTS", weights)
-    estimate_module.load_model.cache_clear()
+    estimate_module.load_network.cache_clear()
     try:
         index = view.add_curve(load_curve(EXAMPLES / "1d_data/PolySpheres.txt"), "no weights")
         view.start_estimates([index])
         _wait_idle(qtbot, view)
     finally:
-        estimate_module.load_model.cache_clear()
+        estimate_module.load_network.cache_clear()
     assert "weight file" in view.rows[index].error
     assert "weight file" in view.status.text()
 
@@ -240,7 +240,7 @@ def test_batch_estimates_and_csv_export(window, qtbot, tmp_path):
     _wait_idle(qtbot, view)
     new = view.rows[start:]
     assert [r.analysis is not None for r in new] == [True, True]
-    assert new[1].analysis.estimate.shape == "cylinder"
+    assert new[1].analysis.estimate.model_name == "cylinder"
     path = tmp_path / "estimates.csv"
     n = view.write_csv(str(path))
     with open(path, newline="") as fh:
@@ -249,9 +249,39 @@ def test_batch_estimates_and_csv_export(window, qtbot, tmp_path):
     by_name = {r["dataset"]: r for r in rows}
     cyl = new[1].analysis.estimate
     written = by_name[new[1].analysis.curve.title]
-    assert written["shape"] == "cylinder"
+    assert written["model"] == written["family_1"] == "cylinder"
     assert float(written["length_A"]) == pytest.approx(cyl.parameters["length"][0], rel=1e-9)
-    assert {"radius_A_p16", "radius_A_p84", "P(sphere)", "confident"} <= set(written)
+    assert {"radius_A_p16", "radius_A_p84", "P_1", "P_3", "family_3", "parameters_2",
+            "confident"} <= set(written)
+    assert written["family_2"] == cyl.ranked[1].model_name
+
+
+def test_any_listed_family_goes_to_the_fit_page(window, qtbot):
+    """The user picks the second-ranked family in the families table: the fit page opens with
+    that model and the estimate's parameters for it, not the top family's."""
+    from sasview_saxsim_plugin.gui.registration import show_perspective
+
+    manager = window.guiManager
+    show_perspective(manager, "ShapeEstimate")
+    view = manager.perspective()
+    item = _load(manager, "1d_data/cyl_400_40.txt")
+    _check_only(manager, [item])
+    manager.filesWidget.sendData()
+    _wait_idle(qtbot, view)
+    index = len(view.rows) - 1
+    view.table.selectRow(index)
+    second = view.rows[index].analysis.estimate.ranked[1]
+    assert view.families.rowCount() >= 3
+    view.select_family(second.model_name)
+    assert view.selected_family() == second.model_name
+    view.on_send_to_fitting()
+    page = manager.loadedPerspectives["Fitting"].currentTab
+    form, _, structure = second.model_name.partition("@")
+    assert page.cbModel.currentText() == form
+    seeded = page.getParameterDict()
+    for name, (median, _, _) in second.parameters.items():
+        key = f"{name[:-3]}.width" if name.endswith("_pd") else name
+        assert float(seeded[key][1]) == pytest.approx(median, rel=1e-3), name
 
 
 def test_closed_dataset_leaves_the_perspective(window, qtbot):
