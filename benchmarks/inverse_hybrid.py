@@ -1,19 +1,20 @@
-"""Shape accuracy of the recommended workflow, and how much class information the errors hold.
+"""Family accuracy of the recommended workflow, and how much class information the errors hold.
 
     python benchmarks/inverse_hybrid.py [--curves 600] [--workers 2] [--json FILE]
 
-On the held-out broad-prior test set ("test-broad", never trained, tuned or calibrated on):
+On the held-out "test" set of the family sets (never trained, tuned or calibrated on):
 
-* network: the class ``estimate`` returns;
+* network: the family ``estimate`` returns;
 * network + refine when not confident: for every curve ``estimate`` does not flag confident,
-  the class ``refine_estimate`` picks (``saxsim infer --refine``: local fits of the shapes the
-  network gives >= 5 %, chosen by ``refine.CLASS_CRITERION``), using the data's dq like
-  SasView files carry it;
-* for each curve still misclassified: the true shape fitted from the true parameters (the best
-  start any method could have) against the chosen fit, ΔBIC = BIC(true) - BIC(chosen). ΔBIC >= 0
-  means the wrong shape explains the data at least as well: the curve itself cannot tell the
-  classes apart, and no classifier that looks only at this curve could get it right except by
-  its prior. ΔBIC < -6 ("strong" on the Kass-Raftery scale) means the information was there.
+  the family ``refine_estimate`` picks (``saxsim infer --refine``: local fits of the listed
+  families, chosen by ``refine.CLASS_CRITERION``), using the data's dq like SasView files
+  carry it;
+* for each curve still misclassified: the true family fitted from the true parameters (the
+  best start any method could have) against the chosen fit, ΔBIC = BIC(true) - BIC(chosen).
+  ΔBIC >= 0 means the wrong family explains the data at least as well: the curve itself
+  cannot tell them apart (nested families often), and no classifier that looks only at this
+  curve could get it right except by its prior. ΔBIC < -6 ("strong" on the Kass-Raftery
+  scale) means the information was there.
 
 Prints the table (with the machine and the command) and writes nothing else unless --json FILE
 is given (the summary and every curve's row).
@@ -28,7 +29,7 @@ import time
 
 import numpy as np
 
-from sasview_saxsim_plugin.inverse.catalogue import SHAPE_NAMES
+from sasview_saxsim_plugin.inverse.families import FAMILY_NAMES
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from common import publish  # noqa: E402
@@ -44,14 +45,14 @@ def _one(args) -> dict:
 
     q, intensity, sigma, dq = worker_curve(q, intensity, sigma, dq)
     r = estimate(q, intensity, sigma)
-    row = {"true_shape": true_shape, "network": r.shape, "confident": r.confident,
-           "probability": r.probabilities[r.shape], "q_min": float(q[0]), "truth": truth,
-           "hybrid": r.shape, "refine_seconds": 0.0}
+    row = {"true_shape": true_shape, "network": r.model_name, "confident": r.confident,
+           "probability": r.probabilities[r.model_name], "q_min": float(q[0]),
+           "truth": truth, "hybrid": r.model_name, "refine_seconds": 0.0}
     if not r.confident:
         t = time.perf_counter()
         fit = refine_estimate(r, q, intensity, sigma, dq)
-        row.update(hybrid=fit.shape, refine_seconds=time.perf_counter() - t)
-        if fit.shape != true_shape:
+        row.update(hybrid=fit.model_name, refine_seconds=time.perf_counter() - t)
+        if fit.model_name != true_shape:
             reference = fit_model(true_shape, q, intensity, sigma, truth, dq)
             row["delta_bic"] = reference.bic - fit.bic
     return row
@@ -66,9 +67,10 @@ def summarise(rows: list[dict]) -> tuple[dict, str]:
     refine_s = np.array([r["refine_seconds"] for r in rows if not r["confident"]])
     delta = np.array([r["delta_bic"] for r in rows if "delta_bic" in r])
     wrong_unflagged = int(np.sum(~hyb & conf))
-    confusion = np.zeros((3, 3), dtype=int)
+    k = len(FAMILY_NAMES)
+    confusion = np.zeros((k, k), dtype=int)
     for r in rows:
-        confusion[SHAPE_NAMES.index(r["true_shape"]), SHAPE_NAMES.index(r["hybrid"])] += 1
+        confusion[FAMILY_NAMES.index(r["true_shape"]), FAMILY_NAMES.index(r["hybrid"])] += 1
     out = {"curves": n, "network_accuracy": float(net.mean()),
            "confident_fraction": float(conf.mean()),
            "hybrid_accuracy": float(hyb.mean()), "hybrid_confusion": confusion.tolist(),
@@ -85,11 +87,11 @@ def summarise(rows: list[dict]) -> tuple[dict, str]:
              f"{n:7d} {100 * net.mean():7.2f}% {100 * conf.mean():8.1f}% "
              f"{100 * hyb.mean():9.2f}% {(~conf).sum():7d} "
              f"{out['refine_seconds_median'] or 0:10.2f} / {out['refine_seconds_mean'] or 0:.2f}",
-             f"confusion after refine (rows true, columns chosen): {SHAPE_NAMES}"]
+             f"confusion after refine (rows true, columns chosen): {list(FAMILY_NAMES)}"]
     lines += [f"    {row.tolist()}" for row in confusion]
     lines.append(f"remaining errors: {wrong_unflagged} among confident curves; of the "
-                 f"{delta.size} refined: wrong shape fits at least as well "
-                 f"{out['errors_wrong_fits_at_least_as_well']}, true shape better by "
+                 f"{delta.size} refined: wrong family fits at least as well "
+                 f"{out['errors_wrong_fits_at_least_as_well']}, true family better by "
                  f"ΔBIC < 6 {out['errors_weak_evidence']}, by ≥ 6 "
                  f"{out['errors_strong_evidence']}")
     return out, "\n".join(lines)
@@ -98,14 +100,14 @@ def summarise(rows: list[dict]) -> tuple[dict, str]:
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__,
                                  formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--curves", type=int, default=600, help="a fixed random subset (max 3000)")
+    ap.add_argument("--curves", type=int, default=600, help="a fixed random subset (max 6000)")
     ap.add_argument("--workers", type=int, default=os.cpu_count())
     ap.add_argument("--json", metavar="FILE", help="also save the summary and rows as JSON")
     a = ap.parse_args(argv)
-    jobs = stored_curves("test-broad", 2027, a.curves)
+    jobs = stored_curves("test", 2027, a.curves)
     rows = map_with_progress(_one, jobs, a.workers, chunksize=4)
     summary, text = summarise(rows)
-    publish("Network + refine when not confident (held-out test-broad curves)", text,
+    publish("Network + refine when not confident (held-out test curves)", text,
             worker_machine(a.workers), {"summary": summary, "rows": rows}, a.json)
     return 0
 

@@ -1,25 +1,27 @@
-"""Seeding value of the shape estimate: how often does a least-squares fit reach the truth?
+"""Seeding value of the model estimate: how often does a least-squares fit reach the truth?
 
     python benchmarks/inverse_seeding.py --curves 200 [--workers 2] [--json FILE]
     python benchmarks/inverse_seeding.py --merge RUN1.json RUN2.rows.jsonl [--json FILE]
 
-On held-out broad-prior curves ("test-broad", never trained on), three strategies, each with
+On held-out curves of the family sets ("test", never trained on), three strategies, each with
 the same fitting engine (``inverse.refine.fit_model``: scipy least squares on sasmodels
-curves; the cylinder through the sasmodels-equivalent table of ``cylinder_table``):
+curves or their tested tables):
 
-  (i)   one fit per catalogue model from sasmodels' default parameters, class by lowest BIC;
-  (ii)  expert multi-start: a grid pre-scan per model (scale and background solved linearly at
-        every grid point), local fits from the 2 best grid points, class by lowest BIC;
-  (iii) ``estimate`` + a local fit of the estimated model from the posterior medians, and of
-        any other shape given ≥ 5 % probability, lowest BIC (``saxsim infer --refine``).
+  (i)   one fit per family from sasmodels' default parameters, family by lowest BIC;
+  (ii)  expert multi-start: a grid pre-scan per family over its prior (scale and background
+        solved linearly at every grid point), local fits from the 2 best grid points, family by
+        lowest BIC;
+  (iii) ``estimate`` + ``refine_estimate`` (``saxsim infer --refine``: local fits of the listed
+        families from their posteriors, family by evidence).
 
 and, not a method but the ceiling of local fitting on these curves:
 
-  (truth_start) one local fit of the true shape started at the true parameters.
+  (truth_start) one local fit of the true family started at the true parameters.
 
 Every fit knows the data's q resolution (dq, as SasView data files carry it).
-Success: right class, radius and (cylinder) length within 2 %, (hard sphere) volume fraction
-within 0.02. Time per curve is wall time on one core.
+Success: right family, every length within 2 %, volume fraction within 0.02, contrast ratio
+within 0.1, fractal dimension within 0.05 (polydispersities not judged). Time per curve is wall
+time on one core.
 
 Prints the table (markdown, with the machine and the command) and writes nothing else unless
 --json FILE is given: then the summary and every fit's row, and during the run FILE.rows.jsonl
@@ -40,31 +42,60 @@ from concurrent.futures import ProcessPoolExecutor
 import numpy as np
 from common import publish  # benchmarks/ is on sys.path
 
-from sasview_saxsim_plugin.inverse.catalogue import SHAPE_NAMES, entry
+from sasview_saxsim_plugin.inverse.families import FAMILIES, FAMILY_NAMES, as_dict, family
 from sasview_saxsim_plugin.inverse.model_curves import fit_scale_background, model_intensity
-from sasview_saxsim_plugin.inverse.parameters import as_dict
 from sasview_saxsim_plugin.inverse.refine import fit_model
 from sasview_saxsim_plugin.inverse.training.dataset import load_set
 
-DEFAULTS = {  # sasmodels' default parameter values of each model
-    "sphere": {"radius": 50.0, "radius_pd": 0.0},
-    "hardsphere": {"radius": 50.0, "radius_pd": 0.0, "volfraction": 0.2},
-    "cylinder": {"radius": 20.0, "radius_pd": 0.0, "length": 400.0, "length_pd": 0.0},
-}
-GRID = {
-    "radius": np.geomspace(10, 500, 10), "radius_pd": [0.05, 0.2],
-    "length": np.geomspace(40, 4000, 7), "length_pd": [0.1], "volfraction": [0.05, 0.2, 0.35],
-}
+
+def _defaults(name: str) -> dict:
+    """sasmodels' default values of a family's learnt parameters (pd 0; the core's contrast
+    relative to the shell from sasmodels' default SLDs), inside the fit bounds."""
+    from sasmodels.core import load_model_info
+
+    info = load_model_info(name)
+    default = {p.name: p.default for p in info.parameters.kernel_parameters}
+    out = {}
+    for p in family(name).parameters:
+        if p.name.endswith("_pd"):
+            value = 0.0
+        elif p.name == "sld_core":
+            value = ((default["sld_core"] - default["sld_solvent"])
+                     / (default["sld_shell"] - default["sld_solvent"]))
+        else:
+            value = default[p.name]
+        lo, hi = p.fit_bounds()
+        out[p.name] = float(np.clip(value, lo, hi))
+    return out
 
 
-def success(shape: str, values: dict, true_shape: str, truth: dict) -> bool:
-    if shape != true_shape:
+DEFAULTS = {f.name: _defaults(f.name) for f in FAMILIES}
+
+
+def _grid(parameter) -> list:
+    low, high = parameter.prior.low, parameter.prior.high
+    if parameter.name.endswith("_pd"):
+        return [0.05, 0.2]
+    if parameter.log:
+        return list(np.geomspace(low, high, 5))
+    return list(np.linspace(low, high, 4)[1:3])
+
+
+GRID = {f.name: [_grid(p) for p in f.parameters] for f in FAMILIES}
+TOLERANCE = {"volfraction": 0.02, "sld_core": 0.1, "fractal_dim_mass": 0.05}
+
+
+def success(name: str, values: dict, true_name: str, truth: dict) -> bool:
+    if name != true_name:
         return False
-    if abs(values["radius"] / truth["radius"] - 1) > 0.02:
-        return False
-    if shape == "cylinder" and abs(values["length"] / truth["length"] - 1) > 0.02:
-        return False
-    return not (shape == "hardsphere" and abs(values["volfraction"] - truth["volfraction"]) > 0.02)
+    for p in family(name).parameters:
+        if p.name.endswith("_pd"):
+            continue
+        if p.log and abs(values[p.name] / truth[p.name] - 1) > 0.02:
+            return False
+        if not p.log and abs(values[p.name] - truth[p.name]) > TOLERANCE[p.name]:
+            return False
+    return True
 
 
 def best_by_bic(fits):
@@ -72,16 +103,21 @@ def best_by_bic(fits):
 
 
 def strategy_defaults(q, intensity, sigma, dq):
-    return best_by_bic([fit_model(s, q, intensity, sigma, DEFAULTS[s], dq) for s in SHAPE_NAMES])
+    return best_by_bic([fit_model(s, q, intensity, sigma, DEFAULTS[s], dq)
+                        for s in FAMILY_NAMES])
 
 
 def strategy_multistart(q, intensity, sigma, dq, starts: int = 2):
     fits = []
-    for s in SHAPE_NAMES:
-        names = entry(s).parameters
+    for s in FAMILY_NAMES:
+        spec = family(s)
+        names = spec.parameter_names
         scored = []
-        for combo in itertools.product(*(GRID[n] for n in names)):
+        for combo in itertools.product(*GRID[s]):
             values = dict(zip(names, combo, strict=True))
+            if spec.accept is not None and not bool(np.all(spec.accept(
+                    {k: np.array([v]) for k, v in values.items()}))):
+                continue
             curve = model_intensity(s, q, values, dq)
             scale, bg = fit_scale_background(intensity, curve, sigma)
             scored.append((float(np.sum(((intensity - scale * curve - bg) / sigma) ** 2)), values))
@@ -119,14 +155,14 @@ def worker_curve(q, intensity, sigma, dq):
 
 
 def stored_curves(set_name: str, seed: int, n: int) -> list[tuple]:
-    """(q 1/Å, I, dI, dq, true shape, truth dict) of the first ``n`` curves of a stored set
-    (``keep_curves``) in a fixed shuffle (the sets are stored shape by shape)."""
+    """(q 1/Å, I, dI, dq, true family, truth dict) of the first ``n`` curves of a stored set
+    (``keep_curves``) in a fixed shuffle (the sets are stored family by family)."""
     data = load_set(set_name)
     out = []
-    for i in np.random.default_rng(seed).permutation(len(data["shape"]))[:n]:
+    for i in np.random.default_rng(seed).permutation(len(data["family"]))[:n]:
         q, intensity, sigma, dq = data["curves"][i].astype(float)
-        out.append((q, intensity, sigma, dq, SHAPE_NAMES[data["shape"][i]],
-                    as_dict(data["parameters"][i])))
+        name = FAMILY_NAMES[data["family"][i]]
+        out.append((q, intensity, sigma, dq, name, as_dict(name, data["parameters"][i])))
     return out
 
 
@@ -148,8 +184,9 @@ def _one(args):
     t = time.perf_counter()
     extra = (true_shape, truth) if strategy in CEILINGS else ()
     fit = STRATEGIES[strategy](q, intensity, sigma, dq, *extra)
-    return {"strategy": strategy, "seconds": time.perf_counter() - t, "shape": fit.shape,
-            "true_shape": true_shape, "ok": success(fit.shape, fit.parameters, true_shape, truth),
+    return {"strategy": strategy, "seconds": time.perf_counter() - t, "shape": fit.model_name,
+            "true_shape": true_shape,
+            "ok": success(fit.model_name, fit.parameters, true_shape, truth),
             "values": fit.parameters, "truth": truth, "bic": fit.bic,
             "reduced_chi2": fit.reduced_chi2}
 
@@ -192,7 +229,7 @@ def worker_machine(workers: int) -> str:
             f"torch {torch.__version__}, {workers} worker processes of one thread")
 
 
-TITLE = "Seeding value of the shape estimate (held-out test-broad curves)"
+TITLE = "Seeding value of the model estimate (held-out test curves)"
 
 
 def merge(paths: list[str], out: str | None) -> int:
@@ -233,7 +270,7 @@ def main(argv=None) -> int:
     a = ap.parse_args(argv)
     if a.merge:
         return merge(a.merge, a.json)
-    curves = stored_curves("test-broad", 2026, a.curves)
+    curves = stored_curves("test", 2026, a.curves)
     jobs = []
     for strategy in a.strategies:
         n = a.multistart_curves if strategy == "multistart" and a.multistart_curves else a.curves

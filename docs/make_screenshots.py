@@ -88,7 +88,7 @@ def main() -> int:
     for row in view.rows:
         e = row.analysis.estimate if row.analysis else None
         print(f"{row.name}: " + (row.problem or row.error or
-                                 f"{e.model_name} P={e.probabilities[e.shape]:.2f} "
+                                 f"{e.model_name} P={e.probabilities[e.model_name]:.2f} "
                                  f"confident={e.confident} "
                                  + ", ".join(f"{k}={v[0]:.4g}" for k, v in e.parameters.items())))
     view.table.selectRow(0)
