@@ -476,3 +476,27 @@ def test_laplace_evidence_with_scale_and_background_columns_equals_the_direct_fo
     direct = (2.5 * np.log(2.0 * np.pi) - 0.5 * np.linalg.slogdet(h)[1] - np.sum(np.log(widths))
               - 0.5 * np.sum(outside**2 / variance) - np.log(2.0))
     assert laplace_terms("sphere@hardsphere", x, jacobian) == pytest.approx(direct, abs=1e-9)
+
+
+def test_refine_recovers_a_slit_smeared_sphere():
+    """Slit-smeared data (Bonse-Hart USAXS, Kratky cameras): sasmodels' own Slit1D makes the
+    curve, the fit smears its model with the data's slit length and recovers the radius from a
+    start 15 % off (without the slit the same fit is biased)."""
+    from sasmodels.data import empty_data1D
+    from sasmodels.direct_model import DirectModel
+
+    from sasview_saxsim_plugin.inverse.refine import fit_model
+
+    q = np.geomspace(0.003, 0.25, 150)
+    data = empty_data1D(q)
+    data.dx, data.dxl, data.dxw = None, np.full(q.shape, 0.03), np.zeros(q.shape)
+    truth = {"radius": 80.0, "radius_pd": 0.1}
+    intensity = DirectModel(data, load_model("sphere"))(**truth, radius_pd_n=61, sld=2.0,
+                                                           sld_solvent=0.0, scale=0.01,
+                                                           background=0.0)
+    sigma = 0.01 * intensity
+    start = {"radius": 92.0, "radius_pd": 0.05}
+    fit = fit_model("sphere", q, intensity, sigma, start, slit_length=0.03)
+    assert abs(fit.parameters["radius"] / 80.0 - 1) < 0.01 and fit.reduced_chi2 < 0.1
+    unsmeared = fit_model("sphere", q, intensity, sigma, start)
+    assert unsmeared.reduced_chi2 > 10 * max(fit.reduced_chi2, 1e-3)

@@ -113,7 +113,10 @@ def cmd_infer(a) -> int:
         factor = 0.1
     elif a.q_unit == "1/A" and curve.q_unit == "1/nm":
         factor = 10.0
-    curve = dataclasses.replace(curve, q=curve.q * factor,
+    columns = dict(curve.columns)
+    if "slit_length" in columns:
+        columns["slit_length"] = columns["slit_length"] * factor
+    curve = dataclasses.replace(curve, q=curve.q * factor, columns=columns,
                                 dq=None if curve.dq is None else curve.dq * factor)
     png = check_target(a.plot or os.path.splitext(os.path.basename(a.file))[0]
                        + "_estimate.png", None)

@@ -122,7 +122,8 @@ def analyse_curve(curve: Curve1D, *, refine: bool = False,
                   weights: str | None = None) -> CurveAnalysis:
     """Estimate the families and parameters of ``curve`` (q in 1/Å); with ``refine`` also
     run the short least-squares fits of ``refine_estimate`` (σ from dI, else from the
-    scatter; the data's dq smears the model). Raises SaxsimInputError for unusable curves."""
+    scatter; the data's dq, or its slit length, smears the model). Raises SaxsimInputError for
+    unusable curves."""
     result = estimate(curve.q, curve.intensity, curve.d_intensity, weights=weights)
     result.notes[:0] = curve.notes
     refined = None
@@ -135,5 +136,7 @@ def analyse_curve(curve: Curve1D, *, refine: bool = False,
         sigma = (curve.d_intensity[keep] if curve.d_intensity is not None
                  else noise_estimate(qq, ii))
         dq = None if curve.dq is None else curve.dq[keep]
-        refined = refine_estimate(result, qq, ii, sigma, dq)
+        slit = curve.columns.get("slit_length")
+        slit = None if slit is None else np.asarray(slit, dtype=float)[keep]
+        refined = refine_estimate(result, qq, ii, sigma, dq, slit_length=slit)
     return CurveAnalysis(curve, result, refined)

@@ -13,14 +13,24 @@ MIN_SMEARING = 0.015
 
 
 class SmearedCurve:
-    """Family curves at the measured q (1/Å), pinhole-smeared like sasmodels' Pinhole1D with
-    the data's dq (1-σ Gaussian q resolution, 1/Å): the smearing matrix is built once and reused
-    for every parameter set (a fit or a sampler calls it many times)."""
+    """Family curves at the measured q (1/Å), smeared like sasmodels' Pinhole1D with the data's
+    dq (1-σ Gaussian q resolution, 1/Å) or like its Slit1D with the data's slit length
+    (``slit_length``, 1/Å; SasView's dxl): the smearing matrix is built once and reused for
+    every parameter set (a fit or a sampler calls it many times)."""
 
-    def __init__(self, q: np.ndarray, dq: np.ndarray | None = None):
+    def __init__(self, q: np.ndarray, dq: np.ndarray | None = None,
+                 slit_length: np.ndarray | float | None = None):
         self.q = np.asarray(q, dtype=float)
         self.weights = None
-        if dq is not None and np.median(np.asarray(dq, dtype=float) / self.q) >= MIN_SMEARING:
+        if slit_length is not None and np.any(np.asarray(slit_length, dtype=float) > 0):
+            from sasmodels.resolution import Slit1D
+
+            lengths = np.broadcast_to(np.asarray(slit_length, dtype=float), self.q.shape)
+            top = float(np.sqrt(self.q.max() ** 2 + lengths.max() ** 2))
+            q_calc = np.geomspace(max(0.5 * self.q.min(), 1e-5), 1.01 * top, 800)
+            slit = Slit1D(self.q, q_length=lengths, q_calc=q_calc)
+            self.q_calc, self.weights = slit.q_calc, slit.weight_matrix
+        elif dq is not None and np.median(np.asarray(dq, dtype=float) / self.q) >= MIN_SMEARING:
             dq = np.maximum(np.asarray(dq, dtype=float), MIN_SMEARING * self.q)
             lo = max(float(np.min(self.q - 3 * dq)), 0.5 * self.q[0], 1e-5)
             self.q_calc = np.geomspace(lo, float(np.max(self.q + 3 * dq)), 600)
@@ -35,11 +45,12 @@ class SmearedCurve:
             return f.intensity(self.q_calc, values) @ self.weights
 
 
-def model_intensity(name: str, q: np.ndarray, values: dict, dq: np.ndarray | None = None
-                    ) -> np.ndarray:
+def model_intensity(name: str, q: np.ndarray, values: dict, dq: np.ndarray | None = None,
+                    slit_length: np.ndarray | float | None = None) -> np.ndarray:
     """I(q) (1/cm at scale 1, background 0) of family ``name`` at q (1/Å); with dq (1-σ
-    Gaussian q resolution, 1/Å) the curve is smeared like sasmodels' Pinhole1D."""
-    return SmearedCurve(q, dq)(name, values)
+    Gaussian q resolution, 1/Å) the curve is smeared like sasmodels' Pinhole1D, with a slit
+    length (1/Å) like its Slit1D."""
+    return SmearedCurve(q, dq, slit_length)(name, values)
 
 
 def fit_scale_background(intensity: np.ndarray, model: np.ndarray, sigma: np.ndarray

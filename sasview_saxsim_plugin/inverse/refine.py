@@ -65,12 +65,14 @@ class FitResult:
 
 def fit_model(name: str, q: np.ndarray, intensity: np.ndarray, sigma: np.ndarray,
               start: dict, dq: np.ndarray | None = None, max_evaluations: int = 200,
-              average: np.ndarray | None = None, box: dict | None = None) -> FitResult:
+              average: np.ndarray | None = None, box: dict | None = None,
+              slit_length: np.ndarray | float | None = None) -> FitResult:
     """Fit family ``name`` (sasmodels name) to (q 1/Å, I, σ) from ``start`` (parameter dict,
     Å).
 
     ``box``: name -> (low, high), bounds narrower than the physical ones for some parameters
-    (a fit kept inside the region the network's posterior covers).
+    (a fit kept inside the region the network's posterior covers). ``dq``: the data's 1-σ
+    pinhole resolution, ``slit_length``: its slit length (both 1/Å; SasView's dx, dxl).
 
     ``average``: a (bins, points) matrix; the fit is then to the bin means ``average @ I``
     (σ propagated) with the model averaged the same way, as the network's input sees a curve
@@ -79,7 +81,7 @@ def fit_model(name: str, q: np.ndarray, intensity: np.ndarray, sigma: np.ndarray
     if average is not None:
         intensity, sigma = average @ intensity, np.sqrt((average**2) @ sigma**2)
 
-    curves = SmearedCurve(q, dq)  # the smearing matrix once for the whole fit
+    curves = SmearedCurve(q, dq, slit_length)  # the smearing matrix once for the whole fit
 
     def model(values: dict) -> np.ndarray:
         curve = curves(name, values)
@@ -252,39 +254,44 @@ def _from(name: str, parameter: str, value: float) -> float:
 
 def refine_estimate(result, q: np.ndarray, intensity: np.ndarray, sigma: np.ndarray,
                     dq: np.ndarray | None = None, retries: int = RETRIES,
-                    criterion: str = CLASS_CRITERION) -> FitResult:
+                    criterion: str = CLASS_CRITERION,
+                    slit_length: np.ndarray | float | None = None) -> FitResult:
     """``--refine``: local fits of every family ``result`` (an ``Estimate``) lists
     (``refine_fits``: the top ones and any with ≥ 5 % probability); ``choose_refined`` picks
     one by ``criterion`` (``CLASS_CRITERION`` unless told), with the network's class
     probabilities as weighted prior odds. Nested families (a sphere inside a core-shell
     sphere) fit equally well; the evidence's Occam factor then keeps the simpler one."""
-    return choose_refined(refine_fits(result, q, intensity, sigma, dq, retries), result, q,
-                          intensity, sigma, dq, criterion)
+    fits = refine_fits(result, q, intensity, sigma, dq, retries, slit_length)
+    return choose_refined(fits, result, q, intensity, sigma, dq, criterion, slit_length)
 
 
 def choose_refined(fits: list[FitResult], result, q: np.ndarray, intensity: np.ndarray,
                    sigma: np.ndarray, dq: np.ndarray | None = None,
-                   criterion: str = CLASS_CRITERION) -> FitResult:
+                   criterion: str = CLASS_CRITERION,
+                   slit_length: np.ndarray | float | None = None) -> FitResult:
     """``choose_fit`` among the refined fits of an ``Estimate`` (``result``) by ``criterion``,
     computing the sampled evidence first where the criterion needs it (and falling back to
     the BIC where it could not be computed for every fit)."""
     if criterion == "sampled":
-        add_sampled_evidence(fits, result, q, intensity, sigma, dq)  # nothing for one fit
+        add_sampled_evidence(fits, result, q, intensity, sigma, dq,  # nothing for one fit
+                             slit_length=slit_length)
         if not all(np.isfinite(f.sampled_log_evidence) for f in fits):
             criterion = "bic"
     return choose_fit(fits, result.probabilities, criterion=criterion)
 
 
 def refine_fits(result, q: np.ndarray, intensity: np.ndarray, sigma: np.ndarray,
-                dq: np.ndarray | None = None, retries: int = RETRIES) -> list[FitResult]:
+                dq: np.ndarray | None = None, retries: int = RETRIES,
+                slit_length: np.ndarray | float | None = None) -> list[FitResult]:
     """One refined fit (``refine_family``) per family of ``result.ranked``."""
     return [refine_family(r.model_name, r.parameters, r.samples, q, intensity, sigma, dq,
-                          retries) for r in result.ranked]
+                          retries, slit_length) for r in result.ranked]
 
 
 def refine_family(name: str, summary: dict, samples: np.ndarray | None, q: np.ndarray,
                   intensity: np.ndarray, sigma: np.ndarray, dq: np.ndarray | None = None,
-                  retries: int = RETRIES) -> FitResult:
+                  retries: int = RETRIES,
+                  slit_length: np.ndarray | float | None = None) -> FitResult:
     """A local fit of family ``name`` from its posterior median (``summary``: parameter ->
     (median, p16, p84)).
 
@@ -294,12 +301,12 @@ def refine_family(name: str, summary: dict, samples: np.ndarray | None, q: np.nd
     draws, so random starts where the network puts the probability), keeping the lowest BIC
     and stopping once the fit is no longer poor."""
     median = {n: summary[n][0] for n in family(name).parameter_names}
-    best = fit_model(name, q, intensity, sigma, median, dq)
+    best = fit_model(name, q, intensity, sigma, median, dq, slit_length=slit_length)
     if samples is not None:
         for start in posterior_starts(name, samples[:retries]):
             if not chi2_is_poor(best, q.size):
                 break
-            again = fit_model(name, q, intensity, sigma, start, dq)
+            again = fit_model(name, q, intensity, sigma, start, dq, slit_length=slit_length)
             if again.bic < best.bic:
                 best = again
     return best
@@ -324,12 +331,13 @@ def sampled_log_evidence(fit: FitResult, result, q: np.ndarray, intensity: np.nd
 
 
 def add_sampled_evidence(fits: list[FitResult], result, q: np.ndarray, intensity: np.ndarray,
-                         sigma: np.ndarray, dq: np.ndarray | None = None) -> list[FitResult]:
+                         sigma: np.ndarray, dq: np.ndarray | None = None,
+                         slit_length: np.ndarray | float | None = None) -> list[FitResult]:
     """Set ``sampled_log_evidence`` (``sampled_log_evidence``) of each fit where there is a
     choice to make (two fits or more) and ``result`` carries its encoder code."""
     if len(fits) < 2 or getattr(result, "code", None) is None:
         return fits
-    curves = SmearedCurve(q, dq)
+    curves = SmearedCurve(q, dq, slit_length)
     for fit in fits:
         fit.sampled_log_evidence = sampled_log_evidence(fit, result, q, intensity, sigma, dq,
                                                         curves=curves)

@@ -68,6 +68,12 @@ def curve_from_dataset(data, source: str = "dataset") -> Curve1D:
                                "reader skips, or a curve of NaN)")
     dy = None if data.dy is None or not np.any(data.dy) else np.asarray(data.dy, dtype=float)
     dx = None if data.dx is None or not np.any(data.dx) else np.asarray(data.dx, float) * factor
+    dxl = getattr(data, "dxl", None)
+    columns = {}
+    if dxl is not None and np.any(np.asarray(dxl, dtype=float) > 0):
+        # slit-smeared data (SasView's dxl: slit length): the refinement smears with it
+        columns["slit_length"] = np.asarray(dxl, dtype=float) * factor
+        dx = None
     notes = []
     if dy is not None and np.any(dy[np.isfinite(dy)] <= 0):
         # one σ ≤ 0 makes every weighted quantity (fits, χ², error bars) meaningless
@@ -75,5 +81,5 @@ def curve_from_dataset(data, source: str = "dataset") -> Curve1D:
                      "values: uncertainties not used")
         dy = None
     title = getattr(data, "title", "") or getattr(data, "filename", "") or source
-    return Curve1D(q, intensity, dy, dx, meta={"title": str(title), "q_unit": unit,
-                                               "notes": notes})
+    return Curve1D(q, intensity, dy, dx, columns=columns,
+                   meta={"title": str(title), "q_unit": unit, "notes": notes})
