@@ -124,6 +124,17 @@ def figures(curves: list, rows: list) -> dict:
         for name, (_, lo, hi) in r["parameters"].items():
             if name in t:
                 coverage.setdefault((c["family"], name), []).append(lo <= t[name] <= hi)
+    by_instrument = {}
+    for (c, _), ok in zip(known, right, strict=True):
+        by_instrument.setdefault(c.get("instrument", "own"), []).append(ok)
+    by_background = {}
+    for (c, _), ok in zip(known, right, strict=True):
+        level = c.get("incoherent")
+        if level is None:
+            continue
+        label = ("< 1e-3" if level < 1e-3 else "1e-3 – 1e-2" if level < 1e-2
+                 else "1e-2 – 1e-1" if level < 0.1 else "≥ 0.1")
+        by_background.setdefault(label, []).append(ok)
     unknown = [r for c, r in zip(curves, rows, strict=True)
                if c["family"] is None and "error" not in r]
     return {"n": len(known), "refused": refused, "accuracy": float(right.mean()),
@@ -133,6 +144,10 @@ def figures(curves: list, rows: list) -> dict:
             "recall": recall,
             "coverage": {f"{k[0]}:{k[1]}": (float(np.mean(v)), len(v))
                          for k, v in coverage.items()},
+            "accuracy_by_instrument": {k: (float(np.mean(v)), len(v))
+                                       for k, v in by_instrument.items()},
+            "accuracy_by_background": {k: (float(np.mean(v)), len(v))
+                                       for k, v in by_background.items()},
             "unknown_n": len(unknown),
             "unknown_confident": float(np.mean([r["confident"] for r in unknown]))
             if unknown else None}
@@ -156,6 +171,12 @@ def table(results: dict) -> str:
     families = sorted({f for r in results.values() for f in r["recall"]})
     for f in families:
         row(f"recall {f}", lambda r, f=f: f"{100 * r['recall'].get(f, float('nan')):.0f} %")
+    for key, label in (("accuracy_by_instrument", "accuracy, instrument"),
+                       ("accuracy_by_background", "accuracy, flat background / I(q_min)")):
+        groups = sorted({g for r in results.values() for g in r[key]})
+        for g in groups:
+            row(f"{label} {g}", lambda r, g=g, key=key: "–" if g not in r[key] else
+                f"{100 * r[key][g][0]:.0f} % ({r[key][g][1]})")
     keys = sorted({k for r in results.values() for k in r["coverage"]})
     for k in keys:
         row(f"68 % coverage {k}", lambda r, k=k: "–" if k not in r["coverage"] else
