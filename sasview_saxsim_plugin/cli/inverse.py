@@ -170,7 +170,7 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
     t.add_argument("--epochs", type=_positive_int, help="default 30 (shipped) / 200 (thesis)")
     t.add_argument("--max-minutes", type=float, default=None,
                    help="wall-time budget of the training, all resumed runs together "
-                        "(default 120 shipped / 30 thesis); the schedule shortens to fit")
+                        "(default 100 shipped / 30 thesis); the schedule shortens to fit")
     t.add_argument("--out", help="weight file to write (default: "
                                  f"{DEFAULT_TRAIN_OUT['shipped']} / "
                                  f"{DEFAULT_TRAIN_OUT['thesis']} here; never the installed "
