@@ -104,7 +104,7 @@ def test_a_q_range_no_training_acquisition_had_is_not_confident():
     narrow = Acquisition(**{**LAB.__dict__, "q_min": 0.04, "q_max": 0.09, "n_points": 80})
     r = estimate(*_measured("sphere", {"radius": 45.0, "radius_pd": 0.08},
                             acquisition=narrow))
-    assert not r.confident and any("narrower than the training" in n for n in r.notes)
+    assert not r.confident and any("narrower than every training" in n for n in r.notes)
 
 
 def test_missing_or_broken_weights(tmp_path):

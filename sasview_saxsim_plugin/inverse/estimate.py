@@ -37,6 +37,7 @@ from .features import (
     clean_curve,
     dilated_features,
     featurize,
+    inside_training_range,
 )
 from .model_curves import fit_scale_background, noise_estimate
 from .networks import ShapePosteriorNet
@@ -48,9 +49,6 @@ CHECK_POINTS = 100
 #: families listed with their parameters: at least the top RANKED, and any above LISTED_P
 RANKED = 3
 LISTED_P = 0.05
-#: every training acquisition reaches at least this low and this high in q (1/Å)
-TRAINING_Q_MIN_UP_TO = 0.03
-TRAINING_Q_MAX_FROM = 0.1
 
 
 @dataclass
@@ -243,11 +241,6 @@ def flat_misfit(q: np.ndarray, intensity: np.ndarray, sigma: np.ndarray) -> floa
     w = 1.0 / widened ** 2
     level = float(np.sum(w * intensity) / np.sum(w))
     return float(np.sum(w * (intensity - level) ** 2) / max(intensity.size - 1, 1))
-
-
-def inside_training_range(q: np.ndarray) -> bool:
-    """Whether sorted q (1/Å) reaches as low and as high as every training acquisition did."""
-    return bool(q[0] <= TRAINING_Q_MIN_UP_TO and q[-1] >= TRAINING_Q_MAX_FROM)
 
 
 def estimate(q, intensity, d_intensity=None, *, q_unit: str = "1/A", n_samples: int = 500,

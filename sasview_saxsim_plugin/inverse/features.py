@@ -25,10 +25,11 @@ NOISE_CLIP = (-4.0, 0.5)
 NOISE_OFFSET = 4.5
 MIN_POINTS = 20
 MIN_BINS = 24
-#: every training instrument starts at or below this q and ends at or above the next (1/Å;
-#: measurement.draw_instrument): outside, the network's calibration was never measured
-TRAINING_Q_MIN_UP_TO = 0.02
-TRAINING_Q_MAX_FROM = 0.2
+#: every training acquisition starts at or below this q and ends at or above the next (1/Å;
+#: training.acquisition.draw_acquisition): outside, the network's calibration was never
+#: measured
+TRAINING_Q_MIN_UP_TO = 0.03
+TRAINING_Q_MAX_FROM = 0.1
 #: q factors of the curves whose class probabilities ``estimate`` averages (test-time
 #: augmentation): every length of a catalogue shape enters I(q) as q·length, so the curve
 #: I(f·q) is one of the same shape with its lengths divided by f (the unknown scale absorbs
@@ -152,14 +153,15 @@ def check_range(q: np.ndarray, n_valid: int) -> list[str]:
         notes.append(f"points outside 0.002-0.6 1/Å (data {q[0]:.3g}-{q[-1]:.3g}) not used by "
                      "the network")
     if not inside_training_range(q):
-        notes.append(f"q range {q[0]:.3g}-{q[-1]:.3g} 1/Å is narrower than the training "
-                     "instruments (q_min 0.002-0.02, q_max 0.2-0.6): less reliable, so not "
-                     "called confident")
+        notes.append(f"q range {q[0]:.3g}-{q[-1]:.3g} 1/Å is narrower than every training "
+                     f"acquisition's (q_min ≤ {TRAINING_Q_MIN_UP_TO}, q_max ≥ "
+                     f"{TRAINING_Q_MAX_FROM} 1/Å): less reliable, so not called confident")
     return notes
 
 
 def inside_training_range(q: np.ndarray) -> bool:
-    """Whether sorted q (1/Å) reaches as low and as high as every training instrument did
-    (q_min ≤ 0.02, q_max ≥ 0.2): the range over which ``estimate``'s confidence is measured."""
+    """Whether sorted q (1/Å) reaches as low and as high as every training acquisition did
+    (``TRAINING_Q_MIN_UP_TO``, ``TRAINING_Q_MAX_FROM``): the range over which ``estimate``'s
+    confidence is measured."""
     return bool(q[0] <= TRAINING_Q_MIN_UP_TO and q[-1] >= TRAINING_Q_MAX_FROM)
 
