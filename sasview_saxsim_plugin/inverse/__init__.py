@@ -1,4 +1,5 @@
-"""Inverse problem: shape class and parameters of a measured 1D SAXS curve (FrEIA networks).
+"""Inverse problem: the sasmodels families and parameters of a measured 1D SAXS/SANS curve
+(FrEIA networks).
 
 ``from sasview_saxsim_plugin.inverse import estimate``; see ``estimate.estimate``.
 """
