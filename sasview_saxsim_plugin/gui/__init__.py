@@ -1,7 +1,8 @@
 """SasView integration (SasView 6.1): two perspectives and their registration.
 
-* ``ShapeEstimate``: shape class and parameters of loaded 1D data from the trained network,
-  "Send to Fitting" seeds a fit page (docs: SasView walk-through);
+* ``ShapeEstimate``: the ranked sasmodels families and parameters of loaded 1D data from the
+  trained network; "Send to Fitting" seeds a fit page with the family the user picks (docs:
+  SasView walk-through);
 * ``NumericalModel``: a voxelised shape computed numerically next to its sasmodels model.
 
 ``register()`` adds both to SasView's perspective table and Analysis menu (idempotent); the
