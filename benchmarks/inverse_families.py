@@ -38,12 +38,28 @@ def _foreign_job(args):
 
 
 def foreign_set(per_family: int, unknown: int, seed: int, workers: int) -> list:
+    """The independent generator's curves, made once per (size, seed) and kept in the cache
+    folder (``SAXSIM_CACHE`` or ~/.cache/saxsim; sasmodels' cylinder with two polydispersities
+    takes seconds per curve)."""
+    import hashlib
+    import pickle
+    from pathlib import Path
+
     import foreign_curves as fc
 
+    source = Path(fc.__file__).read_bytes()
+    tag = hashlib.sha256(source + repr((per_family, unknown, seed)).encode()).hexdigest()[:12]
+    path = Path(os.environ.get("SAXSIM_CACHE", Path.home() / ".cache" / "saxsim")) / (
+        f"foreign/curves-{tag}.pkl")
+    if path.exists():
+        return pickle.loads(path.read_bytes())
     jobs = [(seed * 1000 + i, f, per_family) for i, f in enumerate(fc.FAMILY_DRAWS)]
     jobs += [(seed * 1000 + 999, None, unknown)] if unknown else []
     with ProcessPoolExecutor(workers) as pool:
-        return [c for part in pool.map(_foreign_job, jobs) for c in part]
+        curves = [c for part in pool.map(_foreign_job, jobs) for c in part]
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(pickle.dumps(curves))
+    return curves
 
 
 def own_set(per_family: int) -> list:
