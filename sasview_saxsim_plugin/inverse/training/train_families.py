@@ -93,9 +93,9 @@ def train_families(out: Path, epochs: int = 30, batch: int = 512, lr: float = 1e
     state = {"epoch": 0, "epochs": epochs, "minutes": 0.0, "best_loss": float("inf"),
              "best_state": None, "best_epoch": -1, "history": []}
     if checkpoint.exists():
-        saved = torch.load(checkpoint, map_location=device, weights_only=True)
+        saved = torch.load(checkpoint, map_location="cpu", weights_only=True)
         if saved.get("key") == key:
-            net.load_state_dict(saved["net"])
+            net.load_state_dict(saved["net"])  # (moved to the device by load_state_dict)
             opt.load_state_dict(saved["opt"])
             gen.set_state(saved["generator"])
             state = saved["state"]
