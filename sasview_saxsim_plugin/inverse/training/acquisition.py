@@ -160,10 +160,12 @@ def expected_measurement(i_calc: np.ndarray, acq: Acquisition
     signal = acq.scale * signal
     if q.size == 0:
         return q, signal, signal
-    if acq.noise == "multiplicative":
-        return q, signal, acq.relative_noise * signal
     bg = acq.background * signal[0]
     total = signal + bg
+    # a separately measured background subtracted: its mean goes, a residual may stay
+    mean = signal + acq.residual * signal[-1] if acq.subtracted else total
+    if acq.noise == "multiplicative":  # the thesis' I·N(1, s²) on what was recorded
+        return q, mean, acq.relative_noise * total
     # counts per point follow the intensity and the detector pixels of the point's annulus
     pixels = (q / q[0]) ** (2.0 if acq.log_spacing else 1.0)
     counts = acq.counts * (total / total[0]) * pixels
@@ -171,18 +173,14 @@ def expected_measurement(i_calc: np.ndarray, acq: Acquisition
     if acq.noise == "mixed":
         sigma = np.sqrt(sigma**2 + (acq.relative_noise * total) ** 2
                         + (acq.absolute_noise * signal[-1]) ** 2)
-    if acq.subtracted:  # a separately measured background (same statistics) is subtracted
+    if acq.subtracted:  # the background run's own counting noise adds
         sigma = np.hypot(sigma, bg / np.sqrt(np.maximum(counts * bg / total, 1e-12)))
-        return q, signal + acq.residual * signal[-1], sigma
-    return q, total, sigma
+    return q, mean, sigma
 
 
 def measure(i_calc: np.ndarray, acq: Acquisition, rng: np.random.Generator
             ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """(q 1/Å, I, reported dI) of one noisy measurement of the model curve on CALC_Q."""
     q, mean, sigma = expected_measurement(i_calc, acq)
-    if acq.noise == "multiplicative":
-        intensity = mean * rng.normal(1.0, acq.relative_noise, q.size)
-    else:
-        intensity = mean + rng.normal(0.0, 1.0, q.size) * sigma
+    intensity = mean + rng.normal(0.0, 1.0, q.size) * sigma
     return q, intensity, sigma * acq.error_scale

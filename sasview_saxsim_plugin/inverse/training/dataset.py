@@ -178,7 +178,7 @@ def _measure_chunk(args) -> dict:
     row = 0
     for i in range(n):
         for _ in range(m):
-            for _attempt in range(100):
+            for _attempt in range(1000):
                 acq = draw_acquisition(rng)
                 q, intensity, sigma = measure(curves[i].astype(float), acq, rng)
                 if np.sum(intensity > 0) < MIN_POINTS:
@@ -187,6 +187,8 @@ def _measure_chunk(args) -> dict:
                 x, n_valid = featurize(qc, ic, sc)
                 if n_valid >= MIN_BINS:
                     break
+            else:  # never seen: a curve no acquisition can record usefully
+                raise RuntimeError(f"no usable acquisition of model curve {i} in 1000 draws")
             feats[row] = x
             meta[row] = acquisition_row(acq, int(np.sum(intensity <= 0)))
             if kept is not None:

@@ -177,7 +177,7 @@ def train_shipped(out: Path = SHIPPED_WEIGHTS, epochs: int = SHIPPED_EPOCHS, bat
     state = {"epoch": 0, "epochs": epochs, "minutes": 0.0, "best_loss": float("inf"),
              "best_state": None, "best_epoch": -1, "history": []}
     if checkpoint.exists():
-        saved = torch.load(checkpoint, map_location=device, weights_only=True)
+        saved = torch.load(checkpoint, map_location="cpu", weights_only=True)
         if saved.get("key") == key:
             net.load_state_dict(saved["net"])
             opt.load_state_dict(saved["opt"])
