@@ -183,7 +183,7 @@ def test_choose_refined_falls_back_to_the_bic_without_an_evidence(monkeypatch):
     def fit(name, bic):
         return FitResult(name, {}, 1.0, 0.0, 1.0, 1, 0.0, True, bic)
 
-    def broken(fits, *args):
+    def broken(fits, *args, **kwargs):
         for f in fits:
             f.sampled_log_evidence = float("nan")
 

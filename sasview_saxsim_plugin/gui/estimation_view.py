@@ -42,6 +42,7 @@ class DatasetRow:
     problem: str = ""
     analysis: object = None       # inverse.analysis.CurveAnalysis
     error: str = ""
+    family: str | None = None     # the family the user picked in the families list
 
 
 class ShapeEstimationWindow(QtWidgets.QWidget, SaxsimPerspective):
@@ -334,7 +335,10 @@ class ShapeEstimationWindow(QtWidgets.QWidget, SaxsimPerspective):
                 item.setToolTip(text)
                 self.families.setItem(r, c, item)
         if ranked:
-            self.families.selectRow(0)
+            # the user's earlier pick, else the refined family, else the top one
+            wanted = row.family or row.analysis.model_name
+            names = [entry.model_name for entry in ranked]
+            self.families.selectRow(names.index(wanted) if wanted in names else 0)
         self.families.blockSignals(False)
 
     def selected_family(self) -> str | None:
@@ -355,6 +359,7 @@ class ShapeEstimationWindow(QtWidgets.QWidget, SaxsimPerspective):
     def _family_selected(self) -> None:
         sel = self.selected_indices()
         if sel:
+            self.rows[sel[0]].family = self.selected_family()
             self._plot(self.rows[sel[0]])
 
     def _details_html(self, row: DatasetRow) -> str:
@@ -397,10 +402,10 @@ class ShapeEstimationWindow(QtWidgets.QWidget, SaxsimPerspective):
         if row.analysis is not None:
             ok = np.isfinite(c.intensity) & (c.intensity > 0) & (c.q > 0)
             q = c.q[ok]
-            models = row.analysis.model_curves(q)
+            models = row.analysis.model_curves(ok)
             chosen = self.selected_family() if self.families.rowCount() else None
             if chosen and chosen != row.analysis.estimate.model_name:
-                models.update(row.analysis.family_curve(chosen, q))
+                models.update(row.analysis.family_curve(chosen, ok))
             for k, (label, i_model) in enumerate(models.items()):
                 curves.append({"q": q, "i": i_model, "label": label, "color": f"C{k + 1}",
                                "ls": "-" if k == 0 else "--"})

@@ -10,7 +10,7 @@ import numpy as np
 from ..scattering.curve import Curve1D
 from .estimate import Estimate, FamilyEstimate, estimate
 from .families import family
-from .model_curves import model_intensity, noise_estimate
+from .model_curves import SmearedCurve, noise_estimate
 from .refine import FitResult, refine_estimate
 
 #: families written to a summary row (CSV, GUI table), most probable first
@@ -59,23 +59,33 @@ class CurveAnalysis:
                 return dict(r.sasmodels_parameters)
         raise KeyError(f"{model_name} is not among the estimate's families")
 
-    def model_curves(self, q: np.ndarray) -> dict:
-        """label -> I(q) in data units for the estimate's top family (posterior medians,
-        fitted scale and background) and, when present, the refined fit; q in 1/Å."""
+    def _points(self, points: np.ndarray) -> SmearedCurve:
+        """Model curves at the curve's points selected by ``points`` (a boolean mask or
+        indices), smeared with the data's resolution as the refinement smears them."""
+        c = self.curve
+        slit = c.columns.get("slit_length")
+        return SmearedCurve(c.q[points], None if c.dq is None else c.dq[points],
+                            None if slit is None else np.asarray(slit, dtype=float)[points])
+
+    def model_curves(self, points: np.ndarray) -> dict:
+        """label -> I in data units at the curve's points selected by ``points`` (boolean mask
+        or indices) for the estimate's top family (posterior medians, fitted scale and
+        background) and, when present, the refined fit, smeared with the data's resolution."""
+        curves = self._points(points)
         top = self.estimate.ranked[0]
-        out = {f"estimate: {top.model_name}": _curve(top, q)}
+        out = {f"estimate: {top.model_name}": _curve(top, curves)}
         if self.refined is not None:
             r = self.refined
             out[f"refined: {r.model_name} (χ²_r {r.reduced_chi2:.3g})"] = (
-                r.scale * model_intensity(r.model_name, q, r.parameters) + r.background)
+                r.scale * curves(r.model_name, r.parameters) + r.background)
         return out
 
-    def family_curve(self, model_name: str, q: np.ndarray) -> dict:
-        """{label: I(q)} of listed family ``model_name`` at its posterior medians (fitted
-        scale and background), data units; q in 1/Å."""
+    def family_curve(self, model_name: str, points: np.ndarray) -> dict:
+        """{label: I} of listed family ``model_name`` at its posterior medians (fitted scale and
+        background), data units, at the curve's points selected by ``points``, smeared."""
         for r in self.estimate.ranked:
             if r.model_name == model_name:
-                return {f"{model_name} (P {r.probability:.2f})": _curve(r, q)}
+                return {f"{model_name} (P {r.probability:.2f})": _curve(r, self._points(points))}
         raise KeyError(f"{model_name} is not among the estimate's families")
 
     def summary_row(self) -> dict:
@@ -112,10 +122,10 @@ class CurveAnalysis:
         return row
 
 
-def _curve(entry: FamilyEstimate, q: np.ndarray) -> np.ndarray:
+def _curve(entry: FamilyEstimate, curves: SmearedCurve) -> np.ndarray:
     pars = entry.sasmodels_parameters
     medians = {k: v[0] for k, v in entry.parameters.items()}
-    return pars["scale"] * model_intensity(entry.model_name, q, medians) + pars["background"]
+    return pars["scale"] * curves(entry.model_name, medians) + pars["background"]
 
 
 def analyse_curve(curve: Curve1D, *, refine: bool = False,
@@ -124,7 +134,9 @@ def analyse_curve(curve: Curve1D, *, refine: bool = False,
     run the short least-squares fits of ``refine_estimate`` (σ from dI, else from the
     scatter; the data's dq, or its slit length, smears the model). Raises SaxsimInputError for
     unusable curves."""
-    result = estimate(curve.q, curve.intensity, curve.d_intensity, weights=weights)
+    slit = curve.columns.get("slit_length")
+    result = estimate(curve.q, curve.intensity, curve.d_intensity, weights=weights, dq=curve.dq,
+                      slit_length=slit)
     result.notes[:0] = curve.notes
     refined = None
     if refine:

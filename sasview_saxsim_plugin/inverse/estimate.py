@@ -29,7 +29,7 @@ import torch
 
 from ..errors import WeightsError
 from .checkpoint import read_weights
-from .families import FAMILY_NAMES, family, from_standard
+from .families import FAMILY_NAMES, catalogue_key, family, from_standard
 from .features import (
     CLASS_DILATIONS,
     N_BINS,
@@ -39,7 +39,7 @@ from .features import (
     featurize,
     inside_training_range,
 )
-from .model_curves import fit_scale_background, noise_estimate
+from .model_curves import SmearedCurve, fit_scale_background, noise_estimate
 from .networks import ShapePosteriorNet
 
 DEFAULT_WEIGHTS = Path(__file__).parent / "weights" / "shipped.pt"
@@ -121,11 +121,16 @@ class FamilyNetwork:
     def __init__(self, path: Path = DEFAULT_WEIGHTS):
         path = Path(path)
         blob = read_weights(path)
-        families = list(blob.get("metadata", {}).get("families", []))
+        metadata = blob.get("metadata", {})
+        families = list(metadata.get("families", []))
         if families != list(FAMILY_NAMES):
             raise WeightsError(f"weight file {path} was trained on the families {families}, "
                                f"this version knows {list(FAMILY_NAMES)}: retrain "
                                "(saxsim make-training-set, saxsim train)")
+        if metadata.get("catalogue", catalogue_key()) != catalogue_key():
+            raise WeightsError(f"weight file {path} was trained with other family priors "
+                               "(its parameter coordinates differ from this version's): "
+                               "retrain (saxsim make-training-set, saxsim train)")
         try:
             self.net = ShapePosteriorNet(**blob["config"])
             self.net.load_state_dict(blob["state"])
@@ -214,22 +219,37 @@ def seed_parameters(name: str, medians: dict, q_max: float, scale: float = 1.0,
 
 
 def _check_points(q, intensity, sigma):
+    """Indices of the at most CHECK_POINTS evenly picked points the confidence tests judge
+    (they need the shape of the curve, not every point), and σ widened by
+    MODEL_TOLERANCE·I there."""
     pick = np.unique(np.linspace(0, q.size - 1, min(q.size, CHECK_POINTS)).round().astype(int))
-    intensity = intensity[pick]
-    return q[pick], intensity, np.hypot(sigma[pick], MODEL_TOLERANCE * intensity)
+    return pick, np.hypot(sigma[pick], MODEL_TOLERANCE * intensity[pick])
+
+
+def check_curves(q: np.ndarray, intensity: np.ndarray, dq: np.ndarray | None = None,
+                 slit_length: np.ndarray | None = None) -> SmearedCurve:
+    """Family curves at the confidence tests' points, smeared with the data's resolution
+    (``dq``: 1-σ pinhole width, ``slit_length``: slit length, 1/Å, at each data point)."""
+    pick = _check_points(q, intensity, np.ones_like(q))[0]
+    # 300 model points: the misfit of a whole curve, not a fit's precision
+    return SmearedCurve(q[pick], None if dq is None else dq[pick],
+                        None if slit_length is None else slit_length[pick], points=300)
 
 
 def estimate_misfit(name: str, values: dict, q: np.ndarray, intensity: np.ndarray,
-                    sigma: np.ndarray) -> tuple[float, float, float]:
+                    sigma: np.ndarray, curves: SmearedCurve | None = None
+                    ) -> tuple[float, float, float]:
     """Scale, background and reduced χ² of family ``name`` at ``values`` against the data on
-    at most CHECK_POINTS points, σ widened by MODEL_TOLERANCE·I (the confidence test)."""
-    q, intensity, widened = _check_points(q, intensity, sigma)
-    with np.errstate(all="ignore"):
-        curve = family(name).intensity(q, values)
+    at most CHECK_POINTS points, σ widened by MODEL_TOLERANCE·I (the confidence test);
+    ``curves``: ``check_curves`` of the data (its resolution; none: unsmeared)."""
+    pick, widened = _check_points(q, intensity, sigma)
+    curves = curves if curves is not None else SmearedCurve(q[pick])
+    curve = curves(name, values)
     if not np.all(np.isfinite(curve)):
         return 1.0, 0.0, float("inf")
-    scale, background = fit_scale_background(intensity, curve, widened)
-    chi2 = float(np.mean(((intensity - scale * curve - background) / widened) ** 2))
+    data = intensity[pick]
+    scale, background = fit_scale_background(data, curve, widened)
+    chi2 = float(np.mean(((data - scale * curve - background) / widened) ** 2))
     return scale, background, chi2
 
 
@@ -237,25 +257,46 @@ def flat_misfit(q: np.ndarray, intensity: np.ndarray, sigma: np.ndarray) -> floa
     """Reduced χ² of the best constant against the data, judged like ``estimate_misfit``:
     where a constant reproduces the data as well as a model may, the curve holds no shape
     information and no estimate of it can be confident."""
-    _, intensity, widened = _check_points(q, intensity, sigma)
+    pick, widened = _check_points(q, intensity, sigma)
+    intensity = intensity[pick]
     w = 1.0 / widened ** 2
     level = float(np.sum(w * intensity) / np.sum(w))
     return float(np.sum(w * (intensity - level) ** 2) / max(intensity.size - 1, 1))
 
 
+def _on_clean_q(q_raw, values, q_clean: np.ndarray, factor: float) -> np.ndarray | None:
+    """A per-point resolution column (dq or slit length, in q's unit) on the cleaned,
+    sorted q (1/Å): interpolated in q (it varies smoothly), converted like q."""
+    if values is None:
+        return None
+    q_raw = np.asarray(q_raw, dtype=float).ravel() * factor
+    values = np.broadcast_to(np.asarray(values, dtype=float), q_raw.shape) * factor
+    ok = np.isfinite(q_raw) & np.isfinite(values)
+    if ok.sum() < 2:
+        return None
+    order = np.argsort(q_raw[ok])
+    return np.interp(q_clean, q_raw[ok][order], values[ok][order])
+
+
 def estimate(q, intensity, d_intensity=None, *, q_unit: str = "1/A", n_samples: int = 500,
              seed: int = 0, weights: str | Path | None = None,
-             average_dilations: bool = True) -> Estimate:
+             average_dilations: bool = True, dq=None, slit_length=None) -> Estimate:
     """Ranked sasmodels families and their parameters for a measured 1D SAXS/SANS curve.
 
     q in 1/Å (or ``q_unit="1/nm"``), I in any scale, dI optional (same units as I; without
-    it the noise is estimated from the point-to-point scatter). Non-positive and non-finite
-    points are dropped with a note (log-scale input). Raises ``SaxsimInputError`` for
-    unusable curves (too few points, q in the wrong unit, no overlap with 0.002-0.6 1/Å);
-    softer problems land in ``notes``.
+    it the noise is estimated from the point-to-point scatter). ``dq`` (1-σ pinhole
+    resolution) or ``slit_length`` (in q's unit, per point or one value) smear the model
+    curves the confidence test compares with the data (the network itself learnt smeared
+    curves). Non-positive and non-finite points are dropped with a note (log-scale input).
+    Raises ``SaxsimInputError`` for unusable curves (too few points, q in the wrong unit, no
+    overlap with 0.002-0.6 1/Å); softer problems land in ``notes``.
     """
     start = time.perf_counter()
+    q_raw = q
     q, intensity, d_intensity, notes = clean_curve(q, intensity, d_intensity, q_unit)
+    factor = 0.1 if q_unit in ("1/nm", "nm^-1") else 1.0
+    dq = _on_clean_q(q_raw, dq, q, factor)
+    slit_length = _on_clean_q(q_raw, slit_length, q, factor)
     usable_d = d_intensity is not None and bool(np.all(d_intensity > 0))
     d_used = d_intensity if usable_d else None
     features, n_valid = featurize(q, intensity, d_used)
@@ -276,12 +317,13 @@ def estimate(q, intensity, d_intensity=None, *, q_unit: str = "1/A", n_samples: 
     if sigma is None:
         sigma = noise_estimate(q, intensity)
         notes.append("no usable dI: noise estimated from the point-to-point scatter")
+    curves = check_curves(q, intensity, dq, slit_length)
     ranked = []
     for i, k in enumerate(listed):
         name = FAMILY_NAMES[k]
         summary = summarise(name, samples[i])
         medians = {p: v[0] for p, v in summary.items()}
-        scale, background, chi2 = estimate_misfit(name, medians, q, intensity, sigma)
+        scale, background, chi2 = estimate_misfit(name, medians, q, intensity, sigma, curves)
         if i == 0:
             top_chi2 = chi2
         ranked.append(FamilyEstimate(name, float(probs[k]), summary,

@@ -32,7 +32,14 @@ import numpy as np
 import torch
 from scipy.special import gammaln
 
-from .families import CENTER, FAMILY_NAMES, MAX_PARAMETERS, WIDTH, family, from_standard
+from .families import (
+    CENTER,
+    FAMILY_NAMES,
+    MAX_PARAMETERS,
+    WIDTH,
+    family,
+    from_standard,
+)
 from .model_curves import SmearedCurve
 
 #: the proposal: the flow with its latent drawn from N(0, s²) for each s, mixed equally (the

@@ -289,6 +289,17 @@ def family(name: str) -> Family:
     raise KeyError(f"unknown family {name!r}; known: {', '.join(FAMILY_NAMES)}")
 
 
+def catalogue_key() -> str:
+    """A hash of the family table (names, priors, fixed settings): data sets and weight files
+    made from another catalogue are refused."""
+    import hashlib
+    import json
+
+    text = json.dumps([[f.name, [(p.name, repr(p.prior)) for p in f.parameters],
+                        sorted((k, str(v)) for k, v in f.fixed.items())] for f in FAMILIES])
+    return hashlib.sha256(text.encode()).hexdigest()[:12]
+
+
 def family_index(name: str) -> int:
     return FAMILY_NAMES.index(family(name).name)
 
@@ -313,6 +324,23 @@ def _standard_tables(draws: int = 20000) -> tuple[np.ndarray, np.ndarray, np.nda
 
 
 CENTER, WIDTH, LOG = _standard_tables()
+
+
+def _acceptance(draws: int = 40000) -> np.ndarray:
+    """Per family, the fraction of independent draws from its parameters' priors that its
+    accept rule keeps (1 without a rule): the prior a family is trained on is the product of
+    its priors restricted to the accepted region, whose density is the box's over this
+    fraction (the evidence needs it; seeded, so the same on every import)."""
+    out = np.ones(len(FAMILIES))
+    for k, f in enumerate(FAMILIES):
+        if f.accept is not None:
+            rng = np.random.default_rng(1000 + k)
+            values = {p.name: p.prior.sample(rng, draws) for p in f.parameters}
+            out[k] = float(np.mean(f.accept(values)))
+    return out
+
+
+ACCEPTANCE = _acceptance()
 ACTIVE = np.array([[j < f.n_free for j in range(MAX_PARAMETERS)] for f in FAMILIES])
 #: physical bounds of each slot (a polydispersity 0-1, a volume fraction 0-0.74)
 LOWER = np.full((len(FAMILIES), MAX_PARAMETERS), -np.inf)

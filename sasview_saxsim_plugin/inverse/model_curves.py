@@ -16,10 +16,11 @@ class SmearedCurve:
     """Family curves at the measured q (1/Å), smeared like sasmodels' Pinhole1D with the data's
     dq (1-σ Gaussian q resolution, 1/Å) or like its Slit1D with the data's slit length
     (``slit_length``, 1/Å; SasView's dxl): the smearing matrix is built once and reused for
-    every parameter set (a fit or a sampler calls it many times)."""
+    every parameter set (a fit or a sampler calls it many times); ``points``: model points
+    the smearing integrates over (log-spaced)."""
 
     def __init__(self, q: np.ndarray, dq: np.ndarray | None = None,
-                 slit_length: np.ndarray | float | None = None):
+                 slit_length: np.ndarray | float | None = None, points: int = 600):
         self.q = np.asarray(q, dtype=float)
         self.weights = None
         if slit_length is not None and np.any(np.asarray(slit_length, dtype=float) > 0):
@@ -27,13 +28,13 @@ class SmearedCurve:
 
             lengths = np.broadcast_to(np.asarray(slit_length, dtype=float), self.q.shape)
             top = float(np.sqrt(self.q.max() ** 2 + lengths.max() ** 2))
-            q_calc = np.geomspace(max(0.5 * self.q.min(), 1e-5), 1.01 * top, 800)
+            q_calc = np.geomspace(max(0.5 * self.q.min(), 1e-5), 1.01 * top, points)
             slit = Slit1D(self.q, q_length=lengths, q_calc=q_calc)
             self.q_calc, self.weights = slit.q_calc, slit.weight_matrix
         elif dq is not None and np.median(np.asarray(dq, dtype=float) / self.q) >= MIN_SMEARING:
             dq = np.maximum(np.asarray(dq, dtype=float), MIN_SMEARING * self.q)
             lo = max(float(np.min(self.q - 3 * dq)), 0.5 * self.q[0], 1e-5)
-            self.q_calc = np.geomspace(lo, float(np.max(self.q + 3 * dq)), 600)
+            self.q_calc = np.geomspace(lo, float(np.max(self.q + 3 * dq)), points)
             self.weights = pinhole_resolution(self.q_calc, self.q, dq)
 
     def __call__(self, name: str, values: dict) -> np.ndarray:

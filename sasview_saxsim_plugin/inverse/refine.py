@@ -12,7 +12,7 @@ from dataclasses import dataclass
 import numpy as np
 from scipy.optimize import least_squares
 
-from .families import family
+from .families import ACCEPTANCE, FAMILY_NAMES, family
 from .model_curves import SmearedCurve, fit_scale_background
 
 _STEP = float(np.sqrt(np.finfo(float).eps))  # scipy's relative step for "2-point" differences
@@ -235,7 +235,9 @@ def laplace_terms(name: str, x: np.ndarray, jacobian: np.ndarray,
     marginal_variance = np.diag(np.linalg.inv(information))
     outside = np.maximum(low - x, 0.0) + np.maximum(x - high, 0.0)
     edge = outside > 0 if at_bound is None else (outside > 0) | at_bound
+    accepted = ACCEPTANCE[FAMILY_NAMES.index(name)]  # the prior's density on its kept region
     return float(0.5 * k * np.log(2.0 * np.pi) - 0.5 * log_det - np.sum(np.log(widths))
+                 - np.log(accepted)
                  - 0.5 * np.sum(outside**2 / marginal_variance) - np.sum(edge) * np.log(2.0))
 
 

@@ -10,10 +10,10 @@ from ..scattering.curve import Curve1D
 
 
 def plot_estimate(q, intensity, d_intensity, result, path: str, title: str = "",
-                  refined=None, model_fn=None) -> str:
-    """Write a PNG: data with error bars, the top three families of the estimate at their
-    posterior medians (scale + background fitted), the refined fit if given, and the
-    probabilities / parameters as text. q in 1/Å; ``model_fn(name, q, values)`` the model."""
+                  models: dict | None = None) -> str:
+    """Write a PNG: data with error bars, model curves (``models``: label -> (q, I) in data
+    units, e.g. the estimate's top three families and the refined fit, smeared with the
+    data's resolution), and the top family's parameters as text. q in 1/Å."""
     import matplotlib
 
     matplotlib.use("Agg")
@@ -26,18 +26,9 @@ def plot_estimate(q, intensity, d_intensity, result, path: str, title: str = "",
     yerr = None if d_intensity is None else np.asarray(d_intensity, float)[ok]
     ax.errorbar(q[ok], intensity[ok], yerr=yerr, fmt=".", ms=3, color="0.3", ecolor="0.7",
                 label="data")
-    qq = np.geomspace(q[ok].min(), q[ok].max(), 300)
-    for i, entry in enumerate(result.ranked[:3]):
-        pars = entry.sasmodels_parameters
-        medians = {k: v[0] for k, v in entry.parameters.items()}
-        est = pars["scale"] * model_fn(entry.model_name, qq, medians) + pars["background"]
-        ax.plot(qq, est, f"C{i + 1}-" if i == 0 else f"C{i + 1}:", lw=1.5 if i == 0 else 1.0,
-                label=f"{entry.model_name} (P {entry.probability:.2f})")
-    if refined is not None:
-        fit = (refined.scale * model_fn(refined.model_name, qq, refined.parameters)
-               + refined.background)
-        ax.plot(qq, fit, "C0--", label=f"refined: {refined.model_name} "
-                                       f"(χ²_r {refined.reduced_chi2:.3g})")
+    for i, (label, (q_model, i_model)) in enumerate((models or {}).items()):
+        ax.plot(q_model, i_model, f"C{i}-" if i == 0 else f"C{i}--", lw=1.5 if i == 0 else 1.0,
+                label=label)
     ax.set_xscale("log")
     ax.set_yscale("log")
     ax.set_xlabel("q (1/Å)")

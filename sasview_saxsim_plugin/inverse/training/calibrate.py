@@ -10,7 +10,9 @@ generator's curves):
   codes of 40 000 training rows (Lee et al. 2018), threshold the 99th percentile on "calib";
 - the reduced-χ² threshold: the 99th percentile of the top family's misfit on "calib";
 - the probability threshold of ``confident``: the lowest top probability above which at
-  least ``TARGET_PRECISION`` of the "calib" curves that pass the other tests are right.
+  least ``TARGET_PRECISION`` of the "calib" curves that pass the other tests are right, each
+  curve judged as ``estimate`` judges it (class probabilities averaged over its q-dilated
+  copies, the model smeared with its resolution).
 """
 
 from __future__ import annotations
@@ -19,10 +21,22 @@ import numpy as np
 import torch
 
 from ..checkpoint import read_weights, write_weights
-from ..estimate import FamilyNetwork, estimate_misfit, flat_misfit, summarise
+from ..estimate import (
+    FamilyNetwork,
+    check_curves,
+    estimate_misfit,
+    flat_misfit,
+    summarise,
+)
 from ..families import FAMILIES, FAMILY_NAMES, to_standard
-from ..features import clean_curve, without_uncertainties
-from .dataset import load_set
+from ..features import (
+    CLASS_DILATIONS,
+    clean_curve,
+    dilated_features,
+    featurize,
+    without_uncertainties,
+)
+from .dataset import ACQUISITION_COLUMNS, load_set
 
 #: precision asked of ``confident`` on "calib" (above the 99 % promised, for the margin a
 #: foreign generator needs)
@@ -84,22 +98,37 @@ def code_density(network: FamilyNetwork, train: dict, held_out: dict, rows: int 
 
 
 def curve_checks(network: FamilyNetwork, data: dict) -> dict:
-    """Per "calib" curve: top family, its probability, the misfit of its median parameters,
-    the flat misfit (arrays)."""
-    code = network.encode(data["features"])
-    probs = network.class_probabilities(code)
-    top = probs.argmax(1)
-    samples = network.posterior(code, top, 200)
-    chi2, flat = np.empty(len(top)), np.empty(len(top))
-    for i, (q, intensity, sigma, _) in enumerate(data["curves"].astype(float)):
+    """Per "calib" curve, as ``estimate`` sees it: the top family of the class probabilities
+    averaged over the q-dilated copies, that probability, the misfit of the family's
+    posterior medians (the model smeared with the curve's resolution) and the flat misfit."""
+    slit_column = ACQUISITION_COLUMNS.index("slit_length")
+    top, p_top = [], []
+    chi2, flat = np.empty(len(data["curves"])), np.empty(len(data["curves"]))
+    codes = []
+    for i, (q, intensity, sigma, dq) in enumerate(data["curves"].astype(float)):
         ok = np.isfinite(q) & np.isfinite(intensity)
-        qc, ic, sc, _ = clean_curve(q[ok], intensity[ok], sigma[ok])
-        name = FAMILY_NAMES[top[i]]
-        medians = {k: v[0] for k, v in summarise(name, samples[i]).items()}
-        chi2[i] = estimate_misfit(name, medians, qc, ic, sc)[2]
+        q, intensity, sigma, dq = q[ok], intensity[ok], sigma[ok], dq[ok]
+        slit = float(data["acquisition"][i, slit_column])
+        qc, ic, sc, _ = clean_curve(q, intensity, sigma)
+        keep = np.isin(q, qc)
+        x, _ = featurize(qc, ic, sc)
+        rows = np.concatenate([x[None], dilated_features(
+            qc, ic, sc, CLASS_DILATIONS[CLASS_DILATIONS != 1.0])])
+        code = network.encode(rows)
+        probs = network.class_probabilities(code).mean(axis=0)
+        k = int(np.argmax(probs))
+        top.append(k)
+        p_top.append(float(probs[k]))
+        codes.append(code[:1])
+        name = FAMILY_NAMES[k]
+        samples = network.posterior(code[:1], np.array([k]), 200)[0]
+        medians = {n: v[0] for n, v in summarise(name, samples).items()}
+        curves = check_curves(qc, ic, dq[keep] if dq[keep].max() > 0 else None,
+                              np.full(qc.shape, slit) if slit > 0 else None)
+        chi2[i] = estimate_misfit(name, medians, qc, ic, sc, curves)[2]
         flat[i] = flat_misfit(qc, ic, sc)
-    return {"top": top, "p": probs.max(1), "chi2": chi2, "flat": flat,
-            "distance": network.code_distance(code)}
+    return {"top": np.array(top), "p": np.array(p_top), "chi2": chi2, "flat": flat,
+            "distance": network.code_distance(torch.cat(codes))}
 
 
 def probability_threshold(checks: dict, truth: np.ndarray, chi2_threshold: float,

@@ -23,7 +23,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ..families import FAMILIES, MAX_PARAMETERS, to_vector
+from ..families import FAMILIES, MAX_PARAMETERS, catalogue_key, to_vector
 from ..features import FEATURES, MIN_BINS, MIN_POINTS, clean_curve, featurize
 from .acquisition import CALC_Q, NOISE_MODELS, RESOLUTIONS, draw_acquisition, measure
 
@@ -40,14 +40,6 @@ ACQUISITION_COLUMNS = ("q_min", "q_max", "n_points", "log_spacing", "resolution"
 def cache_dir() -> Path:
     """``$SAXSIM_CACHE`` or ``~/.cache/saxsim``: generated data never goes into the repository."""
     return Path(os.environ.get("SAXSIM_CACHE", Path.home() / ".cache" / "saxsim"))
-
-
-def catalogue_key() -> str:
-    """A hash of the family table (names, priors, fixed settings): sets made from another
-    catalogue never load."""
-    text = json.dumps([[f.name, [(p.name, repr(p.prior)) for p in f.parameters],
-                        sorted((k, str(v)) for k, v in f.fixed.items())] for f in FAMILIES])
-    return hashlib.sha256(text.encode()).hexdigest()[:12]
 
 
 @dataclass(frozen=True)

@@ -22,10 +22,10 @@ from pathlib import Path
 import torch
 from torch import nn
 
-from ..families import FAMILIES, FAMILY_NAMES, MAX_PARAMETERS, to_standard
+from ..families import FAMILIES, FAMILY_NAMES, MAX_PARAMETERS, catalogue_key, to_standard
 from ..features import N_BINS
 from ..networks import ShapePosteriorNet
-from .dataset import FORMAT_VERSION, STANDARD_SETS, catalogue_key, load_set
+from .dataset import FORMAT_VERSION, STANDARD_SETS, load_set
 
 WEIGHTS_DIR = Path(__file__).parents[1] / "weights"
 SHIPPED_WEIGHTS = WEIGHTS_DIR / "shipped.pt"
