@@ -152,9 +152,12 @@ def _mass_fractal(rng):
 
 
 def _hardsphere(rng):
-    return {"radius": _lognormal(rng, 50, 0.7, 10, 500),
-            "volfraction": float(rng.uniform(0.05, 0.4)),
-            "sld": WATER + 4.0, "sld_solvent": WATER, "radius_effective_mode": 1,
+    # the interaction radius a little above the particle's (a stabilising layer), set
+    # directly: the training curves use the particle radius itself
+    radius = _lognormal(rng, 50, 0.7, 10, 500)
+    return {"radius": radius, "volfraction": float(rng.uniform(0.05, 0.4)),
+            "sld": WATER + 4.0, "sld_solvent": WATER, "radius_effective_mode": 0,
+            "radius_effective": radius * float(rng.uniform(1.0, 1.15)),
             **_pd(rng, "radius_pd", 0.15, kinds=("schulz", "gaussian"))}
 
 
@@ -228,8 +231,10 @@ def draw_instrument(rng) -> Instrument:
     has_errors = bool(rng.random() > 0.15)
     q_unit = "1/nm" if rng.random() < 0.1 else "1/A"
     if kind == "lab":
-        segs = [(rng.uniform(0.004, 0.015), rng.uniform(0.2, 0.6), int(rng.integers(150, 600)),
-                 False, "dq", rng.uniform(0.001, 0.004))]
+        q_min = rng.uniform(0.004, 0.015)
+        # beam-size resolution: a constant σ_q, at most a third of the first q
+        segs = [(q_min, rng.uniform(0.2, 0.6), int(rng.integers(150, 600)), False, "dq",
+                 rng.uniform(0.001, 0.004) * min(1.0, q_min / 0.012))]
         return Instrument(kind, segs, _log_uniform(rng, 1e3, 1e5), 1.0,
                           _log_uniform(rng, 0.01, 1.0), mismatch, incoherent, has_errors, q_unit)
     if kind == "synchrotron":
@@ -255,7 +260,7 @@ def draw_instrument(rng) -> Instrument:
     segs = [(0.001 * rng.uniform(0.8, 1.5), 0.012, 40, True, "dq/q", 0.15),
             (0.008, 0.09, 60, True, "dq/q", 0.08),
             (0.05, rng.uniform(0.3, 0.5), 60, True, "dq/q", 0.05)]
-    return Instrument("sans", segs, _log_uniform(rng, 1e2, 1e4), 1.0,
+    return Instrument("sans", segs, _log_uniform(rng, 1e2, 1e4), 2.0,
                       _log_uniform(rng, 0.05, 2.0), mismatch, incoherent, has_errors, q_unit)
 
 
