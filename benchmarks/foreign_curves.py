@@ -288,18 +288,19 @@ def theory(model_name: str, pars: dict, q: np.ndarray, kind: str, value: float) 
 
 
 def record(rng, model_name: str, pars: dict, instrument: Instrument) -> dict:
-    """One measured curve: q (in the instrument's unit), I, dI (None when the file has none),
-    dq (1/Å, pinhole only), and what was done."""
-    qs, intensities, dq = [], [], []
+    """One measured curve: q, dq (pinhole only) and slit length (slit only), all in the
+    curve's ``q_unit``; I, dI (None when the file has none); and what was done."""
+    qs, intensities, dq, slit = [], [], [], []
     for q_min, q_max, n, log, kind, value in instrument.segments:
         q = np.geomspace(q_min, q_max, n) if log else np.linspace(q_min, q_max, n)
         qs.append(q)
         intensities.append(theory(model_name, pars, q, kind, value))
         dq.append(np.full(q.shape, value) if kind == "dq" else
                   (value * q if kind == "dq/q" else np.full(q.shape, np.nan)))
-    q, signal, dq = (np.concatenate(x) for x in (qs, intensities, dq))
+        slit.append(np.full(q.shape, value if kind == "slit" else np.nan))
+    q, signal, dq, slit = (np.concatenate(x) for x in (qs, intensities, dq, slit))
     order = np.argsort(q)
-    q, signal, dq = q[order], signal[order], dq[order]
+    q, signal, dq, slit = q[order], signal[order], dq[order], slit[order]
     signal = signal + instrument.incoherent * signal[0]
     # counts: the sample run sees signal + measured background; the background run is counted
     # as long and subtracted with a slightly wrong scale factor
@@ -312,9 +313,12 @@ def record(rng, model_name: str, pars: dict, instrument: Instrument) -> dict:
     intensity = (sample_counts - scale * background_counts) / (norm * pixels)
     d_intensity = np.sqrt(np.maximum(sample_counts + scale**2 * background_counts, 1.0)
                           ) / (norm * pixels)
-    q_out = q * 10.0 if instrument.q_unit == "1/nm" else q
-    return {"q": q_out, "I": intensity, "dI": d_intensity if instrument.has_errors else None,
-            "dq": None if np.isnan(dq).all() else dq, "q_unit": instrument.q_unit,
+    unit = 10.0 if instrument.q_unit == "1/nm" else 1.0  # q, dq and slit length in q_unit
+    return {"q": q * unit, "I": intensity,
+            "dI": d_intensity if instrument.has_errors else None,
+            "dq": None if np.isnan(dq).all() else dq * unit,
+            "slit_length": None if np.isnan(slit).all() else slit * unit,
+            "q_unit": instrument.q_unit,
             "instrument": instrument.name, "incoherent": instrument.incoherent,
             "mismatch": instrument.mismatch,
             "negative_points": int(np.sum(intensity <= 0))}
