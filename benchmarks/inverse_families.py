@@ -66,13 +66,19 @@ def own_set(per_family: int) -> list:
     from sasview_saxsim_plugin.inverse.families import FAMILY_NAMES, as_dict
     from sasview_saxsim_plugin.inverse.training.dataset import load_set
 
+    from sasview_saxsim_plugin.inverse.training.dataset import ACQUISITION_COLUMNS
+
     data = load_set("test")
+    slit_column = ACQUISITION_COLUMNS.index("slit_length")
     out = []
     for k, name in enumerate(FAMILY_NAMES):
         for i in np.flatnonzero(data["family"] == k)[:per_family]:
-            q, intensity, sigma, _ = data["curves"][i].astype(float)
+            q, intensity, sigma, dq = data["curves"][i].astype(float)
             ok = np.isfinite(q)
+            slit = float(data["acquisition"][i, slit_column])
             out.append({"q": q[ok], "I": intensity[ok], "dI": sigma[ok], "q_unit": "1/A",
+                        "dq": dq[ok] if np.any(dq[ok] > 0) else None,
+                        "slit_length": slit if slit > 0 else None,
                         "family": name, "truth": as_dict(name, data["parameters"][i]),
                         "instrument": "own"})
     return out
@@ -87,7 +93,7 @@ def _estimate_job(args):
     for c in curves:
         try:
             r = estimate(c["q"], c["I"], c["dI"], q_unit=c.get("q_unit", "1/A"),
-                         weights=weights)
+                         weights=weights, dq=c.get("dq"), slit_length=c.get("slit_length"))
         except SaxsimInputError as exc:
             rows.append({"error": str(exc)})
             continue

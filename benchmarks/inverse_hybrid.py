@@ -7,8 +7,8 @@ On the held-out "test" set of the family sets (never trained, tuned or calibrate
 * network: the family ``estimate`` returns;
 * network + refine when not confident: for every curve ``estimate`` does not flag confident,
   the family ``refine_estimate`` picks (``saxsim infer --refine``: local fits of the listed
-  families, chosen by ``refine.CLASS_CRITERION``), using the data's dq like SasView files
-  carry it;
+  families, chosen by ``refine.CLASS_CRITERION``), using the data's resolution (pinhole dq
+  or slit length) like SasView files carry it;
 * for each curve still misclassified: the true family fitted from the true parameters (the
   best start any method could have) against the chosen fit, ΔBIC = BIC(true) - BIC(chosen).
   ΔBIC >= 0 means the wrong family explains the data at least as well: the curve itself
@@ -37,23 +37,23 @@ from inverse_seeding import map_with_progress, stored_curves, worker_machine  # 
 
 
 def _one(args) -> dict:
-    q, intensity, sigma, dq, true_shape, truth = args
+    q, intensity, sigma, dq, slit, true_shape, truth = args
     from inverse_seeding import worker_curve
 
     from sasview_saxsim_plugin.inverse import estimate
     from sasview_saxsim_plugin.inverse.refine import fit_model, refine_estimate
 
-    q, intensity, sigma, dq = worker_curve(q, intensity, sigma, dq)
-    r = estimate(q, intensity, sigma)
+    q, intensity, sigma, res = worker_curve(q, intensity, sigma, dq, slit)
+    r = estimate(q, intensity, sigma, **res)
     row = {"true_shape": true_shape, "network": r.model_name, "confident": r.confident,
            "probability": r.probabilities[r.model_name], "q_min": float(q[0]),
            "truth": truth, "hybrid": r.model_name, "refine_seconds": 0.0}
     if not r.confident:
         t = time.perf_counter()
-        fit = refine_estimate(r, q, intensity, sigma, dq)
+        fit = refine_estimate(r, q, intensity, sigma, **res)
         row.update(hybrid=fit.model_name, refine_seconds=time.perf_counter() - t)
         if fit.model_name != true_shape:
-            reference = fit_model(true_shape, q, intensity, sigma, truth, dq)
+            reference = fit_model(true_shape, q, intensity, sigma, truth, **res)
             row["delta_bic"] = reference.bic - fit.bic
     return row
 

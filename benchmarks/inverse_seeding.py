@@ -18,7 +18,8 @@ and, not a method but the ceiling of local fitting on these curves:
 
   (truth_start) one local fit of the true family started at the true parameters.
 
-Every fit knows the data's q resolution (dq, as SasView data files carry it).
+Every fit knows the data's q resolution (pinhole dq or slit length, as SasView data files carry
+them).
 Success: right family, every length within 2 %, volume fraction within 0.02, contrast ratio
 within 0.1, fractal dimension within 0.05 (polydispersities not judged). Time per curve is wall
 time on one core.
@@ -102,12 +103,12 @@ def best_by_bic(fits):
     return min(fits, key=lambda f: f.bic)
 
 
-def strategy_defaults(q, intensity, sigma, dq):
-    return best_by_bic([fit_model(s, q, intensity, sigma, DEFAULTS[s], dq)
+def strategy_defaults(q, intensity, sigma, res):
+    return best_by_bic([fit_model(s, q, intensity, sigma, DEFAULTS[s], **res)
                         for s in FAMILY_NAMES])
 
 
-def strategy_multistart(q, intensity, sigma, dq, starts: int = 2):
+def strategy_multistart(q, intensity, sigma, res, starts: int = 2):
     fits = []
     for s in FAMILY_NAMES:
         spec = family(s)
@@ -118,23 +119,23 @@ def strategy_multistart(q, intensity, sigma, dq, starts: int = 2):
             if spec.accept is not None and not bool(np.all(spec.accept(
                     {k: np.array([v]) for k, v in values.items()}))):
                 continue
-            curve = model_intensity(s, q, values, dq)
+            curve = model_intensity(s, q, values, **res)
             scale, bg = fit_scale_background(intensity, curve, sigma)
             scored.append((float(np.sum(((intensity - scale * curve - bg) / sigma) ** 2)), values))
         scored.sort(key=lambda t: t[0])
-        fits += [fit_model(s, q, intensity, sigma, v, dq) for _, v in scored[:starts]]
+        fits += [fit_model(s, q, intensity, sigma, v, **res) for _, v in scored[:starts]]
     return best_by_bic(fits)
 
 
-def strategy_estimate(q, intensity, sigma, dq):
+def strategy_estimate(q, intensity, sigma, res):
     from sasview_saxsim_plugin.inverse import estimate
     from sasview_saxsim_plugin.inverse.refine import refine_estimate
 
-    return refine_estimate(estimate(q, intensity, sigma), q, intensity, sigma, dq)
+    return refine_estimate(estimate(q, intensity, sigma, **res), q, intensity, sigma, **res)
 
 
-def strategy_truth_start(q, intensity, sigma, dq, true_shape, truth):
-    return fit_model(true_shape, q, intensity, sigma, truth, dq)
+def strategy_truth_start(q, intensity, sigma, res, true_shape, truth):
+    return fit_model(true_shape, q, intensity, sigma, truth, **res)
 
 
 STRATEGIES = {"defaults_bic": strategy_defaults, "multistart": strategy_multistart,
@@ -143,26 +144,34 @@ STRATEGIES = {"defaults_bic": strategy_defaults, "multistart": strategy_multista
 CEILINGS = ("truth_start",)
 
 
-def worker_curve(q, intensity, sigma, dq):
+def worker_curve(q, intensity, sigma, dq, slit):
     """In a worker process: one thread, and the stored curve's usable points (finite q, I > 0)
-    as every benchmark of the fits reads them."""
+    as every benchmark of the fits reads them, with their resolution as keyword arguments of
+    the fits (``dq`` pinhole width or ``slit_length``, 1/Å)."""
     os.environ.setdefault("OMP_NUM_THREADS", "1")
     import torch
 
     torch.set_num_threads(1)
     keep = np.isfinite(q) & (intensity > 0)
-    return q[keep], intensity[keep], sigma[keep], dq[keep]
+    res = {"dq": dq[keep] if np.any(dq[keep] > 0) else None,
+           "slit_length": np.full(int(keep.sum()), slit) if slit > 0 else None}
+    return q[keep], intensity[keep], sigma[keep], res
 
 
 def stored_curves(set_name: str, seed: int, n: int) -> list[tuple]:
-    """(q 1/Å, I, dI, dq, true family, truth dict) of the first ``n`` curves of a stored set
-    (``keep_curves``) in a fixed shuffle (the sets are stored family by family)."""
+    """(q 1/Å, I, dI, dq, slit length, true family, truth dict) of the first ``n`` curves of
+    a stored set (``keep_curves``) in a fixed shuffle (the sets are stored family by
+    family)."""
+    from sasview_saxsim_plugin.inverse.training.dataset import ACQUISITION_COLUMNS
+
     data = load_set(set_name)
+    slit_column = ACQUISITION_COLUMNS.index("slit_length")
     out = []
     for i in np.random.default_rng(seed).permutation(len(data["family"]))[:n]:
         q, intensity, sigma, dq = data["curves"][i].astype(float)
         name = FAMILY_NAMES[data["family"][i]]
-        out.append((q, intensity, sigma, dq, name, as_dict(name, data["parameters"][i])))
+        out.append((q, intensity, sigma, dq, float(data["acquisition"][i, slit_column]), name,
+                    as_dict(name, data["parameters"][i])))
     return out
 
 
@@ -179,11 +188,11 @@ def map_with_progress(function, jobs: list, workers: int, chunksize: int = 1,
 
 
 def _one(args):
-    strategy, q, intensity, sigma, dq, true_shape, truth = args
-    q, intensity, sigma, dq = worker_curve(q, intensity, sigma, dq)
+    strategy, q, intensity, sigma, dq, slit, true_shape, truth = args
+    q, intensity, sigma, res = worker_curve(q, intensity, sigma, dq, slit)
     t = time.perf_counter()
     extra = (true_shape, truth) if strategy in CEILINGS else ()
-    fit = STRATEGIES[strategy](q, intensity, sigma, dq, *extra)
+    fit = STRATEGIES[strategy](q, intensity, sigma, res, *extra)
     return {"strategy": strategy, "seconds": time.perf_counter() - t, "shape": fit.model_name,
             "true_shape": true_shape,
             "ok": success(fit.model_name, fit.parameters, true_shape, truth),
