@@ -64,9 +64,7 @@ def foreign_set(per_family: int, unknown: int, seed: int, workers: int) -> list:
 
 def own_set(per_family: int) -> list:
     from sasview_saxsim_plugin.inverse.families import FAMILY_NAMES, as_dict
-    from sasview_saxsim_plugin.inverse.training.dataset import load_set
-
-    from sasview_saxsim_plugin.inverse.training.dataset import ACQUISITION_COLUMNS
+    from sasview_saxsim_plugin.inverse.training.dataset import ACQUISITION_COLUMNS, load_set
 
     data = load_set("test")
     slit_column = ACQUISITION_COLUMNS.index("slit_length")
