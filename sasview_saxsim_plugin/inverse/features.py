@@ -31,9 +31,10 @@ MIN_BINS = 24
 TRAINING_Q_MIN_UP_TO = 0.03
 TRAINING_Q_MAX_FROM = 0.1
 #: q factors of the curves whose class probabilities ``estimate`` averages (test-time
-#: augmentation): every length of a catalogue shape enters I(q) as q·length, so the curve
-#: I(f·q) is one of the same shape with its lengths divided by f (the unknown scale absorbs
-#: the volume factor). ±10 % in 9 steps, chosen on the `select` set (docs: Methods and Validation).
+#: augmentation): every length of a family enters I(q) as q·length, so the curve I(f·q) is
+#: one of the same family with its lengths divided by f (the unknown scale absorbs the volume
+#: factor). ±10 % in 9 steps (chosen for the three-shape network of 2026-12-03 on its
+#: held-out `select` set; docs: Methods).
 CLASS_DILATIONS = np.exp(np.linspace(-0.1, 0.1, 9))
 
 

@@ -1,4 +1,5 @@
-"""Everything that makes the shape-estimation networks and nothing inference needs: the
-simulated instruments (``measurement``), the cached training sets (``dataset``), the
-training loops (``train``), their calibration (``calibrate``) and evaluation (``evaluate``).
-Inference (``inverse.estimate`` and what it imports) never imports this package."""
+"""Everything that makes the family network and nothing inference needs: the simulated
+acquisitions (``acquisition``), the cached family sets (``dataset``), the resumable training
+loop (``train``) and its calibration (``calibrate``). Inference (``inverse.estimate`` and what
+it imports) never imports this package; the thesis baseline lives apart in
+``inverse.thesis``."""
