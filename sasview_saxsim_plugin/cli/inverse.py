@@ -148,7 +148,7 @@ def cmd_infer(a) -> int:
               "evaluations, "
               f"{refined.seconds:.2f} s): reduced chi2 {refined.reduced_chi2:.3g}")
         for name, v in refined.parameters.items():
-            print(f"  {name:12s} {v:10.4g}")
+            print(f"  {name:22s} {v:10.4g}")
     print(f"plot: {png}")
     return 0
 

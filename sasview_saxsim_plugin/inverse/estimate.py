@@ -46,9 +46,12 @@ DEFAULT_WEIGHTS = Path(__file__).parent / "weights" / "shipped.pt"
 #: relative model tolerance added in quadrature to σ when judging the estimate
 MODEL_TOLERANCE = 0.05
 CHECK_POINTS = 100
-#: families listed with their parameters: at least the top RANKED, and any above LISTED_P
+#: families listed with their parameters: at least the top RANKED, and any above LISTED_P,
+#: at most LISTED_MAX (an unsure network spreads its probability over many families; each
+#: listed family costs a posterior, a misfit and, with --refine, a fit)
 RANKED = 3
 LISTED_P = 0.05
+LISTED_MAX = 5
 
 
 @dataclass
@@ -310,7 +313,8 @@ def estimate(q, intensity, d_intensity=None, *, q_unit: str = "1/A", n_samples: 
     code = codes[:1]
     probs = network.class_probabilities(codes).mean(axis=0)
     order = np.argsort(probs)[::-1]
-    listed = [int(k) for i, k in enumerate(order) if i < RANKED or probs[k] >= LISTED_P]
+    listed = [int(k) for i, k in enumerate(order)
+              if i < RANKED or (probs[k] >= LISTED_P and i < LISTED_MAX)]
     samples = network.posterior(code.repeat(len(listed), 1), np.array(listed), n_samples, seed,
                                 with_uncertainties=usable_d)
     sigma = d_intensity if usable_d else None

@@ -24,7 +24,10 @@ PRIOR_WEIGHTS = {"bic": 0.5, "laplace": 1.0, "sampled": 0.5}
 #: how ``refine_estimate`` picks the shape (``choose_fit``); chosen on the select set
 #: ("bic" until 2026-12-02)
 CLASS_CRITERION = "sampled"
-#: proposal draws per shape for ``add_sampled_evidence``
+#: the least probability of a listed family that ``refine_fits`` fits, and restarts
+REFINE_P = 0.05
+RETRY_P = 0.2
+#: proposal draws per family for ``add_sampled_evidence``
 EVIDENCE_SAMPLES = 64
 
 
@@ -285,9 +288,14 @@ def choose_refined(fits: list[FitResult], result, q: np.ndarray, intensity: np.n
 def refine_fits(result, q: np.ndarray, intensity: np.ndarray, sigma: np.ndarray,
                 dq: np.ndarray | None = None, retries: int = RETRIES,
                 slit_length: np.ndarray | float | None = None) -> list[FitResult]:
-    """One refined fit (``refine_family``) per family of ``result.ranked``."""
+    """One refined fit (``refine_family``) per family of ``result.ranked`` that the network
+    gives at least ``REFINE_P`` (the top one always); posterior restarts for the families
+    given at least ``RETRY_P`` (and the top one), the others fitted once from their medians
+    (bounded time when the network is unsure)."""
+    chosen = [r for i, r in enumerate(result.ranked) if i == 0 or r.probability >= REFINE_P]
     return [refine_family(r.model_name, r.parameters, r.samples, q, intensity, sigma, dq,
-                          retries, slit_length) for r in result.ranked]
+                          retries if i == 0 or r.probability >= RETRY_P else 0, slit_length)
+            for i, r in enumerate(chosen)]
 
 
 def refine_family(name: str, summary: dict, samples: np.ndarray | None, q: np.ndarray,
