@@ -101,8 +101,6 @@ def _table(r) -> str:
 def cmd_infer(a) -> int:
     import dataclasses
 
-    import numpy as np
-
     from ..inverse.analysis import analyse_curve
     from ..io.loading import load_curve
     from ..io.plotting import plot_estimate
@@ -123,12 +121,9 @@ def cmd_infer(a) -> int:
                        + "_estimate.png", None)
     analysis = analyse_curve(curve, refine=a.refine, weights=a.weights)
     r, refined, q = analysis.estimate, analysis.refined, curve.q
-    ok = np.isfinite(q) & np.isfinite(curve.intensity) & (curve.intensity > 0) & (q > 0)
-    models = analysis.model_curves(ok)
-    for other in r.ranked[1:3]:
-        models.update(analysis.family_curve(other.model_name, ok))
+    q_plot, models = analysis.plot_curves()
     plot_estimate(q, curve.intensity, curve.d_intensity, r, png, curve.title,
-                  {label: (q[ok], values) for label, values in models.items()})
+                  {label: (q_plot, values) for label, values in models.items()})
     if a.json:
         out = r.to_dict()
         out["plot"] = png

@@ -88,6 +88,34 @@ class CurveAnalysis:
                 return {f"{model_name} (P {r.probability:.2f})": _curve(r, self._points(points))}
         raise KeyError(f"{model_name} is not among the estimate's families")
 
+    def plot_curves(self, points: int = 300, families: int = 3) -> tuple[np.ndarray, dict]:
+        """(q, {label: I}) on ``points`` log-spaced q over the data's range for a plot: the
+        top ``families`` of the estimate and the refined fit, each smeared with the data's
+        resolution interpolated to those q (data units, q in 1/Å)."""
+        c = self.curve
+        ok = np.isfinite(c.q) & (c.q > 0)
+        q_data = c.q[ok]
+        order = np.argsort(q_data)
+        q = np.geomspace(q_data.min(), q_data.max(), points)
+
+        def on_grid(values):
+            if values is None:
+                return None
+            values = np.broadcast_to(np.asarray(values, dtype=float), c.q.shape)[ok][order]
+            return np.interp(q, q_data[order], values)
+
+        curves = SmearedCurve(q, on_grid(c.dq), on_grid(c.columns.get("slit_length")))
+        out = {}
+        for i, entry in enumerate(self.estimate.ranked[:families]):
+            label = (f"estimate: {entry.model_name}" if i == 0
+                     else f"{entry.model_name} (P {entry.probability:.2f})")
+            out[label] = _curve(entry, curves)
+        if self.refined is not None:
+            r = self.refined
+            out[f"refined: {r.model_name} (χ²_r {r.reduced_chi2:.3g})"] = (
+                r.scale * curves(r.model_name, r.parameters) + r.background)
+        return q, out
+
     def summary_row(self) -> dict:
         """Flat dict: one row of the results table / CSV (column names carry units): the
         top ``SUMMARY_RANKS`` families with probability and parameters (median [16 %, 84 %]),
