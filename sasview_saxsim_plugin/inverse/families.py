@@ -159,6 +159,14 @@ def _parallelepiped(q: np.ndarray, v: dict) -> np.ndarray:
     return parallelepiped_iq(q, v["length_a"], v["length_b"], v["length_c"])
 
 
+#: the core's contrast relative to the shell's in the core-shell families (only ratios of
+#: contrasts are measurable when the scale is unknown): 1 is a homogeneous particle, 0 a
+#: solvent-filled core
+CORE_CONTRAST = Parameter("sld_core", "shell contrast", Uniform(-1.5, 3.0),
+                          "core contrast relative to the shell's (sld_shell = 1, "
+                          "sld_solvent = 0)")
+
+
 # --- priors (docs: Methods, "The families and their priors") ---------------------------------
 PD = Uniform(0.0, 0.3)
 
@@ -176,8 +184,7 @@ FAMILIES: tuple[Family, ...] = (
     Family("core_shell_sphere", "core-shell sphere",
            (Parameter("radius", "Å", LogUniform(10.0, 400.0), "core radius"),
             Parameter("thickness", "Å", LogUniform(5.0, 150.0), "shell thickness"),
-            Parameter("sld_core", "shell contrast", Uniform(-1.5, 3.0),
-                      "core contrast relative to the shell's (sld_shell = 1, sld_solvent = 0)"),
+            CORE_CONTRAST,
             Parameter("radius_pd", "", PD, "relative Gaussian width of the core radius")),
            fixed={"sld_shell": 1.0, "sld_solvent": 0.0},
            nests=("sphere (sld_core = 1)", "vesicle (sld_core = 0)")),
@@ -212,8 +219,7 @@ FAMILIES: tuple[Family, ...] = (
             Parameter("thickness", "Å", LogUniform(5.0, 100.0), "shell thickness (radial and "
                       "at both ends)"),
             Parameter("length", "Å", LogUniform(40.0, 4000.0), "core length"),
-            Parameter("sld_core", "shell contrast", Uniform(-1.5, 3.0),
-                      "core contrast relative to the shell's (sld_shell = 1, sld_solvent = 0)"),
+            CORE_CONTRAST,
             Parameter("radius_pd", "", PD, "relative Gaussian width of the core radius")),
            fixed={"sld_shell": 1.0, "sld_solvent": 0.0},
            accept=lambda v: _ratio_between(v["length"], 2 * (v["radius"] + v["thickness"]),

@@ -29,6 +29,10 @@ import torch
 
 from ..errors import WeightsError
 from .checkpoint import read_weights
+
+# the confidence tests' point picking, the flat-line test and the code distance are the
+# three-shape estimate's (shared until that estimate is retired)
+from .estimate import _check_points, flat_misfit, mahalanobis_to_nearest
 from .families import FAMILY_NAMES, family, from_standard
 from .features import (
     CLASS_DILATIONS,
@@ -42,9 +46,6 @@ from .model_curves import fit_scale_background, noise_estimate
 from .networks import ShapePosteriorNet
 
 DEFAULT_FAMILY_WEIGHTS = Path(__file__).parent / "weights" / "families.pt"
-#: relative model tolerance added in quadrature to σ when judging the estimate
-MODEL_TOLERANCE = 0.05
-CHECK_POINTS = 100
 #: families listed with their parameters: at least the top RANKED, and any above LISTED_P
 RANKED = 3
 LISTED_P = 0.05
@@ -166,9 +167,8 @@ class FamilyNetwork:
         density stored)."""
         if self.code_means is None:
             return np.full(code.shape[0], np.nan)
-        codes = code.numpy().astype(np.float64)
-        return np.min([np.einsum("ij,jk,ik->i", codes - mu, self.code_precision, codes - mu)
-                       for mu in self.code_means], axis=0)
+        return mahalanobis_to_nearest(code.numpy().astype(np.float64), self.code_means,
+                                      self.code_precision)
 
     @torch.no_grad()
     def posterior(self, code: torch.Tensor, families: np.ndarray, n_samples: int = 500,
@@ -215,12 +215,6 @@ def seed_parameters(name: str, medians: dict, q_max: float, scale: float = 1.0,
     return pars
 
 
-def _check_points(q, intensity, sigma):
-    pick = np.unique(np.linspace(0, q.size - 1, min(q.size, CHECK_POINTS)).round().astype(int))
-    intensity = intensity[pick]
-    return q[pick], intensity, np.hypot(sigma[pick], MODEL_TOLERANCE * intensity)
-
-
 def estimate_misfit(name: str, values: dict, q: np.ndarray, intensity: np.ndarray,
                     sigma: np.ndarray) -> tuple[float, float, float]:
     """Scale, background and reduced χ² of family ``name`` at ``values`` against the data on
@@ -233,16 +227,6 @@ def estimate_misfit(name: str, values: dict, q: np.ndarray, intensity: np.ndarra
     scale, background = fit_scale_background(intensity, curve, widened)
     chi2 = float(np.mean(((intensity - scale * curve - background) / widened) ** 2))
     return scale, background, chi2
-
-
-def flat_misfit(q: np.ndarray, intensity: np.ndarray, sigma: np.ndarray) -> float:
-    """Reduced χ² of the best constant against the data, judged like ``estimate_misfit``:
-    where a constant reproduces the data as well as a model may, the curve holds no shape
-    information and no estimate of it can be confident."""
-    _, intensity, widened = _check_points(q, intensity, sigma)
-    w = 1.0 / widened ** 2
-    level = float(np.sum(w * intensity) / np.sum(w))
-    return float(np.sum(w * (intensity - level) ** 2) / max(intensity.size - 1, 1))
 
 
 def inside_training_range(q: np.ndarray) -> bool:

@@ -16,26 +16,17 @@ generator's curves):
 from __future__ import annotations
 
 import numpy as np
-import torch
 
 from ..checkpoint import read_weights, write_weights
 from ..families import FAMILIES, FAMILY_NAMES, to_standard
 from ..family_estimate import FamilyNetwork, estimate_misfit, flat_misfit, summarise
 from ..features import clean_curve, without_uncertainties
+from .calibrate import _temperature as temperature
 from .family_dataset import load_set
 
 #: precision asked of ``confident`` on "calib" (above the 99 % promised, for the margin a
 #: foreign generator needs)
 TARGET_PRECISION = 0.995
-
-
-def temperature(network: FamilyNetwork, features: np.ndarray, families: np.ndarray) -> float:
-    with torch.no_grad():
-        logits = network.net.classifier(network.encode(features))
-    target = torch.as_tensor(families)
-    grid = np.exp(np.linspace(np.log(0.3), np.log(5.0), 60))
-    losses = [float(torch.nn.functional.cross_entropy(logits / t, target)) for t in grid]
-    return float(grid[int(np.argmin(losses))])
 
 
 def interval_factors(network: FamilyNetwork, data: dict, n_samples: int = 300) -> dict:
