@@ -8,7 +8,7 @@ Figures per generator: top-1 accuracy, top-3 accuracy, recall per family, expect
 error of the top probability (15 bins), 68 % interval coverage per family and parameter (curves
 whose top family is right), confident rate and precision, unknown models called confident.
 
-    python benchmarks/inverse_families.py --foreign 50 --own 50 --unknown 100
+    python benchmarks/inverse_families.py --foreign 50 --own 200 --unknown 100 --seed 7 8 9 10
 """
 
 from __future__ import annotations
@@ -209,13 +209,15 @@ def main():
     ap.add_argument("--foreign", type=int, default=50, help="independent curves per family")
     ap.add_argument("--own", type=int, default=50, help="own test-set curves per family")
     ap.add_argument("--unknown", type=int, default=100, help="curves of unknown models")
-    ap.add_argument("--seed", type=int, default=7)
+    ap.add_argument("--seed", type=int, nargs="+", default=[7],
+                    help="seeds of the independent curves (each adds --foreign per family and "
+                         "--unknown curves; one cache file per seed)")
     ap.add_argument("--weights", default=None)
     ap.add_argument("--workers", type=int, default=os.cpu_count() or 1)
     ap.add_argument("--json", default=None)
     a = ap.parse_args()
     start = time.time()
-    foreign = foreign_set(a.foreign, a.unknown, a.seed, a.workers)
+    foreign = [c for seed in a.seed for c in foreign_set(a.foreign, a.unknown, seed, a.workers)]
     print(f"independent curves made in {time.time() - start:.0f} s", file=sys.stderr)
     own = own_set(a.own)
     results = {}

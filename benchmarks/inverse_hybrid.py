@@ -1,8 +1,12 @@
 """Family accuracy of the recommended workflow, and how much class information the errors hold.
 
     python benchmarks/inverse_hybrid.py [--curves 600] [--workers 2] [--json FILE]
+    python benchmarks/inverse_hybrid.py --generator independent --seed 7 8 9 10 [--curves 600]
 
-On the held-out "test" set of the family sets (never trained, tuned or calibrated on):
+On the held-out "test" set of the family sets (never trained, tuned or calibrated on), or on
+curves of the independent generator (``foreign_curves.py``, the cache ``inverse_families.py``
+makes; catalogue families only; q in 1/nm converted; σ from the scatter when a file has no dI,
+as ``saxsim infer`` does):
 
 * network: the family ``estimate`` returns;
 * network + refine when not confident: for every curve ``estimate`` does not flag confident,
@@ -58,6 +62,47 @@ def _one(args) -> dict:
     return row
 
 
+def _one_independent(c: dict) -> dict:
+    """``_one`` for a curve of the independent generator, read as ``saxsim infer`` reads a
+    file (``analysis.analyse_curve``: q unit, missing dI, dq or slit length)."""
+    os.environ.setdefault("OMP_NUM_THREADS", "1")
+    import foreign_curves as fc
+    import torch
+
+    from sasview_saxsim_plugin.inverse.analysis import analyse_curve
+    from sasview_saxsim_plugin.inverse.refine import fit_model
+    from sasview_saxsim_plugin.scattering.curve import Curve1D
+
+    torch.set_num_threads(1)
+    unit = 0.1 if c["q_unit"] == "1/nm" else 1.0
+    columns = {} if c["slit_length"] is None else {"slit_length": c["slit_length"] * unit}
+    curve = Curve1D(c["q"] * unit, c["I"], c["dI"],
+                    None if c["dq"] is None else c["dq"] * unit, columns=columns)
+    first = analyse_curve(curve)
+    r = first.estimate
+    row = {"true_shape": c["family"], "network": r.model_name, "confident": r.confident,
+           "probability": r.probabilities[r.model_name], "q_min": float(curve.q[0]),
+           "instrument": c["instrument"], "hybrid": r.model_name, "refine_seconds": 0.0}
+    if not r.confident:
+        t = time.perf_counter()
+        refined = analyse_curve(curve, refine=True).refined
+        row.update(hybrid=refined.model_name, refine_seconds=time.perf_counter() - t)
+        if refined.model_name != c["family"]:
+            from sasview_saxsim_plugin.inverse.model_curves import noise_estimate
+
+            keep = np.isfinite(curve.intensity) & (curve.intensity > 0)
+            if c["dI"] is not None:
+                keep &= np.isfinite(c["dI"]) & (c["dI"] > 0)
+            q, i = curve.q[keep], curve.intensity[keep]
+            sigma = c["dI"][keep] if c["dI"] is not None else noise_estimate(q, i)
+            truth = fc.truth_in_catalogue_terms(c["family"], c["truth"])
+            reference = fit_model(
+                c["family"], q, i, sigma, truth, None if curve.dq is None else curve.dq[keep],
+                slit_length=None if not columns else columns["slit_length"][keep])
+            row["delta_bic"] = reference.bic - refined.bic
+    return row
+
+
 def summarise(rows: list[dict]) -> tuple[dict, str]:
     """The figures of the table, and the table as text."""
     n = len(rows)
@@ -103,11 +148,24 @@ def main(argv=None) -> int:
     ap.add_argument("--curves", type=int, default=600, help="a fixed random subset (max 6000)")
     ap.add_argument("--workers", type=int, default=os.cpu_count())
     ap.add_argument("--json", metavar="FILE", help="also save the summary and rows as JSON")
+    ap.add_argument("--generator", choices=("own", "independent"), default="own")
+    ap.add_argument("--seed", type=int, nargs="+", default=[7],
+                    help="independent generator: the seeds of inverse_families.py's cache")
+    ap.add_argument("--per-seed", type=int, default=50,
+                    help="independent generator: curves per family in each seed's cache")
     a = ap.parse_args(argv)
-    jobs = stored_curves("test", 2027, a.curves)
-    rows = map_with_progress(_one, jobs, a.workers, chunksize=4)
+    if a.generator == "own":
+        jobs, one, label = stored_curves("test", 2027, a.curves), _one, "held-out test curves"
+    else:
+        from inverse_families import foreign_set
+
+        jobs = [c for seed in a.seed for c in foreign_set(a.per_seed, 100, seed, a.workers)
+                if c["family"] is not None]
+        jobs = [jobs[i] for i in np.random.default_rng(2027).permutation(len(jobs))[:a.curves]]
+        one, label = _one_independent, "independent generator"
+    rows = map_with_progress(one, jobs, a.workers, chunksize=4)
     summary, text = summarise(rows)
-    publish("Network + refine when not confident (held-out test curves)", text,
+    publish(f"Network + refine when not confident ({label})", text,
             worker_machine(a.workers), {"summary": summary, "rows": rows}, a.json)
     return 0
 

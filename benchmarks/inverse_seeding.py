@@ -108,7 +108,10 @@ def strategy_defaults(q, intensity, sigma, res):
                         for s in FAMILY_NAMES])
 
 
-def strategy_multistart(q, intensity, sigma, res, starts: int = 2):
+def strategy_multistart(q, intensity, sigma, res, starts: int = 2, criterion: str = "bic"):
+    """Expert multi-start: each family's prior grid pre-scanned (scale and background solved),
+    the ``starts`` best grid points refined; the best fit by BIC (or by ``criterion="chi2"``
+    the lowest χ²)."""
     fits = []
     for s in FAMILY_NAMES:
         spec = family(s)
@@ -124,7 +127,7 @@ def strategy_multistart(q, intensity, sigma, res, starts: int = 2):
             scored.append((float(np.sum(((intensity - scale * curve - bg) / sigma) ** 2)), values))
         scored.sort(key=lambda t: t[0])
         fits += [fit_model(s, q, intensity, sigma, v, **res) for _, v in scored[:starts]]
-    return best_by_bic(fits)
+    return best_by_bic(fits) if criterion == "bic" else min(fits, key=lambda f: f.reduced_chi2)
 
 
 def strategy_estimate(q, intensity, sigma, res):
