@@ -157,7 +157,14 @@ def figures(curves: list, rows: list) -> dict:
         by_background.setdefault(label, []).append(ok)
     unknown = [r for c, r in zip(curves, rows, strict=True)
                if c["family"] is None and "error" not in r]
+    reliability = {}
+    for lo, hi in ((0.0, 0.5), (0.5, 0.7), (0.7, 0.9), (0.9, 0.99), (0.99, 1.01)):
+        sel = (p >= lo) & (p < hi)
+        if sel.any():
+            reliability[f"{lo:g}-{min(hi, 1):g}"] = (float(p[sel].mean()),
+                                                    float(right[sel].mean()), int(sel.sum()))
     return {"n": len(known), "refused": refused, "accuracy": float(right.mean()),
+            "reliability": reliability,
             "top3": float(top3.mean()), "ece": ece(p, right),
             "confident_rate": float(confident.mean()),
             "confident_precision": float(right[confident].mean()) if confident.any() else None,
@@ -169,6 +176,11 @@ def figures(curves: list, rows: list) -> dict:
             "accuracy_by_background": {k: (float(np.mean(v)), len(v))
                                        for k, v in by_background.items()},
             "unknown_n": len(unknown),
+            "unknown_confident_by_kind": {
+                kind: [sum(r["confident"] for c, r in zip(curves, rows, strict=True)
+                           if c.get("unknown") == kind and "error" not in r),
+                       sum(c.get("unknown") == kind for c in curves)]
+                for kind in sorted({c["unknown"] for c in curves if c.get("unknown")})},
             "unknown_confident": float(np.mean([r["confident"] for r in unknown]))
             if unknown else None}
 
@@ -188,6 +200,16 @@ def table(results: dict) -> str:
         "–" if r["confident_precision"] is None else f"{100 * r['confident_precision']:.1f} %"))
     row("unknown models called confident", lambda r: "–" if r["unknown_confident"] is None
         else f"{100 * r['unknown_confident']:.1f} % of {r['unknown_n']}")
+    kinds = sorted({k for r in results.values() for k in r.get("unknown_confident_by_kind", {})})
+    for k in kinds:
+        row(f"unknown {k}: confident / curves", lambda r, k=k: "–" if k not in r.get(
+            "unknown_confident_by_kind", {}) else "{} / {}".format(
+            *r["unknown_confident_by_kind"][k]))
+    bins = sorted({b for r in results.values() for b in r["reliability"]}, key=lambda b: float(
+        b.split("-")[0]))
+    for b in bins:
+        row(f"top probability {b}: mean P / right (curves)", lambda r, b=b: "–" if b not in
+            r["reliability"] else "{:.2f} / {:.2f} ({})".format(*r["reliability"][b]))
     families = sorted({f for r in results.values() for f in r["recall"]})
     for f in families:
         row(f"recall {f}", lambda r, f=f: f"{100 * r['recall'].get(f, float('nan')):.0f} %")

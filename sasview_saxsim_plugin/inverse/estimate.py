@@ -131,9 +131,10 @@ class FamilyNetwork:
                                f"this version knows {list(FAMILY_NAMES)}: retrain "
                                "(saxsim make-training-set, saxsim train)")
         if metadata.get("catalogue", catalogue_key()) != catalogue_key():
-            raise WeightsError(f"weight file {path} was trained with other family priors "
-                               "(its parameter coordinates differ from this version's): "
-                               "retrain (saxsim make-training-set, saxsim train)")
+            raise WeightsError(f"weight file {path} was trained on family catalogue "
+                               f"{metadata['catalogue']}, this version's catalogue is "
+                               f"{catalogue_key()} (other priors: the parameter coordinates "
+                               "differ): retrain (saxsim make-training-set, saxsim train)")
         try:
             self.net = ShapePosteriorNet(**blob["config"])
             self.net.load_state_dict(blob["state"])
@@ -267,6 +268,35 @@ def flat_misfit(q: np.ndarray, intensity: np.ndarray, sigma: np.ndarray) -> floa
     return float(np.sum(w * (intensity - level) ** 2) / max(intensity.size - 1, 1))
 
 
+#: exponents the power-law test tries (I = A q^-p + B)
+POWER_LAW_EXPONENTS = np.linspace(0.0, 6.0, 301)
+
+
+def power_law_misfit(q: np.ndarray, intensity: np.ndarray, sigma: np.ndarray
+                     ) -> tuple[float, float]:
+    """(reduced χ², exponent p) of the best single power law plus a flat background,
+    A·q^-p + B, judged like ``estimate_misfit`` (the same points, σ widened by
+    MODEL_TOLERANCE·I). A curve that a power law reproduces as well as the estimated family
+    shows one slope and no size: its family is not identifiable from it (a power law is a
+    mass fractal whose building block and cutoff lie outside the q window, a Porod tail, a
+    Gaussian coil's q^-2 ...)."""
+    pick, widened = _check_points(q, intensity, sigma)
+    y, w = intensity[pick], widened ** -2.0
+    # weighted least squares of (A, B) for every exponent at once (2×2 normal equations),
+    # q scaled by its first point so that q^-p stays O(1)
+    x = (q[pick] / q[pick][0])[None, :] ** -POWER_LAW_EXPONENTS[:, None]
+    sxx, sx, s1 = (w * x * x).sum(1), (w * x).sum(1), w.sum()
+    sxy, sy = (w * x * y).sum(1), (w * y).sum()
+    det = sxx * s1 - sx * sx
+    with np.errstate(divide="ignore", invalid="ignore"):
+        a = (sxy * s1 - sx * sy) / det
+        b = (sxx * sy - sx * sxy) / det
+    chi2 = (w * (y - a[:, None] * x - b[:, None]) ** 2).sum(1) / max(y.size - 3, 1)
+    chi2 = np.where(np.isfinite(chi2), chi2, np.inf)
+    k = int(np.argmin(chi2))
+    return float(chi2[k]), float(POWER_LAW_EXPONENTS[k])
+
+
 def _on_clean_q(q_raw, values, q_clean: np.ndarray, factor: float) -> np.ndarray | None:
     """A per-point resolution column (dq or slit length, in q's unit) on the cleaned,
     sorted q (1/Å): interpolated in q (it varies smoothly), converted like q."""
@@ -337,13 +367,19 @@ def estimate(q, intensity, d_intensity=None, *, q_unit: str = "1/A", n_samples: 
     distance = float(network.code_distance(code)[0])
     familiar = not distance > network.code_threshold  # NaN (no density stored): familiar
     featureless = flat_misfit(q, intensity, sigma) <= network.chi2_threshold
+    power_chi2, power = power_law_misfit(q, intensity, sigma)
+    only_a_slope = not featureless and power_chi2 <= top_chi2
     top_p = float(probs[order[0]])
     confident = bool(top_p >= network.probability_threshold
                      and top_chi2 <= network.chi2_threshold and familiar
-                     and inside_training_range(q) and not featureless)
+                     and inside_training_range(q) and not featureless and not only_a_slope)
     if featureless:
         notes.append("a flat background reproduces the data as well as any model: the curve "
                      "holds no shape information (no particle signal above the noise?)")
+    if only_a_slope:
+        notes.append(f"a single power law q^-{power:.2f} (+ background) reproduces the data as "
+                     f"well as the estimated {ranked[0].model_name}: the curve shows one slope "
+                     "and no size, so its family cannot be told from these data")
     if not familiar:
         notes.append(f"the curve is unlike the training curves (code distance {distance:.3g} > "
                      f"{network.code_threshold:.3g}): probably a model or instrument the "

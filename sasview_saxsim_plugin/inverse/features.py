@@ -57,15 +57,18 @@ def clean_curve(q, intensity, d_intensity=None, q_unit: str = "1/A"
         q = q / 10.0
     elif q_unit not in ("1/A", "1/Å", "A^-1"):
         raise SaxsimInputError(f"q_unit must be '1/A' or '1/nm', not {q_unit!r}")
-    keep = np.isfinite(q) & np.isfinite(intensity) & (q > 0)
+    reasons = {"NaN/inf q": ~np.isfinite(q), "q <= 0": np.isfinite(q) & (q <= 0),
+               "NaN/inf intensity": ~np.isfinite(intensity)}
     if d is not None:
-        keep &= np.isfinite(d)
+        reasons["NaN/inf dI"] = ~np.isfinite(d)
+    keep = ~np.any(list(reasons.values()), axis=0)
     if (~keep).any():
-        notes.append(f"{int((~keep).sum())} points with NaN/inf or q <= 0 ignored")
+        why = ", ".join(f"{name} {int(m.sum())}" for name, m in reasons.items() if m.any())
+        notes.append(f"{int((~keep).sum())} of {q.size} rows dropped: {why}")
     positive = intensity > 0
     if (keep & ~positive).any():
-        notes.append(f"{int((keep & ~positive).sum())} points with I <= 0 ignored "
-                     "(log-scale input)")
+        notes.append(f"{int((keep & ~positive).sum())} of {q.size} rows dropped: I <= 0 "
+                     "(the network reads log I)")
     keep &= positive
     if keep.sum() < MIN_POINTS:
         raise SaxsimInputError(f"only {int(keep.sum())} usable points (finite, q > 0, I > 0); "

@@ -2,7 +2,10 @@
 family sets it did not train on ("val" and "calib"; never "test", never the independent
 generator's curves):
 
-- a softmax temperature minimising the validation cross-entropy (Guo et al. 2017);
+- a softmax temperature minimising the cross-entropy (Guo et al. 2017) of the probabilities
+  ``estimate`` reports: the softmax averaged over each "calib" curve's q-dilated copies
+  (averaging flattens them, so a temperature fitted to single passes leaves the reported
+  probabilities under-confident);
 - interval factors per family and parameter, for curves with and without dI: the 68th
   percentile of |truth − median| / half-width of the 16-84 % interval on "val" (rows whose
   top family is right), so the intervals cover 68 % of held-out truths;
@@ -26,6 +29,7 @@ from ..estimate import (
     check_curves,
     estimate_misfit,
     flat_misfit,
+    power_law_misfit,
     summarise,
 )
 from ..families import FAMILIES, FAMILY_NAMES, to_standard
@@ -43,12 +47,30 @@ from .dataset import ACQUISITION_COLUMNS, load_set
 TARGET_PRECISION = 0.995
 
 
-def temperature(network: FamilyNetwork, features: np.ndarray, families: np.ndarray) -> float:
-    with torch.no_grad():
-        logits = network.net.classifier(network.encode(features))
-    target = torch.as_tensor(families)
+def dilated_logits(network: FamilyNetwork, data: dict) -> torch.Tensor:
+    """Class logits (curves, dilations, families) of the stored curves of ``data`` and their
+    q-dilated copies, as ``estimate`` computes them."""
+    out = []
+    for q, intensity, sigma, _ in data["curves"].astype(float):
+        ok = np.isfinite(q) & np.isfinite(intensity)
+        qc, ic, sc, _ = clean_curve(q[ok], intensity[ok], sigma[ok])
+        x, _ = featurize(qc, ic, sc)
+        rows = np.concatenate([x[None], dilated_features(
+            qc, ic, sc, CLASS_DILATIONS[CLASS_DILATIONS != 1.0])])
+        with torch.no_grad():
+            out.append(network.net.classifier(network.encode(rows)))
+    return torch.stack(out)
+
+
+def temperature(logits: torch.Tensor, families: np.ndarray) -> float:
+    """The temperature minimising the cross-entropy of the dilation-averaged softmax of
+    ``logits`` (curves, dilations, families) against the true ``families``."""
+    target = torch.as_tensor(families, dtype=torch.long)
     grid = np.exp(np.linspace(np.log(0.3), np.log(5.0), 60))
-    losses = [float(torch.nn.functional.cross_entropy(logits / t, target)) for t in grid]
+    losses = []
+    for t in grid:
+        p = torch.softmax(logits / t, dim=2).mean(dim=1)
+        losses.append(float(-torch.log(p[torch.arange(len(target)), target] + 1e-12).mean()))
     return float(grid[int(np.argmin(losses))])
 
 
@@ -104,6 +126,7 @@ def curve_checks(network: FamilyNetwork, data: dict) -> dict:
     slit_column = ACQUISITION_COLUMNS.index("slit_length")
     top, p_top = [], []
     chi2, flat = np.empty(len(data["curves"])), np.empty(len(data["curves"]))
+    power = np.empty(len(data["curves"]))
     codes = []
     for i, (q, intensity, sigma, dq) in enumerate(data["curves"].astype(float)):
         ok = np.isfinite(q) & np.isfinite(intensity)
@@ -127,7 +150,9 @@ def curve_checks(network: FamilyNetwork, data: dict) -> dict:
                               np.full(qc.shape, slit) if slit > 0 else None)
         chi2[i] = estimate_misfit(name, medians, qc, ic, sc, curves)[2]
         flat[i] = flat_misfit(qc, ic, sc)
+        power[i] = power_law_misfit(qc, ic, sc)[0]
     return {"top": np.array(top), "p": np.array(p_top), "chi2": chi2, "flat": flat,
+            "power": power,
             "distance": network.code_distance(torch.cat(codes))}
 
 
@@ -136,7 +161,7 @@ def probability_threshold(checks: dict, truth: np.ndarray, chi2_threshold: float
     """The lowest top probability t such that the curves passing every test with p ≥ t are
     right at least ``target`` of the time (0.999 when none qualifies)."""
     passes = ((checks["chi2"] <= chi2_threshold) & (checks["distance"] <= code_threshold)
-              & (checks["flat"] > chi2_threshold))
+              & (checks["flat"] > chi2_threshold) & (checks["power"] > checks["chi2"]))
     right = checks["top"] == truth
     for t in np.round(np.arange(0.5, 0.999, 0.01), 3):
         chosen = passes & (checks["p"] >= t)
@@ -149,7 +174,7 @@ def calibrate(path) -> dict:
     """Compute and store the calibration (module docstring) in the weight file ``path``."""
     network = FamilyNetwork(path)
     val, calib = load_set("val"), load_set("calib")
-    network.temperature = temperature(network, val["features"], val["family"])
+    network.temperature = temperature(dilated_logits(network, calib), calib["family"])
     network.interval_factors = interval_factors(network, val)
     density = code_density(network, load_set("train"), calib)
     network.code_threshold = density["threshold"]
