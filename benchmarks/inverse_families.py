@@ -5,8 +5,10 @@ plus curves of models outside the catalogue. Everything goes through ``estimate(
 exactly as a user calls it.
 
 Figures per generator: top-1 accuracy, top-3 accuracy, recall per family, expected calibration
-error of the top probability (15 bins), 68 % interval coverage per family and parameter (curves
-whose top family is right), confident rate and precision, unknown models called confident.
+error of the top probability (15 bins) and its reliability by probability band, median error
+(relative for lengths, |Δ| for polydispersities, contrasts, dimensions and volume fractions)
+and 68 % interval coverage per family and parameter (curves whose top family is right),
+confident rate and precision, unknown models called confident (by kind).
 
     python benchmarks/inverse_families.py --foreign 50 --own 200 --unknown 100 --seed 7 8 9 10
 """
@@ -136,14 +138,19 @@ def figures(curves: list, rows: list) -> dict:
     top3 = np.array([c["family"] in r["ranked"][:3] for c, r in known])
     confident = np.array([r["confident"] for _, r in known])
     recall = {f: float(right[truth == f].mean()) for f in dict.fromkeys(truth)}
-    coverage = {}
+    from sasview_saxsim_plugin.inverse.families import family
+
+    coverage, errors = {}, {}
     for c, r in known:
         if c["family"] != r["top"]:
             continue
         t = fc.truth_in_catalogue_terms(c["family"], c["truth"])
-        for name, (_, lo, hi) in r["parameters"].items():
+        log = {p.name: p.log for p in family(c["family"]).parameters}
+        for name, (median, lo, hi) in r["parameters"].items():
             if name in t:
                 coverage.setdefault((c["family"], name), []).append(lo <= t[name] <= hi)
+                errors.setdefault((c["family"], name), []).append(
+                    abs(median / t[name] - 1) if log.get(name) else abs(median - t[name]))
     by_instrument = {}
     for (c, _), ok in zip(known, right, strict=True):
         by_instrument.setdefault(c.get("instrument", "own"), []).append(ok)
@@ -171,6 +178,7 @@ def figures(curves: list, rows: list) -> dict:
             "recall": recall,
             "coverage": {f"{k[0]}:{k[1]}": (float(np.mean(v)), len(v))
                          for k, v in coverage.items()},
+            "median_error": {f"{k[0]}:{k[1]}": float(np.median(v)) for k, v in errors.items()},
             "accuracy_by_instrument": {k: (float(np.mean(v)), len(v))
                                        for k, v in by_instrument.items()},
             "accuracy_by_background": {k: (float(np.mean(v)), len(v))
@@ -183,6 +191,14 @@ def figures(curves: list, rows: list) -> dict:
                 for kind in sorted({c["unknown"] for c in curves if c.get("unknown")})},
             "unknown_confident": float(np.mean([r["confident"] for r in unknown]))
             if unknown else None}
+
+
+def _error_text(key: str, value: float) -> str:
+    from sasview_saxsim_plugin.inverse.families import family
+
+    name, parameter = key.split(":")
+    log = {p.name: p.log for p in family(name).parameters}[parameter]
+    return f"{100 * value:.1f} %" if log else f"|Δ| {value:.3f}"
 
 
 def table(results: dict) -> str:
@@ -221,7 +237,8 @@ def table(results: dict) -> str:
                 f"{100 * r[key][g][0]:.0f} % ({r[key][g][1]})")
     keys = sorted({k for r in results.values() for k in r["coverage"]})
     for k in keys:
-        row(f"68 % coverage {k}", lambda r, k=k: "–" if k not in r["coverage"] else
+        row(f"{k}: median error / 68 % coverage (curves)", lambda r, k=k: "–" if k not in
+            r["coverage"] else f"{_error_text(k, r['median_error'][k])} / "
             f"{r['coverage'][k][0]:.2f} ({r['coverage'][k][1]})")
     return "\n".join(lines)
 

@@ -70,6 +70,7 @@ def _one_independent(c: dict) -> dict:
     import torch
 
     from sasview_saxsim_plugin.inverse.analysis import analyse_curve
+    from sasview_saxsim_plugin.inverse.families import family
     from sasview_saxsim_plugin.inverse.refine import fit_model
     from sasview_saxsim_plugin.scattering.curve import Curve1D
 
@@ -96,6 +97,8 @@ def _one_independent(c: dict) -> dict:
             q, i = curve.q[keep], curve.intensity[keep]
             sigma = c["dI"][keep] if c["dI"] is not None else noise_estimate(q, i)
             truth = fc.truth_in_catalogue_terms(c["family"], c["truth"])
+            for p in family(c["family"]).parameters:  # no distribution drawn: pd 0
+                truth.setdefault(p.name, 0.0)
             reference = fit_model(
                 c["family"], q, i, sigma, truth, None if curve.dq is None else curve.dq[keep],
                 slit_length=None if not columns else columns["slit_length"][keep])
