@@ -1,6 +1,6 @@
 """The family estimate on SasView's own example files, next to an expert multi-start fit.
 
-    python benchmarks/real_data.py [--workers 2] [--json FILE]
+    python benchmarks/real_data.py [--workers 2] [--no-expert] [--json FILE]
 
 For every 1D file in SasView's ``example_data/1d_data`` that is a particle scattering curve,
 read as ``saxsim infer`` reads it (``io.loading.load_curve``; dq or the slit length smear the
@@ -54,7 +54,8 @@ def example_folder() -> Path:
     return Path(sas.__file__).parent / "example_data" / "1d_data"
 
 
-def _one(path: str) -> dict:
+def _one(args: tuple) -> dict:
+    path, expert = args
     os.environ.setdefault("OMP_NUM_THREADS", "1")
     import torch
 
@@ -93,6 +94,8 @@ def _one(path: str) -> dict:
     slit = curve.columns.get("slit_length")
     res = {"dq": None if curve.dq is None else curve.dq[keep],
            "slit_length": None if slit is None else np.asarray(slit, float)[keep]}
+    if not expert:
+        return row
     t = time.perf_counter()
     best = strategy_multistart(q, i, sigma, res, starts=3, criterion="chi2")
     row.update(expert_model=best.model_name, expert_chi2=float(best.reduced_chi2),
@@ -113,7 +116,8 @@ def table(rows: list[dict]) -> str:
             f"| {r['file']} | {r['points']}, {r['q_min']:.4f}–{r['q_max']:.3f}, "
             f"{r['resolution']}{'' if r['has_di'] else ', no dI'} | {top} | "
             f"{'yes' if r['confident'] else 'no'} | {r['seeded_model']} "
-            f"{r['seeded_chi2']:.3g} | {r['expert_model']} {r['expert_chi2']:.3g} |")
+            f"{r['seeded_chi2']:.3g} | " + (f"{r['expert_model']} {r['expert_chi2']:.3g} |"
+                                            if "expert_model" in r else "not run |"))
     return "\n".join(lines)
 
 
@@ -122,11 +126,13 @@ def main(argv=None) -> int:
                                  formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--workers", type=int, default=os.cpu_count())
     ap.add_argument("--json", metavar="FILE", help="also save every file's row as JSON")
+    ap.add_argument("--no-expert", action="store_true",
+                    help="skip the expert multi-start (minutes per file with the slow kernels)")
     a = ap.parse_args(argv)
     folder = example_folder()
     paths = [str(folder / f) for f in FILES if (folder / f).exists()]
     missing = [f for f in FILES if not (folder / f).exists()]
-    rows = map_with_progress(_one, paths, a.workers, every=5)
+    rows = map_with_progress(_one, [(p, not a.no_expert) for p in paths], a.workers, every=5)
     text = table(rows)
     if missing:
         text += "\nnot in this SasView's example_data: " + ", ".join(missing)

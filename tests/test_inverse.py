@@ -125,7 +125,7 @@ def test_a_pure_power_law_is_named_as_one_slope():
 def test_a_q_range_no_training_acquisition_had_is_not_confident():
     """Every training acquisition reaches q ≤ 0.03 and q ≥ 0.1 1/Å; data inside a narrower
     window may be estimated but never called confident."""
-    narrow = Acquisition(**{**LAB.__dict__, "q_min": 0.04, "q_max": 0.09, "n_points": 80})
+    narrow = Acquisition(**{**LAB.__dict__, "q_min": 0.04, "q_max": 0.15, "n_points": 80})
     r = estimate(*_measured("sphere", {"radius": 45.0, "radius_pd": 0.08},
                             acquisition=narrow))
     assert not r.confident and any("narrower than every training" in n for n in r.notes)
@@ -368,15 +368,16 @@ def test_an_unsure_classifier_is_never_confident(monkeypatch):
     threshold)."""
     from sasview_saxsim_plugin.inverse.estimate import load_network
 
-    q, intensity, sigma = _measured("sphere", {"radius": 43.0, "radius_pd": 0.08})
+    q, intensity, sigma = _measured("mono_gauss_coil", {"rg": 60.0})
     assert estimate(q, intensity, sigma).confident
     network = load_network(None)
     unsure = np.zeros(len(FAMILY_NAMES))
-    unsure[FAMILY_NAMES.index("sphere")], unsure[FAMILY_NAMES.index("ellipsoid")] = 0.6, 0.4
+    unsure[FAMILY_NAMES.index("mono_gauss_coil")] = 0.6
+    unsure[FAMILY_NAMES.index("mass_fractal")] = 0.4
     monkeypatch.setattr(network, "class_probabilities",
                         lambda code: np.tile(unsure, (code.shape[0], 1)))
     r = estimate(q, intensity, sigma)
-    assert r.model_name == "sphere" and not r.confident
+    assert r.model_name == "mono_gauss_coil" and not r.confident
     assert any("uncertain" in n for n in r.notes)
 
 

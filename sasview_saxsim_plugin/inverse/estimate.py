@@ -259,8 +259,8 @@ def estimate_misfit(name: str, values: dict, q: np.ndarray, intensity: np.ndarra
 
 def flat_misfit(q: np.ndarray, intensity: np.ndarray, sigma: np.ndarray) -> float:
     """Reduced χ² of the best constant against the data, judged like ``estimate_misfit``:
-    where a constant reproduces the data as well as a model may, the curve holds no shape
-    information and no estimate of it can be confident."""
+    where a constant reproduces the data as well as the estimated family does, the curve
+    holds no shape information and no estimate of it can be confident."""
     pick, widened = _check_points(q, intensity, sigma)
     intensity = intensity[pick]
     w = 1.0 / widened ** 2
@@ -366,7 +366,11 @@ def estimate(q, intensity, d_intensity=None, *, q_unit: str = "1/A", n_samples: 
                                      samples[i][:, :family(name).n_free]))
     distance = float(network.code_distance(code)[0])
     familiar = not distance > network.code_threshold  # NaN (no density stored): familiar
-    featureless = flat_misfit(q, intensity, sigma) <= network.chi2_threshold
+    # a constant, or one power law, that reproduces the data as well as the top family
+    # leaves nothing only that family explains (compared with the family's own misfit, not
+    # with the calibrated threshold: a curve with a short Guinier region on a long flat
+    # background sits below that threshold yet is no flat line)
+    featureless = flat_misfit(q, intensity, sigma) <= top_chi2
     power_chi2, power = power_law_misfit(q, intensity, sigma)
     only_a_slope = not featureless and power_chi2 <= top_chi2
     top_p = float(probs[order[0]])
@@ -374,8 +378,9 @@ def estimate(q, intensity, d_intensity=None, *, q_unit: str = "1/A", n_samples: 
                      and top_chi2 <= network.chi2_threshold and familiar
                      and inside_training_range(q) and not featureless and not only_a_slope)
     if featureless:
-        notes.append("a flat background reproduces the data as well as any model: the curve "
-                     "holds no shape information (no particle signal above the noise?)")
+        notes.append("a flat background reproduces the data as well as the estimated family: "
+                     "the curve holds no shape information (no particle signal above the "
+                     "noise?)")
     if only_a_slope:
         notes.append(f"a single power law q^-{power:.2f} (+ background) reproduces the data as "
                      f"well as the estimated {ranked[0].model_name}: the curve shows one slope "

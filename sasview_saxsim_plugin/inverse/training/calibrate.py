@@ -161,7 +161,7 @@ def probability_threshold(checks: dict, truth: np.ndarray, chi2_threshold: float
     """The lowest top probability t such that the curves passing every test with p ≥ t are
     right at least ``target`` of the time (0.999 when none qualifies)."""
     passes = ((checks["chi2"] <= chi2_threshold) & (checks["distance"] <= code_threshold)
-              & (checks["flat"] > chi2_threshold) & (checks["power"] > checks["chi2"]))
+              & (checks["flat"] > checks["chi2"]) & (checks["power"] > checks["chi2"]))
     right = checks["top"] == truth
     for t in np.round(np.arange(0.5, 0.999, 0.01), 3):
         chosen = passes & (checks["p"] >= t)
