@@ -69,9 +69,9 @@ def _one_independent(c: dict) -> dict:
     import foreign_curves as fc
     import torch
 
-    from sasview_saxsim_plugin.inverse.analysis import analyse_curve
+    from sasview_saxsim_plugin.inverse.analysis import analyse_curve, fit_inputs
     from sasview_saxsim_plugin.inverse.families import family
-    from sasview_saxsim_plugin.inverse.refine import fit_model
+    from sasview_saxsim_plugin.inverse.refine import fit_model, refine_estimate
     from sasview_saxsim_plugin.scattering.curve import Curve1D
 
     torch.set_num_threads(1)
@@ -86,22 +86,14 @@ def _one_independent(c: dict) -> dict:
            "instrument": c["instrument"], "hybrid": r.model_name, "refine_seconds": 0.0}
     if not r.confident:
         t = time.perf_counter()
-        refined = analyse_curve(curve, refine=True).refined
+        q, i, sigma, res = fit_inputs(curve)
+        refined = refine_estimate(r, q, i, sigma, **res)  # the estimate is not run twice
         row.update(hybrid=refined.model_name, refine_seconds=time.perf_counter() - t)
         if refined.model_name != c["family"]:
-            from sasview_saxsim_plugin.inverse.model_curves import noise_estimate
-
-            keep = np.isfinite(curve.intensity) & (curve.intensity > 0)
-            if c["dI"] is not None:
-                keep &= np.isfinite(c["dI"]) & (c["dI"] > 0)
-            q, i = curve.q[keep], curve.intensity[keep]
-            sigma = c["dI"][keep] if c["dI"] is not None else noise_estimate(q, i)
             truth = fc.truth_in_catalogue_terms(c["family"], c["truth"])
             for p in family(c["family"]).parameters:  # no distribution drawn: pd 0
                 truth.setdefault(p.name, 0.0)
-            reference = fit_model(
-                c["family"], q, i, sigma, truth, None if curve.dq is None else curve.dq[keep],
-                slit_length=None if not columns else columns["slit_length"][keep])
+            reference = fit_model(c["family"], q, i, sigma, truth, **res)
             row["delta_bic"] = reference.bic - refined.bic
     return row
 

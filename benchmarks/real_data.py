@@ -30,8 +30,6 @@ import sys
 import time
 from pathlib import Path
 
-import numpy as np
-
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from common import publish  # noqa: E402
 from inverse_seeding import map_with_progress, worker_machine  # noqa: E402
@@ -63,8 +61,7 @@ def _one(args: tuple) -> dict:
     from inverse_seeding import strategy_multistart
 
     from sasview_saxsim_plugin.errors import SaxsimInputError
-    from sasview_saxsim_plugin.inverse.analysis import analyse_curve
-    from sasview_saxsim_plugin.inverse.model_curves import noise_estimate
+    from sasview_saxsim_plugin.inverse.analysis import analyse_curve, fit_inputs
     from sasview_saxsim_plugin.io.loading import load_curve
 
     row = {"file": Path(path).name}
@@ -84,16 +81,7 @@ def _one(args: tuple) -> dict:
                top3=[(x.model_name, float(x.probability)) for x in r.ranked[:3]],
                confident=bool(r.confident), seeded_model=fit.model_name,
                seeded_chi2=float(fit.reduced_chi2), seeded_parameters=fit.parameters)
-    # the same points and σ as the refinement (analysis.analyse_curve)
-    q, i = curve.q, curve.intensity
-    keep = np.isfinite(i) & (i > 0) & (q > 0)
-    if curve.d_intensity is not None:
-        keep &= np.isfinite(curve.d_intensity) & (curve.d_intensity > 0)
-    q, i = q[keep], i[keep]
-    sigma = curve.d_intensity[keep] if curve.d_intensity is not None else noise_estimate(q, i)
-    slit = curve.columns.get("slit_length")
-    res = {"dq": None if curve.dq is None else curve.dq[keep],
-           "slit_length": None if slit is None else np.asarray(slit, float)[keep]}
+    q, i, sigma, res = fit_inputs(curve)
     if not expert:
         return row
     t = time.perf_counter()

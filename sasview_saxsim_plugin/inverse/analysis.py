@@ -168,15 +168,22 @@ def analyse_curve(curve: Curve1D, *, refine: bool = False,
     result.notes[:0] = curve.notes
     refined = None
     if refine:
-        q, i = curve.q, curve.intensity
-        keep = np.isfinite(i) & (i > 0) & (q > 0)
-        if curve.d_intensity is not None:
-            keep &= np.isfinite(curve.d_intensity) & (curve.d_intensity > 0)
-        qq, ii = q[keep], i[keep]
-        sigma = (curve.d_intensity[keep] if curve.d_intensity is not None
-                 else noise_estimate(qq, ii))
-        dq = None if curve.dq is None else curve.dq[keep]
-        slit = curve.columns.get("slit_length")
-        slit = None if slit is None else np.asarray(slit, dtype=float)[keep]
-        refined = refine_estimate(result, qq, ii, sigma, dq, slit_length=slit)
+        qq, ii, sigma, res = fit_inputs(curve)
+        refined = refine_estimate(result, qq, ii, sigma, **res)
     return CurveAnalysis(curve, result, refined)
+
+
+def fit_inputs(curve: Curve1D) -> tuple[np.ndarray, np.ndarray, np.ndarray, dict]:
+    """(q 1/Å, I, σ, {"dq": …, "slit_length": …}) of ``curve`` as the refinement fits it: the
+    points with finite q > 0, I > 0 and (where given) dI > 0; σ from dI, else from the
+    point-to-point scatter; the resolution columns on the same points (None where absent)."""
+    q, i = curve.q, curve.intensity
+    keep = np.isfinite(i) & (i > 0) & (q > 0)
+    if curve.d_intensity is not None:
+        keep &= np.isfinite(curve.d_intensity) & (curve.d_intensity > 0)
+    qq, ii = q[keep], i[keep]
+    sigma = curve.d_intensity[keep] if curve.d_intensity is not None else noise_estimate(qq, ii)
+    slit = curve.columns.get("slit_length")
+    return qq, ii, sigma, {"dq": None if curve.dq is None else curve.dq[keep],
+                           "slit_length": None if slit is None
+                           else np.asarray(slit, dtype=float)[keep]}
