@@ -377,6 +377,15 @@ def cmd_install_model(a) -> int:
 
 
 def cmd_make_model(a) -> int:
+    if (a.shape is None) == (a.density is None):
+        raise SaxsimInputError("make-model needs either a density file or --shape "
+                               "(a shape definition .py file or a shipped shape name)")
+    if a.shape is not None:
+        return _make_shape_model(a)
+    if a.voxel_size is None:
+        raise SaxsimInputError("make-model DENSITY needs --voxel-size (Å)")
+    if a.name is None:
+        raise SaxsimInputError("make-model DENSITY needs --name (the model name)")
     from ..models.density_model import make_density_model
     path = make_density_model(a.density, a.voxel_size, a.name, a.dir, overwrite=a.overwrite,
                               memory_budget=a.memory_budget, workdir=a.workdir, progress=True)
@@ -388,12 +397,37 @@ def cmd_make_model(a) -> int:
     return 0
 
 
+def _make_shape_model(a) -> int:
+    from ..models.definition_model import make_definition_model
+    t = time.perf_counter()
+    path = make_definition_model(a.shape, a.name, a.dir, overwrite=a.overwrite)
+    from ..geometry.registry import SHAPES
+    spec = next(s for s in SHAPES.values() if s.source is not None and path.stem in
+                (s.name, f"numerical_{s.name}"))
+    print(f"wrote plugin model {path.stem!r}: {path} (built, loaded and evaluated in "
+          f"{time.perf_counter() - t:.1f} s)")
+    pars = ", ".join(f"{p.name} [{p.units.replace('Ang', 'Å') or '-'}]"
+                     for p in spec.parameters)
+    print(f"fit parameters: scale, background, {pars}; polydispersity on "
+          f"{', '.join(spec.volume_names)}")
+    where = ("SasView lists it under 'Plugin Models' (reload them or restart SasView)"
+             if a.dir is None else "copy it into SasView's plugin folder, or load it with "
+             "sasmodels.core.load_model")
+    print(where)
+    return 0
+
+
 def cmd_example_data(a) -> int:
     from ..density.examples import write_examples
     paths = write_examples(a.dir, overwrite=a.overwrite)
     print(f"wrote {', '.join(str(p) for p in paths)} (a dumbbell of two spheres, 64³ voxels "
           f"of 2 Å, as .npy and .mrc; the cubic SiC unit cell as .cif)")
     return 0
+
+
+def _library_names() -> tuple[str, ...]:
+    from ..geometry.definitions import library_names
+    return library_names()
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -447,10 +481,15 @@ def build_parser() -> argparse.ArgumentParser:
     im.add_argument("--dir", help="target folder (default: SasView's plugin folder)")
     im.set_defaults(func=cmd_install_model)
     mm = sub.add_parser("make-model",
-                        help="write a plugin model bound to a 3D density file (.npy)")
-    mm.add_argument("density", help=".npy file: SLD contrast per voxel (1e-6/Å²)")
-    mm.add_argument("--voxel-size", type=float, required=True, help="voxel edge (Å)")
-    mm.add_argument("--name", required=True, help="model name (a Python identifier)")
+                        help="write a plugin model from a shape definition (--shape) or "
+                             "bound to a 3D density file (.npy)")
+    mm.add_argument("density", nargs="?", help=".npy file: SLD contrast per voxel (1e-6/Å²)")
+    mm.add_argument("--shape", help="shape definition: a .py file (docs: 'Models from any "
+                                    "geometry') or a shipped one: " + ", ".join(
+                                        _library_names()))
+    mm.add_argument("--voxel-size", type=float, help="voxel edge (Å) of the density file")
+    mm.add_argument("--name", help="model name (a Python identifier; with --shape default "
+                                   "numerical_<shape name>)")
     mm.add_argument("--dir", help="target folder (default: SasView's plugin folder)")
     mm.add_argument("--overwrite", action="store_true")
     mm.add_argument("--memory-budget", help="memory for computing the profile; a density "

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import cached_property
 
 import numpy as np
 
@@ -28,7 +29,10 @@ INF = float("inf")
 class Parameter:
     """One model parameter, as a row of a sasmodels ``parameters`` table.
 
-    ``kind``: ``"volume"`` (a length; polydispersity allowed), ``"sld"`` or ``""`` (plain).
+    ``kind``: ``"volume"`` (a geometry parameter: polydispersity allowed, passed to
+    sasmodels' ``form_volume``), ``"sld"`` or ``""`` (plain). A geometry parameter is a length
+    (units ``"Ang"``) or a dimensionless shape number (an exponent, a ratio, a count) with a
+    ``grid_step``: the numerical model tabulates it on a grid of that step and interpolates.
     """
 
     name: str
@@ -37,6 +41,17 @@ class Parameter:
     limits: tuple[float, float]
     kind: str
     description: str
+    grid_step: float = 0.0
+
+    @property
+    def is_length(self) -> bool:
+        """A length in Å (a geometry parameter the tables scale with)."""
+        return self.kind == "volume" and self.units == "Ang"
+
+    @property
+    def is_number(self) -> bool:
+        """A dimensionless geometry parameter (tabulated on a grid of ``grid_step``)."""
+        return self.kind == "volume" and self.units != "Ang"
 
     def as_sasmodels_row(self) -> list:
         """``[name, units, default, [lower, upper], type, description]``."""
@@ -47,6 +62,16 @@ class Parameter:
 def length(name: str, default: float, description: str) -> Parameter:
     """A length parameter in Å (> 0, polydisperse in sasmodels)."""
     return Parameter(name, "Ang", default, (0.0, INF), "volume", description)
+
+
+def number(name: str, default: float, description: str, limits: tuple[float, float],
+           grid_step: float) -> Parameter:
+    """A dimensionless geometry parameter (an exponent, an axis ratio, a number of turns)
+    within ``limits``; the numerical model tabulates it every ``grid_step`` and
+    interpolates linearly in between."""
+    if not grid_step > 0:
+        raise ValueError(f"number {name!r}: grid_step must be > 0")
+    return Parameter(name, "", default, tuple(limits), "volume", description, float(grid_step))
 
 
 def sld(name: str, default: float, description: str) -> Parameter:
@@ -107,20 +132,62 @@ class ShapeSpec:
     #: q (1/Å) and parameters at which ``models/`` checks the plugin against the analytical
     #: counterpart (sasmodels ``tests``); the expected values come from sasmodels itself
     checks: tuple = field(default=())
+    #: the parts are symmetric under x -> -x, y -> -y, z -> -z and centred (the plugin engine
+    #: then voxelises one octant and mirrors it); False: the whole particle is voxelised
+    centrosymmetric: bool = True
+    #: particle volume (Å³) from the geometry parameters when the parts have no exact volume
+    #: (shapes composed of solids: the union's voxel volume, ``geometry.definitions``)
+    volume_of: Callable[[dict], float] | None = None
+    #: where the shape came from (a definition file) and its source text, for plugin files
+    source: str | None = None
 
-    @property
+    @cached_property
     def volume_names(self) -> tuple[str, ...]:
-        """Names of the length parameters in parameter order (sasmodels passes them so)."""
+        """Names of the geometry parameters (lengths and shape numbers) in parameter order
+        (sasmodels passes them so to ``form_volume``)."""
         return tuple(p.name for p in self.parameters if p.kind == "volume")
 
-    @property
+    @cached_property
     def lengths(self) -> tuple[str, ...]:
         """Names of the length parameters, the one that sets the scale of the tables first."""
-        names = self.volume_names
+        names = tuple(p.name for p in self.parameters if p.is_length)
         first = self.scale_length or names[0]
         return (first, *(n for n in names if n != first))
 
-    @property
+    @cached_property
+    def numbers(self) -> tuple[str, ...]:
+        """Names of the dimensionless geometry parameters (tabulated on grids)."""
+        return tuple(p.name for p in self.parameters if p.is_number)
+
+    def parameter(self, name: str) -> Parameter:
+        """The parameter ``name``."""
+        for p in self.parameters:
+            if p.name == name:
+                return p
+        raise KeyError(name)
+
+    def check_geometry(self, dims: dict) -> None:
+        """Raise :class:`SaxsimInputError` unless every length is finite and > 0 and every
+        shape number finite and within its limits."""
+        for name in self.lengths:
+            if name not in dims:
+                raise SaxsimInputError(f"shape {self.name!r} needs the length {name!r} (Å)")
+            require_positive(name, dims[name], "Å")
+        for name in self.numbers:
+            lo, hi = self.parameter(name).limits
+            value = float(dims.get(name, self.parameter(name).default))
+            if not (np.isfinite(value) and lo <= value <= hi):
+                raise SaxsimInputError(f"{name} must lie in [{lo:g}, {hi:g}], got {value!r}")
+
+    def valid(self, dims: dict) -> bool:
+        """Whether ``dims`` is a usable geometry (see :meth:`check_geometry`)."""
+        try:
+            self.check_geometry(dims)
+        except SaxsimInputError:
+            return False
+        return True
+
+    @cached_property
     def sld_names(self) -> tuple[str, ...]:
         """Names of the SLD parameters (sld_solvent included)."""
         return tuple(p.name for p in self.parameters if p.kind == "sld")
@@ -137,15 +204,14 @@ class ShapeSpec:
                 f"shape {self.name!r} has no parameter(s) {', '.join(sorted(unknown))}; it "
                 f"has {', '.join(p.name for p in self.parameters)}")
         full = {**self.defaults(), **values}
-        return ({n: full[n] for n in self.lengths}, {n: full[n] for n in self.sld_names})
+        return ({n: full[n] for n in (*self.lengths, *self.numbers)},
+                {n: full[n] for n in self.sld_names})
 
     def body(self, dims: dict, slds: dict, theta: float = 0.0, phi: float = 0.0,
              center=(0.0, 0.0, 0.0)) -> Body:
         """The particle as a :class:`Body` (parts with their contrasts)."""
-        for name in self.lengths:
-            if name not in dims:
-                raise SaxsimInputError(f"shape {self.name!r} needs the length {name!r} (Å)")
-            require_positive(name, dims[name], "Å")
+        self.check_geometry(dims)
+        dims = {**{n: self.parameter(n).default for n in self.numbers}, **dims}
         c = np.asarray(center, float)
         parts = self.parts(dims, theta, phi, c)
         contrasts = self.contrasts(slds)
@@ -153,7 +219,10 @@ class ShapeSpec:
         return Body(list(zip(parts, contrasts, strict=True)), feature)
 
     def volume(self, dims: dict) -> float:
-        """Particle volume (Å³) sasmodels normalises by: that of the outermost part."""
+        """Particle volume (Å³) sasmodels normalises by: that of the outermost part (or
+        ``volume_of``)."""
+        if self.volume_of is not None:
+            return float(self.volume_of(dims))
         return max(p.volume for p in self.parts(dims, 0.0, 0.0, np.zeros(3)))
 
     def radius_effective(self, dims: dict) -> float:
@@ -171,9 +240,9 @@ def register(spec: ShapeSpec) -> ShapeSpec:
     """Add ``spec`` to the registry (its name must be new). Returns it."""
     if spec.name in SHAPES:
         raise ValueError(f"shape {spec.name!r} is registered already")
-    if not spec.volume_names:
+    if not any(p.is_length for p in spec.parameters):
         raise ValueError(f"shape {spec.name!r} has no length parameter")
-    if spec.scale_length is not None and spec.scale_length not in spec.volume_names:
+    if spec.scale_length is not None and spec.scale_length not in spec.lengths:
         raise ValueError(f"shape {spec.name!r}: scale_length {spec.scale_length!r} is not "
                          "one of its lengths")
     SHAPES[spec.name] = spec

@@ -46,6 +46,7 @@ class Table:
     splines: dict            # (i, j) -> CubicSpline over u
     spacing: float           # voxel size in units of the first length
     u_trusted: float         # π/(2·spacing): beyond this the voxel lattice is less accurate
+    volume: float = 0.0      # particle volume (union of the parts, units of the first length³)
 
     def amplitude2(self, u: np.ndarray, contrasts: list[float]) -> np.ndarray:
         out = np.zeros_like(u)
@@ -57,10 +58,13 @@ class Table:
 
 
 def _unit_geometry(spec: ShapeSpec, ratios: tuple[float, ...]) -> tuple[list, float]:
-    """Unit-contrast part shapes of the geometry with first length 1 and the given ratios of
-    the further lengths to it, and its smallest feature (units of the first length)."""
-    lengths = spec.lengths
-    dims = {lengths[0]: 1.0, **dict(zip(lengths[1:], ratios, strict=True))}
+    """Unit-contrast part shapes of the geometry with first length 1, the further lengths at
+    the given ratios to it and the shape numbers at the values that follow them in
+    ``ratios``, and its smallest feature (units of the first length)."""
+    lengths, numbers = spec.lengths, spec.numbers
+    n_ratios = len(lengths) - 1
+    dims = {lengths[0]: 1.0, **dict(zip(lengths[1:], ratios[:n_ratios], strict=True)),
+            **dict(zip(numbers, ratios[n_ratios:], strict=True))}
     parts = spec.parts(dims, 0.0, 0.0, np.zeros(3))
     feature = min(p.min_feature() for p in parts)
     if spec.feature is not None:
@@ -68,32 +72,63 @@ def _unit_geometry(spec: ShapeSpec, ratios: tuple[float, ...]) -> tuple[list, fl
     return parts, feature
 
 
+def grid_position(spec: ShapeSpec, dims: dict) -> tuple[float, tuple[float, ...],
+                                                        np.ndarray]:
+    """(scale length s, exact key values, position on the table grid) of a geometry: the
+    further lengths as ratios to s (grid in ln(ratio) of step ``ratio_step``), the shape
+    numbers as they are (grid step ``grid_step``)."""
+    first, *others = spec.lengths
+    s = float(dims[first])
+    ratios = tuple(float(dims[n]) / s for n in others)
+    numbers = tuple(float(dims[n]) for n in spec.numbers)
+    x = np.concatenate([np.log(ratios) / spec.ratio_step if ratios else np.zeros(0),
+                        [v / spec.parameter(n).grid_step for n, v in
+                         zip(spec.numbers, numbers, strict=True)]])
+    return s, ratios + numbers, x
+
+
+def grid_values(spec: ShapeSpec, index: tuple[int, ...]) -> tuple[float, ...]:
+    """The key values (ratios, then shape numbers) at an integer grid ``index``."""
+    n_ratios = len(spec.lengths) - 1
+    numbers = []
+    for k, name in zip(index[n_ratios:], spec.numbers, strict=True):
+        p = spec.parameter(name)       # a grid corner beyond a limit is the limit itself
+        numbers.append(float(np.clip(k * p.grid_step, *p.limits)))
+    return tuple(float(np.exp(k * spec.ratio_step)) for k in index[:n_ratios]) + tuple(numbers)
+
+
 def _unit_parts(spec: ShapeSpec, ratios: tuple[float, ...], voxels: int, supersample: int):
-    """Unit-contrast voxel blocks of the dimensionless geometry (axis along z, centre at
+    """Unit-contrast voxel blocks of the dimensionless geometry (axis along z, origin at
     index ``reach``), the voxel size and the largest extent (units of the first length)."""
     shapes, feature = _unit_geometry(spec, ratios)
-    if any(np.any(np.asarray(s.center) != 0) for s in shapes):
+    centres = np.array([np.asarray(s.center, float) for s in shapes])
+    if spec.centrosymmetric and np.any(centres != 0):
         raise SaxsimInputError(
             f"numerical_{spec.name}: the plugin engine tabulates particles whose parts are "
             "centred at the origin and symmetric under x -> -x, y -> -y, z -> -z (it "
-            "voxelises one octant); this shape has off-centre parts. saxsim compare / "
-            "simulate compute it from the whole body")
-    half = np.max([s.half_extent() for s in shapes], axis=0)
+            "voxelises one octant); this shape has off-centre parts (register it with "
+            "centrosymmetric=False)")
+    half = np.max([np.abs(c) + s.half_extent() for c, s in zip(centres, shapes,
+                                                                strict=True)], axis=0)
     extent = 2 * half.max()
     d = feature / voxels
     box_voxels = np.prod(2 * half / d + 3)
     if box_voxels > MAX_VOXELS:           # coarser grid for thin shells / long rods
         d *= (box_voxels / MAX_VOXELS) ** (1 / 3)
-    # a rectangular block around the particle (centre at index reach): no cubic box needed
+    # a rectangular block around the particle (origin at index reach): no cubic box needed
     reach = np.ceil(half / d).astype(int) + 1
 
     def coords(i):
         return i * d
 
-    # every registered shape is symmetric under x -> -x, y -> -y, z -> -z in its own frame:
-    # rasterise the positive octant (indices 0 … reach) and mirror it (8× less work)
-    octant = reach + 1
     parts = []
+    if not spec.centrosymmetric:
+        for s in shapes:
+            parts.append(voxel_fractions(s, coords, d, -reach, 2 * reach + 1, supersample))
+        return parts, d, extent, reach
+    # symmetric under x -> -x, y -> -y, z -> -z in its own frame: rasterise the positive
+    # octant (indices 0 … reach) and mirror it (8× less work)
+    octant = reach + 1
     for s in shapes:
         full = voxel_fractions(s, coords, d, np.zeros(3, int), octant, supersample)
         # index reach + i holds octant[i]; index reach - i holds it too (mirror)
@@ -116,7 +151,9 @@ def _build_table(spec: ShapeSpec, ratios: tuple[float, ...], voxels: int, supers
                                   np.arange(u_lin0, u_max + du, du)]))
     corr = isotropic_correction("deconvolve", np.minimum(u * d, 2 * np.pi))
     splines = {k: CubicSpline(u, p.amplitude2(u) * corr) for k, p in profiles.items()}
-    return Table(u, splines, d, np.pi / (2 * d))
+    # the union of the parts (overlapping parts add contrast but not volume)
+    volume = float(np.minimum(np.sum(parts, axis=0), 1.0).sum()) * d ** 3
+    return Table(u, splines, d, np.pi / (2 * d), volume)
 
 
 @dataclass
@@ -235,6 +272,21 @@ class NumericalShapeModel:
         self._lock = threading.Lock()
         self._warned: set = set()
         self.builds = 0
+        self.features: dict = {}
+
+    def _feature(self, spec: ShapeSpec, ratios: tuple[float, ...]) -> float:
+        """Smallest feature of a dimensionless geometry (cached: building the parts of a
+        composed shape costs more than a warm call)."""
+        key = ("feature", spec.name, ratios)
+        with self._lock:
+            value = self.features.get(key)
+        if value is None:
+            value = _unit_geometry(spec, ratios)[1]
+            with self._lock:
+                if len(self.features) > 100_000:
+                    self.features.clear()
+                self.features[key] = value
+        return value
 
     def _store(self, key, value) -> None:
         """Insert a freshly built table, evicting the least recently used beyond the limit."""
@@ -253,9 +305,9 @@ class NumericalShapeModel:
             if tab is not None and tab.u[-1] >= u_max:
                 self.cache.move_to_end(key)
                 return tab
-        ratios = tuple(float(np.exp(k * spec.ratio_step)) for k in ratio_index)
         need = max(u_max, tab.u[-1] * 2 if tab is not None else 0.0)
-        tab = _build_table(spec, ratios, voxels, supersample, need * 1.25)
+        tab = _build_table(spec, grid_values(spec, ratio_index), voxels, supersample,
+                           need * 1.25)
         self._store(key, tab)
         return tab
 
@@ -285,10 +337,7 @@ class NumericalShapeModel:
 
     def _prepare(self, shape: str, dims: dict, slds: dict, supersample: int | None):
         spec = get_shape(shape)
-        for name in spec.lengths:
-            value = float(dims[name])
-            if not (value > 0 and np.isfinite(value)):
-                raise SaxsimInputError(f"{name} must be a finite number > 0 Å, got {value}")
+        spec.check_geometry(dims)
         contrasts = spec.contrasts({**spec.defaults(), **slds})
         return spec, contrasts, int(supersample or self.supersample)
 
@@ -307,15 +356,13 @@ class NumericalShapeModel:
             radii = [float(r) for r in spec.concentric_radii(dims)]
             return self._concentric_amplitude(q, radii, contrasts, voxels,
                                               supersample) ** 2 * 1e-4
-        first, *others = spec.lengths
-        s = float(dims[first])
+        s, ratios, x = grid_position(spec, dims)
         u = np.abs(q) * s
         u_max = float(u.max()) if u.size else 1.0
-        ratios = tuple(float(dims[n]) / s for n in others)
         if not voxels:
-            voxels = _auto_voxels(_unit_geometry(spec, ratios)[1], u_max)
-        # multilinear interpolation in ln(ratio) between the tables at the grid corners
-        x = np.log(ratios) / spec.ratio_step if ratios else np.zeros(0)
+            voxels = _auto_voxels(self._feature(spec, ratios), u_max)
+        # multilinear interpolation (in ln(ratio), and linear in the shape numbers) between
+        # the tables at the grid corners
         base = np.floor(x).astype(int)
         frac = x - base
         a2 = np.zeros_like(u)
@@ -331,6 +378,33 @@ class NumericalShapeModel:
             a2 += w * tab.amplitude2(u, contrasts)
         self._check_range(first_table, u_max, shape, s)
         return a2 * s ** 6 * 1e-4
+
+    def volume(self, shape: str, dims: dict, supersample: int | None = None) -> float:
+        """Particle volume (Å³) of the voxelised geometry, interpolated between the tables
+        like :meth:`iq` (the union of the parts; consistent with the forward scattering of
+        the same tables), for shapes without an exact volume."""
+        spec = get_shape(shape)
+        spec.check_geometry(dims)
+        supersample = int(supersample or self.supersample)
+        s, _, x = grid_position(spec, dims)
+        base = np.floor(x).astype(int)
+        frac = x - base
+        total = 0.0
+        for corner in np.ndindex(*(2,) * len(x)):
+            w = float(np.prod([f if c else 1 - f for f, c in zip(frac, corner, strict=True)]))
+            if w <= 1e-9:
+                continue
+            index = tuple(int(b + c) for b, c in zip(base, corner, strict=True))
+            tab = None
+            with self._lock:
+                for level in AUTO_LEVELS:
+                    tab = self.cache.get((spec.name, index, level, supersample))
+                    if tab is not None:
+                        break
+            if tab is None:
+                tab = self._table(spec, index, DEFAULT_VOXELS, 1.0, supersample)
+            total += w * tab.volume
+        return total * s ** 3
 
     def _table3d(self, spec: ShapeSpec, ratios: tuple[float, ...], voxels: int,
                  supersample: int) -> AxialTable:
@@ -356,10 +430,10 @@ class NumericalShapeModel:
             radii = [float(r) for r in spec.concentric_radii(dims)]
             return self._concentric_amplitude(np.hypot(qx, qy), radii, contrasts, voxels,
                                               supersample) ** 2 * 1e-4
-        first, *others = spec.lengths
-        s = float(dims[first])
         if not spec.oriented:
             return self.iq(np.hypot(qx, qy), shape, dims, slds, voxels, supersample)
+        first, *others = spec.lengths
+        s = float(dims[first])
         q_lab = np.stack([qx, qy, np.zeros_like(qx)], axis=-1)
         u_par = q_lab @ _axis_frame(theta, phi).T * s
         # exact aspect ratios here: interpolating between ratios would smear the sharp

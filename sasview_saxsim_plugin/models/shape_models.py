@@ -94,7 +94,7 @@ def _docstring(spec: ShapeSpec) -> str:
     counterpart = (f"sasmodels' *{spec.sasmodels_name}*" if spec.sasmodels_name
                    else "the exact scattering of the shape")
     ratio_note = ""
-    if len(spec.lengths) > 2:
+    if len(spec.lengths) + len(spec.numbers) > 2:
         ratio_note = (": its lengths make more than one aspect ratio, so a polydispersity of "
                       f"*{spec.lengths[0]}* (which moves every ratio) needs many tables, and "
                       "its first call can take minutes")
@@ -104,8 +104,9 @@ def _docstring(spec: ShapeSpec) -> str:
                                parameter_list="; ".join(rows), orientation=orientation)
 
 
-def model_namespace(shape: str) -> dict:
-    """The attributes of the sasmodels Python model ``numerical_<shape>`` (see module doc)."""
+def model_namespace(shape: str, model: str | None = None) -> dict:
+    """The attributes of the sasmodels Python model ``numerical_<shape>`` (or ``model``) of
+    a registered shape (see module doc)."""
     spec = get_shape(shape)
     names = [p.name for p in spec.parameters]
     lengths = spec.volume_names          # the order sasmodels passes them in
@@ -118,19 +119,24 @@ def model_namespace(shape: str) -> dict:
         return ({n: values[i] for n, i in zip(lengths, volume_index, strict=True)},
                 {n: values[i] for n, i in zip(slds, sld_index, strict=True)})
 
-    def valid(dims: dict) -> bool:
-        return all(v > 0 and np.isfinite(v) for v in dims.values())
+    valid = spec.valid
+
+    def volume(dims: dict) -> float:
+        if spec.volume_of is None:
+            return spec.volume(dims)
+        from .engine import MODEL  # no exact volume: that of the same voxel tables
+        return MODEL.volume(spec.name, dims)
 
     def form_volume(*volume_args):
         dims = {n: _scalar(v) for n, v in zip(lengths, volume_args, strict=True)}
-        return spec.volume(dims) if valid(dims) else 1.0
+        return volume(dims) if valid(dims) else 1.0
 
     def radius_effective(mode, *volume_args):
         dims = {n: _scalar(v) for n, v in zip(lengths, volume_args, strict=True)}
         if not valid(dims):
             return 0.0
         if int(mode) == 1:
-            return (0.75 * spec.volume(dims) / np.pi) ** (1.0 / 3.0)
+            return (0.75 * volume(dims) / np.pi) ** (1.0 / 3.0)
         return spec.radius_effective(dims)
 
     def Iq(q, *args):  # noqa: N802  (sasmodels' name)
@@ -142,11 +148,12 @@ def model_namespace(shape: str) -> dict:
 
     Iq.vectorized = True
     namespace = {
-        "name": model_name(spec.name),
+        "name": model or model_name(spec.name),
         "title": f"Numerical {spec.title[0].lower()}{spec.title[1:]}",
         "description": f"{spec.description} Computed numerically from voxels by "
-                       f"sasview_saxsim_plugin; compare with sasmodels' "
-                       f"{spec.sasmodels_name or 'closed forms'}.",
+                       "sasview_saxsim_plugin" + (f"; compare with sasmodels' "
+                                                  f"{spec.sasmodels_name}."
+                                                  if spec.sasmodels_name else "."),
         "category": "plugin",
         "parameters": [p.as_sasmodels_row() for p in spec.parameters]
                       + ([p.as_sasmodels_row() for p in AXIS_PARAMETERS] if spec.oriented

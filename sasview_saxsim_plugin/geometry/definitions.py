@@ -1,0 +1,307 @@
+"""Shape definitions: a few lines of Python become a registered shape (and, through
+``models/``, a fittable sasmodels plugin model).
+
+A definition is a Python file (or text) with
+
+* ``name`` — lower-case identifier; the plugin model is ``numerical_<name>``;
+* ``parameters`` — a list of :func:`length`, :func:`number` and :func:`sld` entries, with
+  ``sld_solvent`` among the SLDs;
+* ``shape(**geometry)`` — called with the lengths (Å) and shape numbers by name; returns a
+  :class:`~sasview_saxsim_plugin.geometry.solids.Solid` of SLD ``sld``, or a list of
+  ``(solid, "sld name")`` parts. Overlapping parts add their contrasts, so carve parts
+  apart with ``-`` / ``&`` (a Janus sphere is ``ball & half`` and ``ball - half``);
+
+and optionally ``title``, ``description`` (default: the module docstring's first paragraph),
+``sasmodels_name`` (an analytical counterpart taking the same parameter names),
+``checks`` (``(parameters, q values)`` the model's ``tests`` compare with that counterpart),
+``feature(**geometry)`` (smallest feature, Å, when the solids' own is larger: a thin wall
+made by a difference) and ``scale_length`` (the length the tables scale with).
+
+Every length of the solid must come from a length parameter (no Å constants inside
+``shape``): the numerical model tabulates the geometry with the first length set to 1 and
+scales it. :func:`load_definition` checks this, the return type and the parameters, and
+raises :class:`~sasview_saxsim_plugin.errors.SaxsimInputError` with the file and the reason.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import keyword
+import re
+from collections.abc import Callable
+from functools import lru_cache
+from pathlib import Path
+
+import numpy as np
+
+from ..errors import SaxsimInputError
+from .raster import voxel_fractions
+from .registry import SHAPES, Parameter, ShapeSpec, length, number, register, sld
+from .shapes import Shape
+from .solids import Solid, finite_bounds
+
+#: the definitions shipped with the package (``saxsim make-model --shape torus``)
+LIBRARY = Path(__file__).with_name("library")
+
+
+class SolidShape(Shape):
+    """A :class:`Solid` as a rasterisable :class:`~sasview_saxsim_plugin.geometry.shapes.Shape`
+    (``offset``: where the solid's origin sits, Å)."""
+
+    def __init__(self, solid: Solid, offset=(0.0, 0.0, 0.0)):
+        lo, hi = finite_bounds(solid)
+        self.solid = solid
+        self._mid = (lo + hi) / 2
+        self._half = (hi - lo) / 2
+        self.center = np.asarray(offset, float) + self._mid
+
+    def distance_bound(self, x, y, z):
+        m = self._mid
+        return self.solid.distance(x + m[0], y + m[1], z + m[2])
+
+    def distance_estimate(self, x, y, z):
+        m = self._mid
+        return self.solid.estimate(x + m[0], y + m[1], z + m[2])
+
+    def half_extent(self):
+        return self._half.copy()
+
+    def min_feature(self):
+        return float(min(self.solid.feature(), 2 * self._half.min()))
+
+    @property
+    def volume(self):
+        return union_volume([self])
+
+    def scaled(self, factor):
+        raise NotImplementedError("scale a composed solid through its length parameters")
+
+
+def union_volume(shapes: list[Shape], voxels: int = 24, max_voxels: int = 2_000_000) -> float:
+    """Volume (Å³) of the union of ``shapes`` from anti-aliased voxel fractions
+    (``voxels`` across the smallest feature, at most ``max_voxels`` in the bounding box;
+    accurate to about 1e-4 for smooth surfaces)."""
+    lo = np.min([s.center - s.half_extent() for s in shapes], axis=0)
+    hi = np.max([s.center + s.half_extent() for s in shapes], axis=0)
+    d = min(s.min_feature() for s in shapes) / voxels
+    count = np.prod((hi - lo) / d + 3)
+    if count > max_voxels:
+        d *= (count / max_voxels) ** (1 / 3)
+    n = np.ceil((hi - lo) / d).astype(int) + 3
+    start = lo - d
+
+    total = np.zeros(tuple(n))
+    for s in shapes:
+        total += _fractions_at(s, start, d, n)
+    return float(np.minimum(total, 1.0).sum() * d ** 3)
+
+
+def _fractions_at(shape: Shape, start: np.ndarray, d: float, n: np.ndarray) -> np.ndarray:
+    # voxel_fractions maps indices to Å per axis through one function; shift the shape
+    # instead so that index 0 sits at ``start``
+    moved = _Shifted(shape, -start)
+    return voxel_fractions(moved, lambda i: i * d, d, np.zeros(3, int), n, 3)
+
+
+class _Shifted(Shape):
+    def __init__(self, shape: Shape, shift: np.ndarray):
+        self.inner = shape
+        self.center = np.asarray(shape.center, float) + shift
+
+    def distance_bound(self, x, y, z):
+        return self.inner.distance_bound(x, y, z)
+
+    def distance_estimate(self, x, y, z):
+        return self.inner.distance_estimate(x, y, z)
+
+
+# --- loading -----------------------------------------------------------------------------
+
+def library_names() -> tuple[str, ...]:
+    """Names of the shipped definitions (``geometry/library``)."""
+    return tuple(sorted(p.stem for p in LIBRARY.glob("*.py") if not p.stem.startswith("_")))
+
+
+def definition_source(path_or_name: str | Path) -> tuple[str, str]:
+    """(source text, file name) of a definition file or a shipped definition's name."""
+    text = str(path_or_name)
+    path = Path(text)
+    if not text.endswith(".py") and (LIBRARY / f"{text}.py").exists():
+        path = LIBRARY / f"{text}.py"
+    if not path.exists():
+        raise SaxsimInputError(
+            f"no shape definition {text!r}: give a .py file or one of the shipped shapes "
+            f"({', '.join(library_names())})")
+    try:
+        return path.read_text(encoding="utf-8"), str(path)
+    except (OSError, UnicodeDecodeError) as exc:
+        raise SaxsimInputError(f"cannot read the shape file {path}: {exc}") from None
+
+
+def load_definition(path_or_name: str | Path, *, name: str | None = None,
+                    register_it: bool = True) -> ShapeSpec:
+    """The :class:`ShapeSpec` of a definition file (or shipped name), under its own name or
+    ``name``; registered so that every layer (plugin models, CLI, GUI) finds it by name.
+    Loading the same source twice returns the registered spec; another shape under a
+    registered name is an error."""
+    source, filename = definition_source(path_or_name)
+    return spec_from_source(source, filename, name=name, register_it=register_it)
+
+
+def spec_from_source(source: str, filename: str = "<shape>", *, name: str | None = None,
+                     register_it: bool = True) -> ShapeSpec:
+    """The :class:`ShapeSpec` of a definition's source text (see the module doc), named
+    ``name`` instead of the definition's own name if given."""
+    digest = hashlib.sha256(source.encode()).hexdigest()
+    namespace: dict = {"__name__": f"saxsim_shape_{digest[:12]}", "__file__": filename}
+    try:
+        exec(compile(source, filename, "exec"), namespace)   # noqa: S102 (the user's file)
+    except SyntaxError as exc:
+        raise SaxsimInputError(f"shape file {filename}: syntax error at line {exc.lineno}: "
+                               f"{exc.msg}") from None
+    except SaxsimInputError as exc:
+        raise SaxsimInputError(f"shape file {filename}: {exc}") from None
+    except Exception as exc:  # noqa: BLE001 (any error in the user's file)
+        raise SaxsimInputError(f"shape file {filename} raised {type(exc).__name__}: "
+                               f"{exc}") from None
+    if name is not None:
+        namespace["name"] = name
+    spec = _spec_from_namespace(namespace, filename, source)
+    existing = SHAPES.get(spec.name)
+    if existing is not None:
+        if existing.source == source:
+            return existing
+        raise SaxsimInputError(
+            f"shape file {filename}: a different shape named {spec.name!r} is loaded already "
+            "(a shipped shape or another file): give this one another name")
+    _check_scaling(spec, filename)
+    return register(spec) if register_it else spec
+
+
+def _spec_from_namespace(ns: dict, filename: str, source: str) -> ShapeSpec:
+    where = f"shape file {filename}"
+    name = ns.get("name")
+    if not isinstance(name, str) or not re.fullmatch(r"[a-z][a-z0-9_]*", name) \
+            or keyword.iskeyword(name):
+        raise SaxsimInputError(f"{where}: 'name' must be a lower-case identifier (letters, "
+                               f"digits, _), got {name!r}")
+    parameters = ns.get("parameters")
+    if not isinstance(parameters, list | tuple) or not parameters or not all(
+            isinstance(p, Parameter) for p in parameters):
+        raise SaxsimInputError(f"{where}: 'parameters' must be a list of length(), number() "
+                               "and sld() entries")
+    names = [p.name for p in parameters]
+    if len(set(names)) != len(names):
+        raise SaxsimInputError(f"{where}: parameter names repeat: {names}")
+    reserved = {"scale", "background", "theta", "phi", "psi"} & set(names)
+    if reserved:
+        raise SaxsimInputError(f"{where}: {', '.join(sorted(reserved))} are sasmodels' own "
+                               "parameters; name yours differently")
+    if not any(p.is_length for p in parameters):
+        raise SaxsimInputError(f"{where}: the shape needs at least one length parameter")
+    sld_names = [p.name for p in parameters if p.kind == "sld"]
+    if "sld_solvent" not in sld_names:
+        raise SaxsimInputError(f"{where}: 'parameters' needs sld('sld_solvent', ...)")
+    build = ns.get("shape")
+    if not callable(build):
+        raise SaxsimInputError(f"{where}: define a function shape(**geometry) that returns a "
+                               "solid or a list of (solid, 'sld name') parts")
+    geometry = tuple(p.name for p in parameters if p.kind == "volume")
+    defaults = {p.name: p.default for p in parameters}
+
+    def parts_of(dims: dict) -> list[tuple[Solid, str]]:
+        values = {n: float(dims.get(n, defaults[n])) for n in geometry}
+        try:
+            out = build(**values)
+        except SaxsimInputError as exc:
+            raise SaxsimInputError(f"{where}: shape({_show(values)}): {exc}") from None
+        except Exception as exc:  # noqa: BLE001
+            raise SaxsimInputError(f"{where}: shape({_show(values)}) raised "
+                                   f"{type(exc).__name__}: {exc}") from None
+        if isinstance(out, Solid):
+            out = [(out, "sld")]
+        if not isinstance(out, list | tuple) or not out or not all(
+                isinstance(x, tuple) and len(x) == 2 and isinstance(x[0], Solid)
+                and isinstance(x[1], str) for x in out):
+            raise SaxsimInputError(
+                f"{where}: shape() returned {type(out).__name__}; expected a solid "
+                "(Ball, Box, ... from sasview_saxsim_plugin.shapes) or a list of "
+                "(solid, 'sld name') pairs")
+        for _, part_sld in out:
+            if part_sld not in sld_names or part_sld == "sld_solvent":
+                raise SaxsimInputError(f"{where}: part SLD {part_sld!r} is not one of the "
+                                       f"particle SLD parameters "
+                                       f"({', '.join(n for n in sld_names if n != 'sld_solvent')})")
+        for solid, _ in out:
+            finite_bounds(solid)
+        return list(out)
+
+    part_slds = tuple(s for _, s in parts_of(defaults))
+
+    def parts(dims, theta, phi, centre):
+        found = parts_of(dims)
+        if tuple(s for _, s in found) != part_slds:
+            raise SaxsimInputError(f"{where}: shape() must return the same parts (and SLD "
+                                   "names) for every parameter value")
+        return [SolidShape(solid, centre) for solid, _ in found]
+
+    def contrasts(slds: dict) -> list[float]:
+        return [slds[n] - slds["sld_solvent"] for n in part_slds]
+
+    feature = ns.get("feature")
+    feature_of: Callable | None = None
+    if callable(feature):
+        def feature_of(dims: dict) -> float:
+            return float(feature(**{n: float(dims.get(n, defaults[n])) for n in geometry}))
+
+    doc = (ns.get("__doc__") or "").strip()
+    description = ns.get("description") or (doc.split("\n\n")[0].replace("\n", " ")
+                                             if doc else f"The shape {name}.")
+    checks = ns.get("checks", ())
+
+    @lru_cache(maxsize=256)
+    def _volume(key: tuple) -> float:
+        return union_volume(parts(dict(zip(geometry, key, strict=True)), 0.0, 0.0,
+                                  np.zeros(3)))
+
+    spec = ShapeSpec(
+        name=name,
+        title=str(ns.get("title") or name.replace("_", " ").capitalize()),
+        description=str(description),
+        parameters=tuple(parameters),
+        parts=parts,
+        contrasts=contrasts,
+        sasmodels_name=ns.get("sasmodels_name"),
+        scale_length=ns.get("scale_length"),
+        feature=feature_of,
+        checks=tuple(checks) if checks else (),
+        centrosymmetric=False,
+        volume_of=lambda dims: _volume(tuple(float(dims.get(n, defaults[n]))
+                                             for n in geometry)),
+        source=source,
+    )
+    return spec
+
+
+def _show(values: dict) -> str:
+    return ", ".join(f"{k}={v:g}" for k, v in values.items())
+
+
+def _check_scaling(spec: ShapeSpec, filename: str) -> None:
+    """The geometry must scale with its lengths (the tables rely on it): the bounding box at
+    every length doubled must be the default one doubled."""
+    dims = {p.name: p.default for p in spec.parameters if p.kind == "volume"}
+    doubled = {n: (2 * v if n in spec.lengths else v) for n, v in dims.items()}
+    spec.check_geometry(dims)
+    one = [s.half_extent() for s in spec.parts(dims, 0.0, 0.0, np.zeros(3))]
+    two = [s.half_extent() for s in spec.parts(doubled, 0.0, 0.0, np.zeros(3))]
+    for a, b in zip(one, two, strict=True):
+        if not np.allclose(2 * a, b, rtol=1e-6, atol=0.0):
+            raise SaxsimInputError(
+                f"shape file {filename}: the solid does not scale with its length parameters "
+                "(doubling every length did not double its size): every length inside "
+                "shape() must come from a length parameter, no Å constants")
+
+
+__all__ = ["LIBRARY", "SolidShape", "definition_source", "length", "library_names",
+           "load_definition", "number", "sld", "spec_from_source", "union_volume"]

@@ -1,0 +1,99 @@
+"""Plugin models built from shape definitions (``saxsim make-model --shape FILE.py``).
+
+The written plugin file carries the definition's source text, so it does not depend on the
+definition file staying where it was: loading the plugin registers the shape
+(``geometry.definitions``) and takes its sasmodels attributes from ``shape_models``, whose
+engine tabulates the voxelised geometry. Before anything is written into the target folder
+the plugin is loaded and evaluated from a temporary copy (a model that does not load never
+reaches SasView's plugin folder).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import shutil
+import tempfile
+from pathlib import Path
+
+import numpy as np
+
+from ..errors import SaxsimInputError
+from ..geometry.definitions import definition_source, spec_from_source
+from .shape_models import model_name, model_namespace
+
+TEMPLATE = '''"""Plugin model {model!r}: the shape definition {origin} (SHA-256 {sha}) computed
+numerically by sasview_saxsim_plugin. Written by ``saxsim make-model --shape``; needs the
+sasview_saxsim_plugin package in SasView's Python. The help page is the model's own.
+"""
+
+from sasview_saxsim_plugin.models.definition_model import definition_namespace as _namespace
+
+_SOURCE = {source!r}
+
+globals().update(_namespace(_SOURCE, {shape!r}, {model!r}))
+'''
+
+
+def definition_namespace(source: str, shape: str, model: str) -> dict:
+    """The sasmodels attributes of plugin ``model`` for a definition's ``source``
+    (registered as shape ``shape``)."""
+    spec = spec_from_source(source, f"<{model} plugin>", name=shape)
+    return model_namespace(spec.name, model=model)
+
+
+def plugin_text(source: str, shape: str, model: str, origin: str) -> str:
+    """Text of the plugin file of a definition."""
+    sha = hashlib.sha256(source.encode()).hexdigest()[:16]
+    return TEMPLATE.format(model=model, origin=origin, sha=sha, source=source, shape=shape)
+
+
+def make_definition_model(definition: str | Path, name: str | None = None,
+                          out_dir: str | Path | None = None, overwrite: bool = False,
+                          check_q: tuple[float, ...] = (0.005, 0.05, 0.2)) -> Path:
+    """Write the plugin model of a shape definition (a .py file or a shipped name) into
+    ``out_dir`` (default: SasView's plugin folder) and return its path. ``name``: the model
+    name (default ``numerical_<definition name>``). The model is loaded with sasmodels and
+    evaluated at ``check_q`` (1/Å) with its default parameters first; only a model that
+    loads and gives finite, positive I(q) is written."""
+    from sasmodels.core import build_model, list_models, load_model_info
+    from sasmodels.direct_model import call_kernel
+
+    source, filename = definition_source(definition)
+    if name is not None and not (name.isidentifier() and name == name.lower()):
+        raise SaxsimInputError(f"model name {name!r} must be a lower-case Python identifier "
+                               "(letters, digits, underscores)")
+    spec = spec_from_source(source, filename, name=name)
+    model = name or model_name(spec.name)
+    if model in list_models():
+        raise SaxsimInputError(f"model name {model!r} is one of sasmodels' own models; a "
+                               "plugin of that name would hide it: choose another --name")
+    if out_dir is None:
+        from .install import sasview_plugin_dir
+        out_dir = sasview_plugin_dir()
+    out = Path(out_dir) / f"{model}.py"
+    if out.exists() and not overwrite:
+        raise SaxsimInputError(f"{out} exists; pass --overwrite to replace it")
+    text = plugin_text(source, spec.name, model, Path(filename).name)
+    with tempfile.TemporaryDirectory() as tmp:
+        trial = Path(tmp) / f"{model}.py"
+        trial.write_text(text, encoding="utf-8")
+        try:
+            info = load_model_info(str(trial))
+            kernel = build_model(info).make_kernel([np.asarray(check_q, float)])
+            try:
+                values = np.asarray(call_kernel(kernel, {}))
+            finally:
+                kernel.release()
+        except SaxsimInputError:
+            raise
+        except Exception as exc:  # noqa: BLE001 (sasmodels' errors are of many kinds)
+            raise SaxsimInputError(f"the model of {filename} does not load in sasmodels "
+                                   f"({type(exc).__name__}: {exc}); nothing written") from None
+        if not np.all(np.isfinite(values) & (values > 0)):
+            raise SaxsimInputError(
+                f"the model of {filename} gives I(q) = {values.tolist()} 1/cm at q = "
+                f"{list(check_q)} 1/Å with its default parameters (not finite and > 0); "
+                "nothing written")
+        Path(out_dir).mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(trial, out)
+    return out
