@@ -34,9 +34,9 @@ from common import machine_description, publish  # benchmarks/ is on sys.path
 from sasmodels.core import load_model
 from sasmodels.direct_model import call_kernel
 
-from sasview_saxsim_plugin.geometry.definitions import library_names, load_definition
 from sasview_saxsim_plugin.models.definition_model import make_definition_model
 from sasview_saxsim_plugin.models.engine import MODEL
+from sasview_saxsim_plugin.shapes import library_names, load_definition
 
 Q = np.geomspace(0.005, 0.5, 200)
 

@@ -13,7 +13,7 @@ PACKAGE = Path(__file__).resolve().parents[1] / "sasview_saxsim_plugin"
 NAME = PACKAGE.name
 
 #: layers, lowest first: a module may import its own subpackage and anything of a lower rank
-RANK = {"errors": -1, "memory": 0, "progress": 0, "geometry": 1, "scattering": 2,
+RANK = {"errors": -1, "memory": 0, "progress": 0, "geometry": 1, "shapes": 2, "scattering": 2,
         "density": 2, "fft": 3, "io": 3, "simulate": 4, "models": 4, "inverse": 4,
         "gui": 5, "cli": 6}
 

@@ -10,13 +10,7 @@ import numpy as np
 import pytest
 
 from sasview_saxsim_plugin.errors import SaxsimInputError
-from sasview_saxsim_plugin.geometry.definitions import (
-    SolidShape,
-    library_names,
-    load_definition,
-    spec_from_source,
-    union_volume,
-)
+from sasview_saxsim_plugin.geometry.definitions import SolidShape, spec_from_source, union_volume
 from sasview_saxsim_plugin.geometry.registry import SHAPES
 from sasview_saxsim_plugin.geometry.solids import (
     Ball,
@@ -30,6 +24,7 @@ from sasview_saxsim_plugin.geometry.solids import (
     Torus,
 )
 from sasview_saxsim_plugin.models.engine import MODEL
+from sasview_saxsim_plugin.shapes import library_names, load_definition
 
 
 @pytest.fixture(autouse=True)

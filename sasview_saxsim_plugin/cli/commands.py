@@ -426,7 +426,7 @@ def cmd_example_data(a) -> int:
 
 
 def _library_names() -> tuple[str, ...]:
-    from ..geometry.definitions import library_names
+    from ..shapes import library_names
     return library_names()
 
 

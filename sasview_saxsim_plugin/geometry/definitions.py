@@ -19,7 +19,7 @@ made by a difference) and ``scale_length`` (the length the tables scale with).
 
 Every length of the solid must come from a length parameter (no Å constants inside
 ``shape``): the numerical model tabulates the geometry with the first length set to 1 and
-scales it. :func:`load_definition` checks this, the return type and the parameters, and
+scales it. :func:`spec_from_source` checks this, the return type and the parameters, and
 raises :class:`~sasview_saxsim_plugin.errors.SaxsimInputError` with the file and the reason.
 """
 
@@ -39,9 +39,6 @@ from .raster import voxel_fractions
 from .registry import SHAPES, Parameter, ShapeSpec, length, number, register, sld
 from .shapes import Shape
 from .solids import Solid, finite_bounds
-
-#: the definitions shipped with the package (``saxsim make-model --shape torus``)
-LIBRARY = Path(__file__).with_name("library")
 
 
 class SolidShape(Shape):
@@ -117,35 +114,15 @@ class _Shifted(Shape):
 
 # --- loading -----------------------------------------------------------------------------
 
-def library_names() -> tuple[str, ...]:
-    """Names of the shipped definitions (``geometry/library``)."""
-    return tuple(sorted(p.stem for p in LIBRARY.glob("*.py") if not p.stem.startswith("_")))
-
-
-def definition_source(path_or_name: str | Path) -> tuple[str, str]:
-    """(source text, file name) of a definition file or a shipped definition's name."""
-    text = str(path_or_name)
-    path = Path(text)
-    if not text.endswith(".py") and (LIBRARY / f"{text}.py").exists():
-        path = LIBRARY / f"{text}.py"
-    if not path.exists():
-        raise SaxsimInputError(
-            f"no shape definition {text!r}: give a .py file or one of the shipped shapes "
-            f"({', '.join(library_names())})")
+def definition_source(path: str | Path) -> tuple[str, str]:
+    """(source text, file name) of a definition file."""
+    path = Path(path)
+    if not path.is_file():
+        raise SaxsimInputError(f"no shape definition file {str(path)!r}")
     try:
         return path.read_text(encoding="utf-8"), str(path)
     except (OSError, UnicodeDecodeError) as exc:
         raise SaxsimInputError(f"cannot read the shape file {path}: {exc}") from None
-
-
-def load_definition(path_or_name: str | Path, *, name: str | None = None,
-                    register_it: bool = True) -> ShapeSpec:
-    """The :class:`ShapeSpec` of a definition file (or shipped name), under its own name or
-    ``name``; registered so that every layer (plugin models, CLI, GUI) finds it by name.
-    Loading the same source twice returns the registered spec; another shape under a
-    registered name is an error."""
-    source, filename = definition_source(path_or_name)
-    return spec_from_source(source, filename, name=name, register_it=register_it)
 
 
 def spec_from_source(source: str, filename: str = "<shape>", *, name: str | None = None,
@@ -303,5 +280,5 @@ def _check_scaling(spec: ShapeSpec, filename: str) -> None:
                 "shape() must come from a length parameter, no Å constants")
 
 
-__all__ = ["LIBRARY", "SolidShape", "definition_source", "length", "library_names",
-           "load_definition", "number", "sld", "spec_from_source", "union_volume"]
+__all__ = ["SolidShape", "definition_source", "length", "number", "sld", "spec_from_source",
+           "union_volume"]

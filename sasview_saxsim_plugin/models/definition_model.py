@@ -19,6 +19,7 @@ import numpy as np
 
 from ..errors import SaxsimInputError
 from ..geometry.definitions import definition_source, spec_from_source
+from ..shapes import definition_file
 from .shape_models import model_name, model_namespace
 
 TEMPLATE = '''"""Plugin model {model!r}: the shape definition {origin} (SHA-256 {sha}) computed
@@ -58,7 +59,7 @@ def make_definition_model(definition: str | Path, name: str | None = None,
     from sasmodels.core import build_model, list_models, load_model_info
     from sasmodels.direct_model import call_kernel
 
-    source, filename = definition_source(definition)
+    source, filename = definition_source(definition_file(definition))
     if name is not None and not (name.isidentifier() and name == name.lower()):
         raise SaxsimInputError(f"model name {name!r} must be a lower-case Python identifier "
                                "(letters, digits, underscores)")
