@@ -1,0 +1,78 @@
+"""Atomic structures: the PDB/mmCIF reader (gemmi) and the binned Debye sum against the
+direct sum over every atom pair."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from sasview_saxsim_plugin.errors import SaxsimInputError
+
+gemmi = pytest.importorskip("gemmi")
+pytest.importorskip("numba")
+
+from sasview_saxsim_plugin.density.structures import read_structure  # noqa: E402
+from sasview_saxsim_plugin.scattering.atomic import (  # noqa: E402
+    debye_direct,
+    pair_histogram,
+    xray_form_factor,
+)
+
+
+def sasview_pdb(name: str) -> Path:
+    import sas
+    path = Path(sas.__file__).parent / "example_data" / "coordinate_data" / name
+    if not path.exists():
+        pytest.skip(f"SasView's example {name} is not installed")
+    return path
+
+
+def test_form_factor_is_the_electron_count_at_q_zero():
+    for symbol, electrons in (("C", 6), ("O", 8), ("Fe", 26)):
+        assert xray_form_factor(symbol, np.array([0.0]))[0] == pytest.approx(electrons,
+                                                                               abs=0.01)
+    with pytest.raises(SaxsimInputError, match="'Xx'"):
+        xray_form_factor("Xx", np.array([0.1]))
+
+
+@pytest.mark.parametrize("name", ["dna.pdb", "2w0o.pdb"])
+def test_binned_debye_equals_the_direct_pair_sum(name):
+    s = read_structure(sasview_pdb(name))
+    names, kinds = s.kinds()
+    q = np.linspace(0.0, 0.5, 26)
+    ff = np.array([xray_form_factor(n, q) for n in names])
+    binned = pair_histogram(s.xyz, kinds, names, s.occupancy).intensity(q, ff)
+    direct = debye_direct(s.xyz, ff[kinds], q, s.occupancy)
+    assert np.max(np.abs(binned / direct - 1)) < 1e-4
+
+
+def test_reader_keeps_occupancies_and_leaves_out_waters(tmp_path):
+    s = read_structure(sasview_pdb("2w0o.pdb"))
+    assert len(s) == 1393 and set(s.kinds()[0]) == {"C", "Cd", "N", "O", "S"}
+    assert np.any(s.occupancy < 1)
+
+
+def _pdb_line(serial, name, residue, element, x):
+    return (f"ATOM  {serial:5d} {name:<4} {residue:>3} A{1:4d}    {x:8.3f}{0.0:8.3f}{0.0:8.3f}"
+            f"{1.0:6.2f}{0.0:6.2f}          {element:>2}\n")
+
+
+def test_bad_structures_get_one_clear_message(tmp_path):
+    empty = tmp_path / "empty.pdb"
+    empty.write_text("REMARK nothing here\nEND\n")
+    with pytest.raises(SaxsimInputError, match="no"):
+        read_structure(empty)
+    waters = tmp_path / "waters.pdb"
+    waters.write_text(_pdb_line(1, "O", "HOH", "O", 0.0) + "END\n")
+    with pytest.raises(SaxsimInputError, match="waters are left out"):
+        read_structure(waters)
+    unknown = tmp_path / "unknown.pdb"
+    unknown.write_text(_pdb_line(1, "CA", "ALA", "C", 0.0) + _pdb_line(2, "QQ", "ALA", "Qq", 1.5)
+                       + "END\n")
+    with pytest.raises(SaxsimInputError, match="element of 1 atom"):
+        read_structure(unknown)
+    with pytest.raises(SaxsimInputError, match="not a structure file"):
+        read_structure(tmp_path / "empty.txt" if (tmp_path / "empty.txt").write_text("x")
+                       else None)
