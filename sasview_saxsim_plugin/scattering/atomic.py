@@ -19,7 +19,7 @@ and runs on every core.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cache
 
 import numpy as np
 
@@ -29,7 +29,7 @@ from ..errors import SaxsimInputError, require_extra
 BIN_WIDTH = 0.02
 
 
-@lru_cache(maxsize=None)
+@cache
 def _cromer_mann(symbol: str):
     from periodictable import cromermann
     try:
