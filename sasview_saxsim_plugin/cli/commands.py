@@ -382,6 +382,9 @@ def cmd_make_model(a) -> int:
                                "(a shape definition .py file or a shipped shape name)")
     if a.shape is not None:
         return _make_shape_model(a)
+    from ..density.structures import SUFFIXES
+    if str(a.density).lower().endswith(SUFFIXES):
+        return _make_atomic_model(a)
     if a.voxel_size is None:
         raise SaxsimInputError("make-model DENSITY needs --voxel-size (Å)")
     if a.name is None:
@@ -394,6 +397,20 @@ def cmd_make_model(a) -> int:
              if a.dir is None else "copy it into SasView's plugin folder, or load it with "
              "sasmodels.core.load_model")
     print(f"bound to {os.path.abspath(a.density)} (voxel size {a.voxel_size:g} Å); {where}")
+    return 0
+
+
+def _make_atomic_model(a) -> int:
+    from ..models.atomic_model import make_atomic_model
+    if a.name is None:
+        raise SaxsimInputError("make-model STRUCTURE needs --name (the model name)")
+    t = time.perf_counter()
+    path = make_atomic_model(a.density, a.name, a.dir, overwrite=a.overwrite,
+                             hydration=not a.no_hydration, progress=True)
+    print(f"wrote plugin model {a.name!r}: {path} and its tables "
+          f"{path.with_name(path.stem + '_atoms.npz').name} ({time.perf_counter() - t:.1f} s)")
+    print("fit parameters: scale (volume fraction), background, solvent_density [e/Å^3], "
+          "excluded_volume_scale, hydration_contrast [e/Å^3]")
     return 0
 
 
@@ -483,7 +500,11 @@ def build_parser() -> argparse.ArgumentParser:
     mm = sub.add_parser("make-model",
                         help="write a plugin model from a shape definition (--shape) or "
                              "bound to a 3D density file (.npy)")
-    mm.add_argument("density", nargs="?", help=".npy file: SLD contrast per voxel (1e-6/Å²)")
+    mm.add_argument("density", nargs="?",
+                    help=".npy file (SLD contrast per voxel, 1e-6/Å²) or an atomic structure "
+                         "(.pdb, .cif, .mmcif, also gzipped)")
+    mm.add_argument("--no-hydration", action="store_true",
+                    help="atomic structures: no hydration shell")
     mm.add_argument("--shape", help="shape definition: a .py file (docs: 'Models from any "
                                     "geometry') or a shipped one: " + ", ".join(
                                         _library_names()))

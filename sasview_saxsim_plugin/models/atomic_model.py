@@ -1,0 +1,190 @@
+"""Plugin models of atomic structures (``saxsim make-model STRUCTURE.pdb``).
+
+``make_atomic_model`` reads a PDB/mmCIF file, places the hydration sites, computes the pair
+histograms (``scattering.atomic``) once and stores them as ``NAME_atoms.npz`` next to the
+plugin; the plugin records the file's SHA-256 and refuses to run if it is gone or changed.
+Its fit parameters are the solvent's electron density, the scale of the atoms' displaced
+volumes and the hydration shell's contrast: they change the per-kind form factors, not the
+histograms, so a call costs the sums over the histograms' bins (milliseconds).
+
+I(q) = scale/V·(r_e·f)²-sums + background in 1/cm, V the displaced volume of the atoms, so
+*scale* is the particles' volume fraction (X-ray, electron densities in e/Å³).
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+import numpy as np
+
+from ..errors import SaxsimInputError
+from ..scattering.atomic import HYDRATION, PairHistogram, SolvatedStructure
+
+#: classical electron radius (Å) times 1e6: electrons -> sasmodels' 1e-6/Å²·Å³ amplitude
+ELECTRON_AMPLITUDE = 2.8179403262e-5 * 1e6
+
+TEMPLATE = '''r"""
+{title}
+
+X-ray scattering of the atomic structure ``{source}`` ({atoms} atoms, {sites} hydration sites;
+{elements}) in solvent, by the Debye equation over its binned pair distances (docs: "Models
+from any geometry"; tables in ``{npz}``, SHA-256 {sha256}). Each atom scatters with its
+Waasmaier-Kirfel form factor minus the solvent it displaces (a Gaussian sphere of its
+Fraser volume times *solvent_density*, the volumes scaled by *excluded_volume_scale*³ as in
+CRYSOL); the hydration shell (grid sites 3-6 Å from the atom centres) adds
+*hydration_contrast* over bulk solvent. I(q) = scale/V·|A|²·r_e²·1e-4 + background (1/cm)
+with V = {volume:.6g} Å³ the atoms' displaced volume: *scale* is the volume fraction.
+Written by ``saxsim make-model``; refuses to run if the tables file is gone or changed.
+"""
+
+from sasview_saxsim_plugin.models.atomic_model import bound_structure
+
+_STRUCTURE = bound_structure({npz!r}, {sha256!r})
+
+name = {name!r}
+title = {title!r}
+description = "X-ray I(q) of the atomic structure {source} in solvent (see the help)"
+category = "plugin"
+parameters = [
+    ["solvent_density", "e/Ang^3", 0.334, [0, 2], "", "electron density of the solvent"],
+    ["excluded_volume_scale", "", 1.0, [0.8, 1.2], "", "scale of the displaced volumes"],
+    ["hydration_contrast", "e/Ang^3", 0.03, [-0.5, 0.5], "",
+     "excess electron density of the hydration shell"],
+]
+
+
+def Iq(q, solvent_density, excluded_volume_scale, hydration_contrast):  # noqa: N802
+    return _STRUCTURE.iq(q, solvent_density, excluded_volume_scale, hydration_contrast)
+
+
+Iq.vectorized = True
+'''
+
+
+def save_structure(model: SolvatedStructure, path: str | os.PathLike, source: str) -> None:
+    """Write the histograms, volumes and source name of ``model`` to an .npz file."""
+    h = model.histogram
+    np.savez_compressed(path, kinds=np.array(h.kinds), counts=h.counts, pairs=h.pairs,
+                        distance=h.distance, site_volume=model.site_volume,
+                        volume_kinds=np.array(list(model.volumes)),
+                        volume_values=np.array(list(model.volumes.values())),
+                        source=source)
+
+
+def load_structure(path: str | os.PathLike) -> SolvatedStructure:
+    """The :class:`SolvatedStructure` saved by :func:`save_structure`."""
+    with np.load(path, allow_pickle=False) as z:
+        hist = PairHistogram(tuple(str(k) for k in z["kinds"]), z["counts"], z["pairs"],
+                             z["distance"])
+        volumes = {str(k): float(v) for k, v in zip(z["volume_kinds"], z["volume_values"],
+                                                    strict=True)}
+        return SolvatedStructure(hist, volumes, float(z["site_volume"]))
+
+
+class BoundStructure:
+    """The tables of one plugin model, checked against the recorded checksum."""
+
+    def __init__(self, path: str, sha256: str):
+        self.path, self.sha256 = path, sha256
+        self._model: SolvatedStructure | None = None
+        self._lock = threading.Lock()
+
+    def _ensure(self) -> SolvatedStructure:
+        from .density_model import file_sha256
+        with self._lock:
+            if self._model is None:
+                if not os.path.exists(self.path):
+                    raise ValueError(f"the tables file {self.path!r} of this plugin model is "
+                                     "gone; run 'saxsim make-model' again")
+                if file_sha256(self.path) != self.sha256:
+                    raise ValueError(f"the tables file {self.path!r} changed since the model "
+                                     "was made; run 'saxsim make-model' again")
+                self._model = load_structure(self.path)
+            return self._model
+
+    def iq(self, q, solvent_density, excluded_scale, hydration_contrast) -> np.ndarray:
+        """sasmodels ``Iq`` (1/cm at scale 1): |A|²·(r_e·1e6)²·1e-4 / V."""
+        model = self._ensure()
+        values = [float(np.asarray(v, float).ravel()[0]) for v in
+                  (solvent_density, excluded_scale, hydration_contrast)]
+        a2 = model.intensity(np.abs(np.asarray(q, float)), *values)
+        return a2 * ELECTRON_AMPLITUDE ** 2 * 1e-4 / model.excluded_volume
+
+
+_BOUND: dict = {}
+
+
+def bound_structure(path: str, sha256: str) -> BoundStructure:
+    """Shared :class:`BoundStructure` per (tables file, checksum)."""
+    key = (path, sha256)
+    if key not in _BOUND:
+        _BOUND[key] = BoundStructure(path, sha256)
+    return _BOUND[key]
+
+
+def make_atomic_model(structure: str | os.PathLike, name: str,
+                      out_dir: str | os.PathLike | None = None, overwrite: bool = False,
+                      hydration: bool = True, progress: bool = False) -> Path:
+    """Write plugin model ``NAME.py`` (and its tables ``NAME_atoms.npz``) of a PDB/mmCIF
+    file into ``out_dir`` (default: SasView's plugin folder). The model is loaded with
+    sasmodels and evaluated before anything is written there."""
+    from sasmodels.core import build_model, list_models, load_model_info
+    from sasmodels.direct_model import call_kernel
+
+    from ..density.structures import read_structure
+    from ..scattering.atomic import solvated_structure
+    from .density_model import file_sha256
+
+    if not (name.isidentifier() and name == name.lower()):
+        raise SaxsimInputError(f"model name {name!r} must be a lower-case Python identifier")
+    if name in list_models():
+        raise SaxsimInputError(f"model name {name!r} is one of sasmodels' own models; a "
+                               "plugin of that name would hide it: choose another --name")
+    if out_dir is None:
+        from .install import sasview_plugin_dir
+        out_dir = sasview_plugin_dir()
+    out_dir = Path(out_dir)
+    target, tables = out_dir / f"{name}.py", out_dir / f"{name}_atoms.npz"
+    if (target.exists() or tables.exists()) and not overwrite:
+        raise SaxsimInputError(f"{target} exists; pass --overwrite to replace it")
+    t = time.perf_counter()
+    s = read_structure(structure)
+    model = solvated_structure(s.xyz, s.elements, s.occupancy, hydration=hydration)
+    if progress:
+        print(f"{s.source}: {len(s)} atoms, pair histograms in {time.perf_counter() - t:.1f} s")
+    elements = ", ".join(f"{k} {int(round(n))}" for k, n in zip(
+        model.histogram.kinds, model.histogram.counts, strict=True) if k != HYDRATION)
+    sites = int(model.histogram.counts[list(model.histogram.kinds).index(HYDRATION)]) \
+        if HYDRATION in model.histogram.kinds else 0
+    with tempfile.TemporaryDirectory() as tmp:
+        trial_tables = Path(tmp) / tables.name
+        save_structure(model, trial_tables, s.source)
+        sha = file_sha256(trial_tables)
+        text = TEMPLATE.format(title=f"Atomic structure {s.source}", source=s.source,
+                               atoms=len(s), sites=sites, elements=elements, npz=str(tables),
+                               sha256=sha, volume=model.excluded_volume, name=name)
+        trial = Path(tmp) / target.name
+        trial.write_text(text.replace(repr(str(tables)), repr(str(trial_tables))),
+                         encoding="utf-8")
+        try:
+            info = load_model_info(str(trial))
+            kernel = build_model(info).make_kernel([np.array([0.01, 0.1, 0.3])])
+            try:
+                values = np.asarray(call_kernel(kernel, {}))
+            finally:
+                kernel.release()
+        except Exception as exc:  # noqa: BLE001
+            raise SaxsimInputError(f"the model of {s.source} does not load in sasmodels "
+                                   f"({type(exc).__name__}: {exc}); nothing written") from None
+        if not np.all(np.isfinite(values) & (values > 0)):
+            raise SaxsimInputError(f"the model of {s.source} gives I(q) = {values.tolist()}; "
+                                   "nothing written")
+        out_dir.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(trial_tables, tables)
+        target.write_text(text, encoding="utf-8")
+    return target
