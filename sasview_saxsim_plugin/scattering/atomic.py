@@ -7,9 +7,9 @@ Atoms of one kind share a form factor F_t(q), so the pair sum only needs, per pa
 I(q) = Σ_t N_t F_t² + 2 Σ_{a≤b} F_a F_b S_ab(q) for *any* form factors — the solvent density,
 the excluded-volume scale and the hydration contrast change F_t, not the histograms, so they
 are fit parameters that cost nothing to change (the scheme of CRYSOL, Svergun et al. 1995,
-and AUSAXS). Distances are binned at ``BIN_WIDTH`` and each bin is represented by its centre
-(the error of a bin averages to (q·w)²/24 of the local curvature of sinc: about 1e-6 at
-q = 0.5 1/Å, w = 0.01 Å).
+and AUSAXS). Each pair distance is shared linearly between the two nearest nodes of a grid
+of step ``BIN_WIDTH`` (the first moment is kept, so the error is second order: about
+(q·w)²/8 of the local curvature of sinc, 3e-6 at q = 0.5 1/Å, w = 0.01 Å).
 
 X-ray form factors in vacuum are Waasmaier & Kirfel (1995) (``periodictable.cromermann``), in
 electrons; q in 1/Å; lengths in Å. The pair loop is compiled with numba (the 'atoms' extra)
@@ -67,8 +67,14 @@ def _pair_kernel():
                         dx = xyz[j, 0] - xi
                         dy = xyz[j, 1] - yi
                         dz = xyz[j, 2] - zi
-                        k = int(np.sqrt(dx * dx + dy * dy + dz * dz) * inv_width)
-                        row[min(k, n_bins - 1)] += wi * weights[j]
+                        # linear deposit onto the nodes k·w either side (keeps the
+                        # first moment: bonded pairs sit at fixed distances inside a bin)
+                        x = np.sqrt(dx * dx + dy * dy + dz * dz) * inv_width
+                        k = min(int(x), n_bins - 2)
+                        f = x - k
+                        w = wi * weights[j]
+                        row[k] += w * (1.0 - f)
+                        row[k + 1] += w * f
         return counts.sum(axis=0)
 
     return histogram
@@ -145,18 +151,18 @@ def pair_histogram(xyz: np.ndarray, kinds: np.ndarray, names: tuple[str, ...],
     # sorted by kind, then along x (neighbours in memory are neighbours in space)
     order = np.lexsort((xyz[:, 0], kinds))
     centred = xyz - xyz.mean(axis=0)
-    sorted_xyz = np.ascontiguousarray(centred[order], dtype=np.float32)
+    sorted_xyz = np.ascontiguousarray(centred[order], dtype=np.float64)
     sorted_kinds = np.ascontiguousarray(kinds[order])
     starts = np.searchsorted(sorted_kinds, np.arange(n_kinds + 1)).astype(np.int64)
     span = float(np.linalg.norm(xyz.max(axis=0) - xyz.min(axis=0)))
-    n_bins = int(span / bin_width) + 2
+    n_bins = int(span / bin_width) + 3
     if _KERNEL is None:
         _KERNEL = _pair_kernel()
     import numba
     threads = int(numba.get_num_threads())
     pairs = _KERNEL(sorted_xyz, np.ascontiguousarray(weights[order], dtype=np.float32),
                     sorted_kinds, starts, 1.0 / bin_width, n_bins, threads)
-    distance = np.broadcast_to((np.arange(n_bins) + 0.5) * bin_width, pairs.shape).copy()
+    distance = np.broadcast_to(np.arange(n_bins) * bin_width, pairs.shape).copy()
     counts = np.bincount(kinds, weights, minlength=n_kinds).astype(float)
     return PairHistogram(tuple(names), counts, pairs, distance)
 
