@@ -9,7 +9,8 @@ with an independent reference, and cost per call.
   hollow_rectangular_prism, truncated_octahedron, tetrahedron, core_shell_bicelle,
   linear_pearls): the built plugin model through sasmodels' kernel against the analytical
   model in absolute units (scale 1, same parameters), 200 log-spaced q in 0.005–0.5 1/Å,
-  without and with Gaussian polydispersity 0.1 (35 points) on the scale length.
+  without and with Gaussian polydispersity 0.1 (35 points) on the scale length (where the
+  sasmodels model allows one there).
 * Definitions without one (torus, helix): against a Monte Carlo Debye sum written here,
   independently of the package (its own inside tests, uniform random points, the pair
   sum over all pairs i ≠ j, normalised to P(0) = 1, times the model's own forward
@@ -58,7 +59,10 @@ def closed_form_rows(shape: str, folder: str, pd_n: int) -> list[dict]:
     reference = load_model(spec.sasmodels_name)
     pars = {**spec.defaults(), **spec.checks[0], "scale": 1.0, "background": 0.0}
     rows = []
-    for pd in (0.0, 0.1):
+    ref_pars = reference.info.parameters
+    can_pd = (spec.lengths[0] in {p.name for p in ref_pars.kernel_parameters}
+              and ref_pars[spec.lengths[0]].polydisperse)
+    for pd in ((0.0, 0.1) if can_pd else (0.0,)):
         p = dict(pars)
         if pd:
             p.update({f"{spec.lengths[0]}_pd": pd, f"{spec.lengths[0]}_pd_n": pd_n})

@@ -15,7 +15,9 @@ and optionally ``title``, ``description`` (default: the module docstring's first
 ``sasmodels_name`` (an analytical counterpart taking the same parameter names),
 ``checks`` (``(parameters, q values)`` the model's ``tests`` compare with that counterpart),
 ``feature(**geometry)`` (smallest feature, Å, when the solids' own is larger: a thin wall
-made by a difference) and ``scale_length`` (the length the tables scale with).
+made by a difference), ``scale_length`` (the length the tables scale with) and ``voxels``
+(the fewest voxels across the smallest feature: 48 for near-cubes, whose flat faces the
+default 24 under-resolve at high q).
 
 Every length of the solid must come from a length parameter (no Å constants inside
 ``shape``): the numerical model tabulates the geometry with the first length set to 1 and
@@ -256,6 +258,7 @@ def _spec_from_namespace(ns: dict, filename: str, source: str) -> ShapeSpec:
         volume_of=lambda dims: _volume(tuple(float(dims.get(n, defaults[n]))
                                              for n in geometry)),
         source=source,
+        min_voxels=int(ns.get("voxels", 0)),
     )
     return spec
 

@@ -140,6 +140,9 @@ class ShapeSpec:
     volume_of: Callable[[dict], float] | None = None
     #: where the shape came from (a definition file) and its source text, for plugin files
     source: str | None = None
+    #: fewest voxels across the smallest feature the automatic grid may use (0: the engine's
+    #: default): near-cubes need more than curved shapes at high q
+    min_voxels: int = 0
 
     @cached_property
     def volume_names(self) -> tuple[str, ...]:

@@ -249,11 +249,12 @@ def _axis_frame(theta: float, phi: float) -> np.ndarray:
 AUTO_LEVELS = (DEFAULT_VOXELS, 2 * DEFAULT_VOXELS, 4 * DEFAULT_VOXELS)
 
 
-def _auto_voxels(feature: float, u_max: float) -> int:
+def _auto_voxels(feature: float, u_max: float, minimum: int = 0) -> int:
     """Automatic voxels across the smallest feature (first length = 1): the first of 24, 48,
-    96 with q·d ≤ π at the largest requested u = q·s (few levels, so the cache is reused)."""
+    96 (at least ``minimum``) with q·d ≤ π at the largest requested u = q·s (few levels, so
+    the cache is reused)."""
     for level in AUTO_LEVELS:
-        if u_max * feature / level <= np.pi:
+        if level >= minimum and u_max * feature / level <= np.pi:
             return level
     return AUTO_LEVELS[-1]
 
@@ -360,7 +361,7 @@ class NumericalShapeModel:
         u = np.abs(q) * s
         u_max = float(u.max()) if u.size else 1.0
         if not voxels:
-            voxels = _auto_voxels(self._feature(spec, ratios), u_max)
+            voxels = _auto_voxels(self._feature(spec, ratios), u_max, spec.min_voxels)
         # multilinear interpolation (in ln(ratio), and linear in the shape numbers) between
         # the tables at the grid corners
         base = np.floor(x).astype(int)

@@ -13,7 +13,9 @@ parameters = [sld("sld", 4.0, "particle SLD"), sld("sld_solvent", 1.0, "solvent 
               length("radius", 20.0, "cylinder radius"),
               length("radius_cap", 25.0, "radius of the caps"),
               length("length", 400.0, "cylinder length")]
-checks = ({"radius": 20.0, "radius_cap": 25.0, "length": 200.0}, (0.002, 0.01, 0.03, 0.06))
+# radius_cap stays above radius over a 10 % radius distribution (sasmodels drops the
+# points of a distribution where it does not; the solid would be a valid shape there)
+checks = ({"radius": 20.0, "radius_cap": 30.0, "length": 200.0}, (0.002, 0.01, 0.03, 0.06))
 
 
 def shape(radius, radius_cap, length):

@@ -12,6 +12,10 @@ parameters = [sld("sld", 4.0, "particle SLD"), sld("sld_solvent", 1.0, "solvent 
               length("radius_c", 30.0, "semi-axis along z"),
               number("exponent", 2.0, "exponent p (1: ellipsoid)", (0.5, 10.0), 0.1)]
 
+# flat faces: 24 voxels across under-resolve them at high q (p95 5 % against sasmodels'
+# superball, 1 % with 48)
+voxels = 48
+
 
 def shape(radius_a, radius_b, radius_c, exponent):
     return Superellipsoid(radius_a, radius_b, radius_c, exponent)
