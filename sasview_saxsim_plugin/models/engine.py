@@ -366,7 +366,12 @@ class NumericalShapeModel:
         # the tables at the grid corners
         base = np.floor(x).astype(int)
         frac = x - base
+        # what is interpolated is |A|²/V² of each table (near 1 at low q, smooth in the
+        # ratios) and ln V (exact where V is a power of a ratio): |A|² itself grows like a
+        # power of the ratios, and linear interpolation of it was 0.3 % too high between
+        # grid points (torus, ratio 0.25)
         a2 = np.zeros_like(u)
+        log_volume = 0.0
         first_table = None
         for corner in np.ndindex(*(2,) * len(ratios)):
             w = float(np.prod([f if c else 1 - f for f, c in zip(frac, corner, strict=True)]))
@@ -376,9 +381,10 @@ class NumericalShapeModel:
                                                                      strict=True)),
                               voxels, u_max, supersample)
             first_table = first_table or tab
-            a2 += w * tab.amplitude2(u, contrasts)
+            a2 += w * tab.amplitude2(u, contrasts) / tab.volume ** 2
+            log_volume += w * np.log(tab.volume)
         self._check_range(first_table, u_max, shape, s)
-        return a2 * s ** 6 * 1e-4
+        return a2 * np.exp(2 * log_volume) * s ** 6 * 1e-4
 
     def volume(self, shape: str, dims: dict, supersample: int | None = None) -> float:
         """Particle volume (Å³) of the voxelised geometry, interpolated between the tables
@@ -390,7 +396,7 @@ class NumericalShapeModel:
         s, _, x = grid_position(spec, dims)
         base = np.floor(x).astype(int)
         frac = x - base
-        total = 0.0
+        log_volume = 0.0
         for corner in np.ndindex(*(2,) * len(x)):
             w = float(np.prod([f if c else 1 - f for f, c in zip(frac, corner, strict=True)]))
             if w <= 1e-9:
@@ -404,8 +410,8 @@ class NumericalShapeModel:
                         break
             if tab is None:
                 tab = self._table(spec, index, DEFAULT_VOXELS, 1.0, supersample)
-            total += w * tab.volume
-        return total * s ** 3
+            log_volume += w * np.log(tab.volume)
+        return float(np.exp(log_volume)) * s ** 3
 
     def _table3d(self, spec: ShapeSpec, ratios: tuple[float, ...], voxels: int,
                  supersample: int) -> AxialTable:

@@ -21,6 +21,12 @@ checks = ({"radius": 20.0, "radius_cap": 30.0, "length": 200.0}, (0.002, 0.01, 0
 def shape(radius, radius_cap, length):
     h = math.sqrt(max(radius_cap ** 2 - radius ** 2, 0.0))
     half = 0.5 * length
-    top = Ball(radius_cap).translated(0, 0, half - h) & HalfSpace((0, 0, -1), -half)
-    bottom = Ball(radius_cap).translated(0, 0, h - half) & HalfSpace((0, 0, 1), -half)
+    # each cap reaches a little into the cylinder (within its radius), so that no face of
+    # the union lies inside the particle (coincident faces leave half-filled voxels)
+    overlap = min(0.25 * radius, half)
+    rod = Cylinder(radius, 2 * (overlap + radius_cap))     # the cap's radius, its height
+    top = (Ball(radius_cap).translated(0, 0, half - h) & HalfSpace((0, 0, -1), overlap - half)
+           & rod.translated(0, 0, half))
+    bottom = (Ball(radius_cap).translated(0, 0, h - half) & HalfSpace((0, 0, 1), overlap - half)
+              & rod.translated(0, 0, -half))
     return Cylinder(radius, length) | top | bottom

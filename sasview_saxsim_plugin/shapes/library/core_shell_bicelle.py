@@ -22,5 +22,7 @@ def shape(radius, thick_rim, thick_face, length):
     total = length + 2 * thick_face
     faces = (Cylinder(radius, thick_face).translated(0, 0, 0.5 * (length + thick_face))
              | Cylinder(radius, thick_face).translated(0, 0, -0.5 * (length + thick_face)))
-    rim = Cylinder(radius + thick_rim, total) - Cylinder(radius, total)
+    # the cut is longer than the rim: a cut that ends on the rim's own end faces leaves a
+    # sheet of half-filled voxels across the hole (coincident faces, +3.8 % rim volume)
+    rim = Cylinder(radius + thick_rim, total) - Cylinder(radius, 2 * total)
     return [(Cylinder(radius, length), "sld_core"), (faces, "sld_face"), (rim, "sld_rim")]
