@@ -257,6 +257,12 @@ def shape_names() -> tuple[str, ...]:
     return tuple(SHAPES)
 
 
+def builtin_shape_names() -> tuple[str, ...]:
+    """The shapes the package registers itself (not those of definitions loaded at run
+    time): the ones with shipped plugin files."""
+    return tuple(name for name, spec in SHAPES.items() if spec.source is None)
+
+
 def get_shape(name: str) -> ShapeSpec:
     """The registered shape ``name``; an unknown name is a :class:`SaxsimInputError`."""
     try:

@@ -21,12 +21,12 @@ def ensure_plugin_models() -> str:
     """Install the numerical_<shape> plugin models into SasView's plugin folder where one is
     missing (an older numerical_density.py is replaced by one naming its successors);
     returns a one-line description of what happened."""
-    from ..geometry.registry import SHAPES
+    from ..geometry.registry import builtin_shape_names
     from ..models import model_name
     from ..models.install import install_models, sasview_plugin_dir
 
     folder = sasview_plugin_dir()
-    missing = [s for s in SHAPES if not (folder / f"{model_name(s)}.py").exists()]
+    missing = [s for s in builtin_shape_names() if not (folder / f"{model_name(s)}.py").exists()]
     if not missing:
         return f"plugin models present in {folder}"
     install_models(folder)

@@ -6,7 +6,7 @@ import os
 from pathlib import Path
 
 from ..errors import SaxsimInputError
-from ..geometry.registry import SHAPES
+from ..geometry.registry import builtin_shape_names
 from . import model_name, stub_text
 
 LEGACY_STUB = '''"""numerical_density: replaced by one plugin model per shape (see its help).
@@ -44,7 +44,8 @@ def install_models(target_dir: str | os.PathLike | None = None) -> list[Path]:
     except OSError as exc:
         raise SaxsimInputError(f"cannot create the plugin folder {folder}: {exc}") from None
     written = []
-    for shape in SHAPES:
+    # built-in shapes only: a definition's plugin carries its source (saxsim make-model --shape)
+    for shape in builtin_shape_names():
         path = folder / f"{model_name(shape)}.py"
         path.write_text(stub_text(shape))
         written.append(path)
