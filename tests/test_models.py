@@ -10,7 +10,7 @@ import pytest
 from sasmodels.core import load_model
 from sasmodels.direct_model import call_kernel
 
-from sasview_saxsim_plugin.geometry.registry import SHAPES, builtin_shape_names, get_shape
+from sasview_saxsim_plugin.geometry.registry import builtin_shape_names, get_shape
 from sasview_saxsim_plugin.models import (
     PLUGIN_DIR,
     load_numerical_model,
