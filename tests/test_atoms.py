@@ -76,3 +76,62 @@ def test_bad_structures_get_one_clear_message(tmp_path):
     with pytest.raises(SaxsimInputError, match="not a structure file"):
         read_structure(tmp_path / "empty.txt" if (tmp_path / "empty.txt").write_text("x")
                        else None)
+
+
+def test_solvent_terms_change_the_forward_amplitude_as_their_volumes_say():
+    """I(0) = (Σ f_i(0) − ρ0·Σ v_i + δρ·V_shell)² with the displaced volumes and the shell
+    volume counted independently of the histograms."""
+    from sasview_saxsim_plugin.scattering.atomic import (
+        HYDRATION_SPACING,
+        displaced_volume,
+        hydration_sites,
+        solvated_structure,
+    )
+    s = read_structure(sasview_pdb("dna.pdb"))
+    model = solvated_structure(s.xyz, s.elements, s.occupancy)
+    q0 = np.array([0.0])
+    electrons = sum(xray_form_factor(e, q0)[0] for e in s.elements)
+    displaced = sum(displaced_volume(e) for e in s.elements)
+    shell = len(hydration_sites(s.xyz)) * HYDRATION_SPACING ** 3
+    for rho0, delta in ((0.0, 0.0), (0.334, 0.0), (0.334, 0.05)):
+        expected = (electrons - rho0 * displaced + delta * shell) ** 2
+        assert model.intensity(q0, rho0, 1.0, delta)[0] == pytest.approx(expected, rel=1e-9)
+    vacuum = model.intensity(np.linspace(0, 0.5, 11), 0.0, 1.0, 0.0)
+    names, kinds = s.kinds()
+    q = np.linspace(0, 0.5, 11)
+    ff = np.array([xray_form_factor(n, q) for n in names])
+    assert np.allclose(vacuum, debye_direct(s.xyz, ff[kinds], q), rtol=1e-4)
+
+
+def test_atomic_plugin_model_loads_fits_its_parameters_and_guards_its_tables(tmp_path):
+    from sasmodels.core import load_model
+    from sasmodels.direct_model import call_kernel
+
+    from sasview_saxsim_plugin.models.atomic_model import make_atomic_model
+    out = make_atomic_model(sasview_pdb("dna.pdb"), "test_dna", tmp_path)
+    model = load_model(str(out))
+    names = [p.name for p in model.info.parameters.kernel_parameters]
+    assert names == ["solvent_density", "excluded_volume_scale", "hydration_contrast"]
+    q = np.array([0.01, 0.1, 0.3])
+    kernel = model.make_kernel([q])
+    water = call_kernel(kernel, {"solvent_density": 0.334})
+    matched = call_kernel(kernel, {"solvent_density": 0.45})
+    assert np.all(np.isfinite(water)) and not np.allclose(water, matched)
+    with pytest.raises(SaxsimInputError, match="exists"):
+        make_atomic_model(sasview_pdb("dna.pdb"), "test_dna", tmp_path)
+    tables = tmp_path / "test_dna_atoms.npz"
+    tables.write_bytes(tables.read_bytes() + b"x")
+    with pytest.raises(ValueError, match="changed since the model was made"):
+        call_kernel(kernel, {})
+    tables.unlink()
+    with pytest.raises(ValueError, match="gone"):
+        call_kernel(kernel, {})
+
+
+def test_a_bad_structure_writes_nothing(tmp_path):
+    from sasview_saxsim_plugin.models.atomic_model import make_atomic_model
+    bad = tmp_path / "bad.pdb"
+    bad.write_text("REMARK no atoms\nEND\n")
+    with pytest.raises(SaxsimInputError):
+        make_atomic_model(bad, "test_bad", tmp_path / "plugins")
+    assert not (tmp_path / "plugins").exists()

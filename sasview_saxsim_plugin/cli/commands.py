@@ -438,7 +438,8 @@ def cmd_example_data(a) -> int:
     from ..density.examples import write_examples
     paths = write_examples(a.dir, overwrite=a.overwrite)
     print(f"wrote {', '.join(str(p) for p in paths)} (a dumbbell of two spheres, 64³ voxels "
-          f"of 2 Å, as .npy and .mrc; the cubic SiC unit cell as .cif)")
+          f"of 2 Å, as .npy and .mrc; the cubic SiC unit cell as .cif; an idealised poly-alanine "
+          f"helix as .pdb)")
     return 0
 
 

@@ -92,19 +92,27 @@ class BoundStructure:
     def __init__(self, path: str, sha256: str):
         self.path, self.sha256 = path, sha256
         self._model: SolvatedStructure | None = None
+        self._stamp = None
         self._lock = threading.Lock()
 
     def _ensure(self) -> SolvatedStructure:
+        """The tables, checked at every call: size and mtime cheaply, the checksum when
+        those change (as the density models do)."""
         from .density_model import file_sha256
         with self._lock:
-            if self._model is None:
-                if not os.path.exists(self.path):
-                    raise ValueError(f"the tables file {self.path!r} of this plugin model is "
-                                     "gone; run 'saxsim make-model' again")
+            try:
+                st = os.stat(self.path)
+            except FileNotFoundError:
+                raise ValueError(f"the tables file {self.path!r} of this plugin model is "
+                                 "gone; run 'saxsim make-model' again") from None
+            stamp = (st.st_size, st.st_mtime_ns)
+            if stamp != self._stamp:
                 if file_sha256(self.path) != self.sha256:
                     raise ValueError(f"the tables file {self.path!r} changed since the model "
                                      "was made; run 'saxsim make-model' again")
-                self._model = load_structure(self.path)
+                self._stamp = stamp
+                if self._model is None:
+                    self._model = load_structure(self.path)
             return self._model
 
     def iq(self, q, solvent_density, excluded_scale, hydration_contrast) -> np.ndarray:
