@@ -37,7 +37,8 @@ class Solid:
     sub-voxel ramp) defaults to :meth:`distance`."""
 
     def distance(self, x, y, z) -> np.ndarray:
-        """Signed distance bound (Å) at points (Å): < 0 inside, |value| ≤ true distance."""
+        """Signed distance bound (Å) at points (Å): < 0 inside, never larger in magnitude
+        than the true distance."""
         raise NotImplementedError
 
     def estimate(self, x, y, z) -> np.ndarray:
@@ -207,7 +208,7 @@ class Ellipsoid(Solid):
 
 
 class Superellipsoid(Solid):
-    """|x/a|^(2p) + |y/b|^(2p) + |z/c|^(2p) ≤ 1: semi-axes ``a``, ``b``, ``c`` (Å) and
+    """``|x/a|^(2p) + |y/b|^(2p) + |z/c|^(2p) ≤ 1``: semi-axes ``a``, ``b``, ``c`` (Å) and
     ``exponent`` p (p = 1 an ellipsoid, p → ∞ a box; sasmodels' *superball* is a = b = c
     = length_a/2). Exponents from 0.5 (an octahedron-like shape) up."""
 

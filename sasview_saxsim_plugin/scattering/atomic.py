@@ -119,7 +119,7 @@ class PairHistogram:
 
     def intensity(self, q: np.ndarray, form_factors: np.ndarray,
                   sums: np.ndarray | None = None) -> np.ndarray:
-        """⟨|A(q)|²⟩ (electrons²) for per-kind form factors ``form_factors`` (kinds, q);
+        """The orientation-averaged squared amplitude (electrons²) for per-kind form factors ``form_factors`` (kinds, q);
         ``sums``: precomputed :meth:`sinc_sums` at the same q."""
         f = np.asarray(form_factors, float)
         s = self.sinc_sums(q) if sums is None else sums
@@ -281,7 +281,8 @@ class SolvatedStructure:
 
     def intensity(self, q: np.ndarray, solvent_density: float = WATER_DENSITY,
                   excluded_scale: float = 1.0, hydration_contrast: float = 0.03) -> np.ndarray:
-        """⟨|A(q)|²⟩ (electrons²) at q (1/Å); the pair sums are kept for the last q."""
+        """The orientation-averaged squared amplitude (electrons²) at q (1/Å); the pair sums
+        are kept for the last q."""
         q = np.asarray(q, float)
         key = (q.shape, q.tobytes())
         if self._cache is None or self._cache[0] != key:
