@@ -119,8 +119,9 @@ class PairHistogram:
 
     def intensity(self, q: np.ndarray, form_factors: np.ndarray,
                   sums: np.ndarray | None = None) -> np.ndarray:
-        """The orientation-averaged squared amplitude (electrons²) for per-kind form factors ``form_factors`` (kinds, q);
-        ``sums``: precomputed :meth:`sinc_sums` at the same q."""
+        """The orientation-averaged squared amplitude (electrons²) for per-kind form
+        factors ``form_factors`` (kinds, q); ``sums``: precomputed :meth:`sinc_sums` at the
+        same q."""
         f = np.asarray(form_factors, float)
         s = self.sinc_sums(q) if sums is None else sums
         total = (self.counts[:, None] * f ** 2).sum(axis=0)
