@@ -108,10 +108,13 @@ def strategy_defaults(q, intensity, sigma, res):
                         for s in FAMILY_NAMES])
 
 
-def strategy_multistart(q, intensity, sigma, res, starts: int = 2, criterion: str = "bic"):
+def strategy_multistart(q, intensity, sigma, res, starts: int = 2, criterion: str = "bic",
+                        scan_resolution: bool = True):
     """Expert multi-start: each family's prior grid pre-scanned (scale and background solved),
     the ``starts`` best grid points refined; the best fit by BIC (or by ``criterion="chi2"``
-    the lowest χ²)."""
+    the lowest χ²). ``scan_resolution=False``: the pre-scan ranks the grid points without
+    the resolution smearing (the fits always use it), as an expert's quick look does."""
+    scan_res = res if scan_resolution else {k: None for k in res}
     fits = []
     for s in FAMILY_NAMES:
         spec = family(s)
@@ -122,7 +125,7 @@ def strategy_multistart(q, intensity, sigma, res, starts: int = 2, criterion: st
             if spec.accept is not None and not bool(np.all(spec.accept(
                     {k: np.array([v]) for k, v in values.items()}))):
                 continue
-            curve = model_intensity(s, q, values, **res)
+            curve = model_intensity(s, q, values, **scan_res)
             scale, bg = fit_scale_background(intensity, curve, sigma)
             scored.append((float(np.sum(((intensity - scale * curve - bg) / sigma) ** 2)), values))
         scored.sort(key=lambda t: t[0])

@@ -10,7 +10,8 @@ models; σ from the scatter where a file has no dI):
 * the reduced χ² of the fit seeded from the estimate (``saxsim infer --refine``:
   ``refine_estimate``) and the family it chose;
 * the best reduced χ² of an expert multi-start over all twelve families (a grid pre-scan of
-  each family's prior, the three best grid points refined by the same least-squares engine;
+  each family's prior without the resolution smearing, the three best grid points of every
+  family refined with it by the same least-squares engine;
   ``inverse_seeding.strategy_multistart``), with that family.
 
 A seeded χ² near the expert's says the estimate starts the fit where an expert would end;
@@ -85,7 +86,8 @@ def _one(args: tuple) -> dict:
     if not expert:
         return row
     t = time.perf_counter()
-    best = strategy_multistart(q, i, sigma, res, starts=3, criterion="chi2")
+    best = strategy_multistart(q, i, sigma, res, starts=3, criterion="chi2",
+                               scan_resolution=False)
     row.update(expert_model=best.model_name, expert_chi2=float(best.reduced_chi2),
                expert_parameters=best.parameters, expert_seconds=time.perf_counter() - t)
     return row
