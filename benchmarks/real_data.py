@@ -1,6 +1,6 @@
 """The family estimate on SasView's own example files, next to an expert multi-start fit.
 
-    python benchmarks/real_data.py [--workers 2] [--no-expert] [--json FILE]
+    python benchmarks/real_data.py [--workers 2] [--starts 3] [--no-expert] [--json FILE]
 
 For every 1D file in SasView's ``example_data/1d_data`` that is a particle scattering curve,
 read as ``saxsim infer`` reads it (``io.loading.load_curve``; dq or the slit length smear the
@@ -10,8 +10,8 @@ models; σ from the scatter where a file has no dI):
 * the reduced χ² of the fit seeded from the estimate (``saxsim infer --refine``:
   ``refine_estimate``) and the family it chose;
 * the best reduced χ² of an expert multi-start over all twelve families (a grid pre-scan of
-  each family's prior without the resolution smearing, the three best grid points of every
-  family refined with it by the same least-squares engine;
+  each family's prior without the resolution smearing, the ``--starts`` best grid points of
+  every family refined with it by the same least-squares engine;
   ``inverse_seeding.strategy_multistart``), with that family.
 
 A seeded χ² near the expert's says the estimate starts the fit where an expert would end;
@@ -54,7 +54,7 @@ def example_folder() -> Path:
 
 
 def _one(args: tuple) -> dict:
-    path, expert = args
+    path, expert, starts = args
     os.environ.setdefault("OMP_NUM_THREADS", "1")
     import torch
 
@@ -86,7 +86,7 @@ def _one(args: tuple) -> dict:
     if not expert:
         return row
     t = time.perf_counter()
-    best = strategy_multistart(q, i, sigma, res, starts=3, criterion="chi2",
+    best = strategy_multistart(q, i, sigma, res, starts=starts, criterion="chi2",
                                scan_resolution=False)
     row.update(expert_model=best.model_name, expert_chi2=float(best.reduced_chi2),
                expert_parameters=best.parameters, expert_seconds=time.perf_counter() - t)
@@ -116,13 +116,27 @@ def main(argv=None) -> int:
                                  formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--workers", type=int, default=os.cpu_count())
     ap.add_argument("--json", metavar="FILE", help="also save every file's row as JSON")
+    ap.add_argument("--starts", type=int, default=3,
+                    help="grid points of each family the expert refines (default 3)")
     ap.add_argument("--no-expert", action="store_true",
                     help="skip the expert multi-start (minutes per file with the slow kernels)")
     a = ap.parse_args(argv)
     folder = example_folder()
     paths = [str(folder / f) for f in FILES if (folder / f).exists()]
     missing = [f for f in FILES if not (folder / f).exists()]
-    rows = map_with_progress(_one, [(p, not a.no_expert) for p in paths], a.workers, every=5)
+    jobs = [(p, not a.no_expert, a.starts) for p in paths]
+    if a.json:         # every finished file also goes to FILE.partial (a long run may stop)
+        import json
+        from concurrent.futures import ProcessPoolExecutor
+        rows = []
+        with ProcessPoolExecutor(a.workers) as pool, open(a.json + ".partial", "w") as part:
+            for k, row in enumerate(pool.map(_one, jobs)):
+                rows.append(row)
+                part.write(json.dumps(row, default=float) + "\n")
+                part.flush()
+                print(f"{k + 1}/{len(jobs)} {row['file']}", file=sys.stderr, flush=True)
+    else:
+        rows = map_with_progress(_one, jobs, a.workers, every=1)
     text = table(rows)
     if missing:
         text += "\nnot in this SasView's example_data: " + ", ".join(missing)
