@@ -379,44 +379,45 @@ class Polyhedron(Solid):
 
 # --- operations --------------------------------------------------------------------------
 
-class Union(Solid):
-    """Points inside any of the solids (min of the distances)."""
+class _Combination(Solid):
+    """Several solids combined point by point: ``_pick`` (min or max) of their distances;
+    their boxes combined by ``_widest`` (a union's box holds every box, an intersection's
+    lies in all of them)."""
+
+    _pick = staticmethod(np.minimum)
+    _widest = True
 
     def __init__(self, *solids: Solid):
-        self.solids = _flatten(solids, Union)
+        self.solids = _flatten(solids, type(self))
 
     def distance(self, x, y, z):
-        return _reduce(np.minimum, [s.distance(x, y, z) for s in self.solids])
+        return _reduce(self._pick, [s.distance(x, y, z) for s in self.solids])
 
     def estimate(self, x, y, z):
-        return _reduce(np.minimum, [s.estimate(x, y, z) for s in self.solids])
+        return _reduce(self._pick, [s.estimate(x, y, z) for s in self.solids])
 
     def bounds(self):
         lo, hi = zip(*(s.bounds() for s in self.solids), strict=True)
-        return np.min(lo, axis=0), np.max(hi, axis=0)
-
-    def feature(self):
-        return min(s.feature() for s in self.solids)
-
-
-class Intersection(Solid):
-    """Points inside every solid (max of the distances)."""
-
-    def __init__(self, *solids: Solid):
-        self.solids = _flatten(solids, Intersection)
-
-    def distance(self, x, y, z):
-        return _reduce(np.maximum, [s.distance(x, y, z) for s in self.solids])
-
-    def estimate(self, x, y, z):
-        return _reduce(np.maximum, [s.estimate(x, y, z) for s in self.solids])
-
-    def bounds(self):
-        lo, hi = zip(*(s.bounds() for s in self.solids), strict=True)
+        if self._widest:
+            return np.min(lo, axis=0), np.max(hi, axis=0)
         return np.max(lo, axis=0), np.min(hi, axis=0)
 
     def feature(self):
         return min(s.feature() for s in self.solids)
+
+
+class Union(_Combination):
+    """Points inside any of the solids (min of the distances)."""
+
+    _pick = staticmethod(np.minimum)
+    _widest = True
+
+
+class Intersection(_Combination):
+    """Points inside every solid (max of the distances)."""
+
+    _pick = staticmethod(np.maximum)
+    _widest = False
 
 
 class Difference(Solid):
