@@ -47,6 +47,10 @@ def xray_form_factor(symbol: str, q: np.ndarray) -> np.ndarray:
 
 def _pair_kernel():
     numba = require_extra("numba", "atoms", "the Debye pair histogram of atomic structures")
+    # numba's own thread pool, not OpenMP: OpenMP threads keep spinning after the loop and
+    # slowed torch in the same process 3.7× (a training test: 47 s alone, 172 s after it)
+    if numba.config.THREADING_LAYER == "default":
+        numba.config.THREADING_LAYER = "workqueue"
 
     @numba.njit(parallel=True, fastmath=True, cache=True)
     def histogram(xyz, weights, kind_of, starts, inv_width, n_bins, n_threads):
