@@ -84,6 +84,6 @@ def read_structure(path: str | Path, include_waters: bool = False) -> Structure:
         raise SaxsimInputError(f"{path.name} holds no atoms" + (
             "" if include_waters else " (waters are left out)"))
     occ = np.asarray(occupancy, float)
-    if np.any(occ <= 0):
-        occ = np.where(occ <= 0, 1.0, occ)      # a zero occupancy column means "not given"
+    if np.all(occ <= 0):
+        occ = np.ones_like(occ)                 # an all-zero column means "not given"
     return Structure(np.asarray(elements), np.asarray(xyz, float), occ, path.name)

@@ -231,7 +231,18 @@ def _spec_from_namespace(ns: dict, filename: str, source: str) -> ShapeSpec:
     feature_of: Callable | None = None
     if callable(feature):
         def feature_of(dims: dict) -> float:
-            return float(feature(**{n: float(dims.get(n, defaults[n])) for n in geometry}))
+            values = {n: float(dims.get(n, defaults[n])) for n in geometry}
+            try:
+                value = float(feature(**values))
+            except Exception as exc:  # noqa: BLE001 (the user's function)
+                raise SaxsimInputError(f"{where}: feature({_show(values)}) raised "
+                                       f"{type(exc).__name__}: {exc}") from None
+            if not (np.isfinite(value) and value > 0):
+                raise SaxsimInputError(f"{where}: feature() must return a length > 0 (Å), "
+                                       f"got {value!r}")
+            return value
+
+        feature_of(defaults)                 # a broken feature() is refused at load time
 
     doc = (ns.get("__doc__") or "").strip()
     description = ns.get("description") or (doc.split("\n\n")[0].replace("\n", " ")

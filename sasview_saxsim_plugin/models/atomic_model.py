@@ -156,10 +156,12 @@ def make_atomic_model(structure: str | os.PathLike, name: str,
     if out_dir is None:
         from .install import sasview_plugin_dir
         out_dir = sasview_plugin_dir()
-    out_dir = Path(out_dir)
+    # absolute: SasView loads the plugin from any working directory
+    out_dir = Path(out_dir).resolve()
     target, tables = out_dir / f"{name}.py", out_dir / f"{name}_atoms.npz"
-    if (target.exists() or tables.exists()) and not overwrite:
-        raise SaxsimInputError(f"{target} exists; pass --overwrite to replace it")
+    for path in (target, tables):
+        if path.exists() and not overwrite:
+            raise SaxsimInputError(f"{path} exists; pass --overwrite to replace it")
     t = time.perf_counter()
     s = read_structure(structure)
     model = solvated_structure(s.xyz, s.elements, s.occupancy, hydration=hydration)

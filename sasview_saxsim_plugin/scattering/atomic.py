@@ -91,10 +91,11 @@ _KERNEL = None
 class PairHistogram:
     """Distance histograms of a structure's atoms by pair of kinds.
 
-    ``kinds``: names of the kinds (elements, dummy solvent sites, ...); ``counts[a]``: atoms
-    of kind a (summed occupancies); ``pairs[a, b]`` (a ≤ b, the rest zero): unordered pairs of
-    distinct atoms per bin, each weighted by the product of the two occupancies;
-    ``distance[a, b]``: the mean distance (Å) of each bin's pairs."""
+    ``kinds``: names of the kinds (elements, hydration sites, ...); ``counts[a]``: atoms of
+    kind a (summed occupancies); ``pairs[a, b]`` (a ≤ b, the rest zero): unordered pairs of
+    distinct atoms per distance node, each weighted by the product of the two occupancies and
+    shared linearly between the two nodes around its distance; ``distance[a, b]``: the nodes
+    (Å, k·bin width)."""
 
     kinds: tuple[str, ...]
     counts: np.ndarray
@@ -209,7 +210,8 @@ WATER_DENSITY = 0.334
 #: hydration sites: grid spacing (Å) and the shell they fill, from the nearest atom centre
 HYDRATION_SPACING = 3.0
 HYDRATION_SHELL = (3.0, 6.0)
-HYDRATION = "W"
+#: the hydration sites' kind (not an element symbol: "W" would be tungsten)
+HYDRATION = "hydration"
 
 
 def displaced_volume(symbol: str) -> float:
@@ -245,7 +247,7 @@ def hydration_sites(xyz: np.ndarray, spacing: float = HYDRATION_SPACING,
 @dataclass
 class SolvatedStructure:
     """An atomic structure in solvent, ready for the Debye sum with fittable solvent terms:
-    the pair histogram of its atoms and hydration sites (kind ``"W"``), each element's
+    the pair histogram of its atoms and hydration sites (kind ``"hydration"``), each element's
     displaced volume, and the volume each hydration site stands for."""
 
     histogram: PairHistogram
