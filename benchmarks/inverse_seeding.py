@@ -182,12 +182,15 @@ def stored_curves(set_name: str, seed: int, n: int) -> list[tuple]:
 
 
 def map_with_progress(function, jobs: list, workers: int, chunksize: int = 1,
-                      every: int = 50) -> list:
-    """``function`` over ``jobs`` in ``workers`` processes, in order, with a count on stderr."""
+                      every: int = 50, on_row=None) -> list:
+    """``function`` over ``jobs`` in ``workers`` processes, in order, with a count on stderr;
+    ``on_row(row)`` is called as each result arrives (to save it before a long run ends)."""
     rows = []
     with ProcessPoolExecutor(workers) as pool:
         for k, row in enumerate(pool.map(function, jobs, chunksize=chunksize)):
             rows.append(row)
+            if on_row is not None:
+                on_row(row)
             if (k + 1) % every == 0:
                 print(f"{k + 1}/{len(jobs)}", file=sys.stderr, flush=True)
     return rows

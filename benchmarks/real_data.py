@@ -26,6 +26,7 @@ FILE is given.
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import sys
 import time
@@ -125,18 +126,14 @@ def main(argv=None) -> int:
     paths = [str(folder / f) for f in FILES if (folder / f).exists()]
     missing = [f for f in FILES if not (folder / f).exists()]
     jobs = [(p, not a.no_expert, a.starts) for p in paths]
-    if a.json:         # every finished file also goes to FILE.partial (a long run may stop)
-        import json
-        from concurrent.futures import ProcessPoolExecutor
-        rows = []
-        with ProcessPoolExecutor(a.workers) as pool, open(a.json + ".partial", "w") as part:
-            for k, row in enumerate(pool.map(_one, jobs)):
-                rows.append(row)
-                part.write(json.dumps(row, default=float) + "\n")
-                part.flush()
-                print(f"{k + 1}/{len(jobs)} {row['file']}", file=sys.stderr, flush=True)
-    else:
-        rows = map_with_progress(_one, jobs, a.workers, every=1)
+    partial = open(a.json + ".partial", "w") if a.json else None   # noqa: SIM115
+    try:                 # every finished file also goes to FILE.partial (a long run may stop)
+        rows = map_with_progress(_one, jobs, a.workers, every=1, on_row=None if partial is None
+                                 else lambda row: (partial.write(json.dumps(row, default=float)
+                                                                 + "\n"), partial.flush()))
+    finally:
+        if partial is not None:
+            partial.close()
     text = table(rows)
     if missing:
         text += "\nnot in this SasView's example_data: " + ", ".join(missing)

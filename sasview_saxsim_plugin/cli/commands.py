@@ -418,9 +418,8 @@ def _make_shape_model(a) -> int:
     from ..models.definition_model import make_definition_model
     t = time.perf_counter()
     path = make_definition_model(a.shape, a.name, a.dir, overwrite=a.overwrite)
-    from ..geometry.registry import SHAPES
-    spec = next(s for s in SHAPES.values() if s.source is not None and path.stem in
-                (s.name, f"numerical_{s.name}"))
+    from ..shapes import load_definition
+    spec = load_definition(a.shape, name=a.name)        # the registered spec, as built
     print(f"wrote plugin model {path.stem!r}: {path} (built, loaded and evaluated in "
           f"{time.perf_counter() - t:.1f} s)")
     pars = ", ".join(f"{p.name} [{p.units.replace('Ang', 'Å') or '-'}]"

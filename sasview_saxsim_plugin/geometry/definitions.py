@@ -86,32 +86,11 @@ def union_volume(shapes: list[Shape], voxels: int = 24, max_voxels: int = 2_000_
     count = np.prod((hi - lo) / d + 3)
     if count > max_voxels:
         d *= (count / max_voxels) ** (1 / 3)
-    n = np.ceil((hi - lo) / d).astype(int) + 3
-    start = lo - d
-
-    total = np.zeros(tuple(n))
-    for s in shapes:
-        total += _fractions_at(s, start, d, n)
+    # voxel i sits at i·d; the block starts one voxel below the box (negative indices allowed)
+    first = np.floor(lo / d).astype(int) - 1
+    n = np.ceil(hi / d).astype(int) + 2 - first
+    total = sum(voxel_fractions(s, lambda i: i * d, d, first, n, 3) for s in shapes)
     return float(np.minimum(total, 1.0).sum() * d ** 3)
-
-
-def _fractions_at(shape: Shape, start: np.ndarray, d: float, n: np.ndarray) -> np.ndarray:
-    # voxel_fractions maps indices to Å per axis through one function; shift the shape
-    # instead so that index 0 sits at ``start``
-    moved = _Shifted(shape, -start)
-    return voxel_fractions(moved, lambda i: i * d, d, np.zeros(3, int), n, 3)
-
-
-class _Shifted(Shape):
-    def __init__(self, shape: Shape, shift: np.ndarray):
-        self.inner = shape
-        self.center = np.asarray(shape.center, float) + shift
-
-    def distance_bound(self, x, y, z):
-        return self.inner.distance_bound(x, y, z)
-
-    def distance_estimate(self, x, y, z):
-        return self.inner.distance_estimate(x, y, z)
 
 
 # --- loading -----------------------------------------------------------------------------

@@ -98,21 +98,11 @@ class BoundStructure:
     def _ensure(self) -> SolvatedStructure:
         """The tables, checked at every call: size and mtime cheaply, the checksum when
         those change (as the density models do)."""
-        from .density_model import file_sha256
+        from .density_model import check_unchanged
         with self._lock:
-            try:
-                st = os.stat(self.path)
-            except FileNotFoundError:
-                raise ValueError(f"the tables file {self.path!r} of this plugin model is "
-                                 "gone; run 'saxsim make-model' again") from None
-            stamp = (st.st_size, st.st_mtime_ns)
-            if stamp != self._stamp:
-                if file_sha256(self.path) != self.sha256:
-                    raise ValueError(f"the tables file {self.path!r} changed since the model "
-                                     "was made; run 'saxsim make-model' again")
-                self._stamp = stamp
-                if self._model is None:
-                    self._model = load_structure(self.path)
+            self._stamp = check_unchanged(self.path, self.sha256, self._stamp, "tables file")
+            if self._model is None:
+                self._model = load_structure(self.path)
             return self._model
 
     def iq(self, q, solvent_density, excluded_scale, hydration_contrast) -> np.ndarray:
@@ -141,12 +131,11 @@ def make_atomic_model(structure: str | os.PathLike, name: str,
     """Write plugin model ``NAME.py`` (and its tables ``NAME_atoms.npz``) of a PDB/mmCIF
     file into ``out_dir`` (default: SasView's plugin folder). The model is loaded with
     sasmodels and evaluated before anything is written there."""
-    from sasmodels.core import build_model, list_models, load_model_info
-    from sasmodels.direct_model import call_kernel
+    from sasmodels.core import list_models
 
     from ..density.structures import read_structure
     from ..scattering.atomic import solvated_structure
-    from .density_model import file_sha256
+    from .density_model import file_sha256, trial_load
 
     if not (name.isidentifier() and name == name.lower()):
         raise SaxsimInputError(f"model name {name!r} must be a lower-case Python identifier")
@@ -181,19 +170,7 @@ def make_atomic_model(structure: str | os.PathLike, name: str,
         trial = Path(tmp) / target.name
         trial.write_text(text.replace(repr(str(tables)), repr(str(trial_tables))),
                          encoding="utf-8")
-        try:
-            info = load_model_info(str(trial))
-            kernel = build_model(info).make_kernel([np.array([0.01, 0.1, 0.3])])
-            try:
-                values = np.asarray(call_kernel(kernel, {}))
-            finally:
-                kernel.release()
-        except Exception as exc:  # noqa: BLE001
-            raise SaxsimInputError(f"the model of {s.source} does not load in sasmodels "
-                                   f"({type(exc).__name__}: {exc}); nothing written") from None
-        if not np.all(np.isfinite(values) & (values > 0)):
-            raise SaxsimInputError(f"the model of {s.source} gives I(q) = {values.tolist()}; "
-                                   "nothing written")
+        trial_load(trial, (0.01, 0.1, 0.3), s.source)
         out_dir.mkdir(parents=True, exist_ok=True)
         shutil.copyfile(trial_tables, tables)
         target.write_text(text, encoding="utf-8")

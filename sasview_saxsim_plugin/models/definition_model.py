@@ -15,11 +15,10 @@ import shutil
 import tempfile
 from pathlib import Path
 
-import numpy as np
-
 from ..errors import SaxsimInputError
 from ..geometry.definitions import definition_source, spec_from_source
 from ..shapes import definition_file
+from .density_model import trial_load
 from .shape_models import model_name, model_namespace
 
 TEMPLATE = '''"""Plugin model {model!r}: the shape definition {origin} (SHA-256 {sha}) computed
@@ -56,8 +55,7 @@ def make_definition_model(definition: str | Path, name: str | None = None,
     name (default ``numerical_<definition name>``). The model is loaded with sasmodels and
     evaluated at ``check_q`` (1/Å) with its default parameters first; only a model that
     loads and gives finite, positive I(q) is written."""
-    from sasmodels.core import build_model, list_models, load_model_info
-    from sasmodels.direct_model import call_kernel
+    from sasmodels.core import list_models
 
     source, filename = definition_source(definition_file(definition))
     if name is not None and not (name.isidentifier() and name == name.lower()):
@@ -78,23 +76,7 @@ def make_definition_model(definition: str | Path, name: str | None = None,
     with tempfile.TemporaryDirectory() as tmp:
         trial = Path(tmp) / f"{model}.py"
         trial.write_text(text, encoding="utf-8")
-        try:
-            info = load_model_info(str(trial))
-            kernel = build_model(info).make_kernel([np.asarray(check_q, float)])
-            try:
-                values = np.asarray(call_kernel(kernel, {}))
-            finally:
-                kernel.release()
-        except SaxsimInputError:
-            raise
-        except Exception as exc:  # noqa: BLE001 (sasmodels' errors are of many kinds)
-            raise SaxsimInputError(f"the model of {filename} does not load in sasmodels "
-                                   f"({type(exc).__name__}: {exc}); nothing written") from None
-        if not np.all(np.isfinite(values) & (values > 0)):
-            raise SaxsimInputError(
-                f"the model of {filename} gives I(q) = {values.tolist()} 1/cm at q = "
-                f"{list(check_q)} 1/Å with its default parameters (not finite and > 0); "
-                "nothing written")
+        trial_load(trial, check_q, filename)
         Path(out_dir).mkdir(parents=True, exist_ok=True)
         shutil.copyfile(trial, out)
     return out

@@ -70,6 +70,46 @@ def file_sha256(path: str | os.PathLike) -> str:
     return h.hexdigest()
 
 
+def check_unchanged(path: str, sha256: str, stamp, what: str):
+    """Raise ``ValueError`` if the file a plugin model is bound to is gone or differs from its
+    recorded SHA-256; cheap when its (size, mtime) ``stamp`` is the one seen last. Returns the
+    current stamp. ``what`` names the file in the messages ("density file")."""
+    try:
+        st = os.stat(path)
+    except FileNotFoundError:
+        raise ValueError(f"{what} {path!r} of this plugin model is gone; restore it or run "
+                         "'saxsim make-model' again") from None
+    current = (st.st_size, st.st_mtime_ns)
+    if current != stamp and file_sha256(path) != sha256:
+        raise ValueError(f"{what} {path!r} changed since the model was made (checksum "
+                         "differs); run 'saxsim make-model' again")
+    return current
+
+
+def trial_load(plugin: Path, q, source: str) -> None:
+    """Load a plugin model file with sasmodels and evaluate it at ``q`` (1/Å) with its
+    default parameters; :class:`SaxsimInputError` (naming ``source``) unless it loads and
+    gives finite I(q) > 0. Called on a temporary copy before anything reaches SasView."""
+    from sasmodels.core import build_model, load_model_info
+    from sasmodels.direct_model import call_kernel
+    q = np.asarray(q, float)
+    try:
+        kernel = build_model(load_model_info(str(plugin))).make_kernel([q])
+        try:
+            values = np.asarray(call_kernel(kernel, {}))
+        finally:
+            kernel.release()
+    except SaxsimInputError:
+        raise
+    except Exception as exc:  # noqa: BLE001 (sasmodels' errors are of many kinds)
+        raise SaxsimInputError(f"the model of {source} does not load in sasmodels "
+                               f"({type(exc).__name__}: {exc}); nothing written") from None
+    if not np.all(np.isfinite(values) & (values > 0)):
+        raise SaxsimInputError(
+            f"the model of {source} gives I(q) = {values.tolist()} 1/cm at q = {q.tolist()} "
+            "1/Å with its default parameters (not finite and > 0); nothing written")
+
+
 #: bytes per padded-support voxel of the lattice Debye route (scattering.debye)
 DEBYE_BYTES_PER_VOXEL = 24
 
@@ -172,17 +212,7 @@ class BoundDensity:
         self._lock = threading.Lock()
 
     def _check(self) -> None:
-        try:
-            st = os.stat(self.path)
-        except FileNotFoundError:
-            raise ValueError(f"density file {self.path!r} of this plugin model is gone; "
-                             f"restore it or run 'saxsim make-model' again") from None
-        stamp = (st.st_size, st.st_mtime_ns)
-        if stamp != self._stamp:
-            if file_sha256(self.path) != self.sha256:
-                raise ValueError(f"density file {self.path!r} changed since the model was made "
-                                 f"(checksum differs); run 'saxsim make-model' again")
-            self._stamp = stamp
+        self._stamp = check_unchanged(self.path, self.sha256, self._stamp, "density file")
 
     def _ensure(self) -> DebyeProfile:
         with self._lock:

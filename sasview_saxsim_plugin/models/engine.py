@@ -87,6 +87,17 @@ def grid_position(spec: ShapeSpec, dims: dict) -> tuple[float, tuple[float, ...]
     return s, ratios + numbers, x
 
 
+def grid_corners(x: np.ndarray):
+    """(integer grid index, weight) of the 2^k corners around position ``x`` that carry a
+    weight in the multilinear interpolation."""
+    base = np.floor(x).astype(int)
+    frac = x - base
+    for corner in np.ndindex(*(2,) * len(x)):
+        w = float(np.prod([f if c else 1 - f for f, c in zip(frac, corner, strict=True)]))
+        if w > 1e-9:
+            yield tuple(int(b + c) for b, c in zip(base, corner, strict=True)), w
+
+
 def grid_values(spec: ShapeSpec, index: tuple[int, ...]) -> tuple[float, ...]:
     """The key values (ratios, then shape numbers) at an integer grid ``index``."""
     n_ratios = len(spec.lengths) - 1
@@ -363,23 +374,15 @@ class NumericalShapeModel:
         if not voxels:
             voxels = _auto_voxels(self._feature(spec, ratios), u_max, spec.min_voxels)
         # multilinear interpolation (in ln(ratio), and linear in the shape numbers) between
-        # the tables at the grid corners
-        base = np.floor(x).astype(int)
-        frac = x - base
-        # what is interpolated is |A|²/V² of each table (near 1 at low q, smooth in the
-        # ratios) and ln V (exact where V is a power of a ratio): |A|² itself grows like a
-        # power of the ratios, and linear interpolation of it was 0.3 % too high between
-        # grid points (torus, ratio 0.25)
+        # the tables at the grid corners; what is interpolated is |A|²/V² of each table (near
+        # 1 at low q, smooth in the ratios) and ln V (exact where V is a power of a ratio):
+        # |A|² itself grows like a power of the ratios, and linear interpolation of it was
+        # 0.3 % too high between grid points (torus, ratio 0.25)
         a2 = np.zeros_like(u)
         log_volume = 0.0
         first_table = None
-        for corner in np.ndindex(*(2,) * len(ratios)):
-            w = float(np.prod([f if c else 1 - f for f, c in zip(frac, corner, strict=True)]))
-            if w <= 1e-9:
-                continue
-            tab = self._table(spec, tuple(int(b + c) for b, c in zip(base, corner,
-                                                                     strict=True)),
-                              voxels, u_max, supersample)
+        for index, w in grid_corners(x):
+            tab = self._table(spec, index, voxels, u_max, supersample)
             first_table = first_table or tab
             a2 += w * tab.amplitude2(u, contrasts) / tab.volume ** 2
             log_volume += w * np.log(tab.volume)
@@ -394,14 +397,8 @@ class NumericalShapeModel:
         spec.check_geometry(dims)
         supersample = int(supersample or self.supersample)
         s, _, x = grid_position(spec, dims)
-        base = np.floor(x).astype(int)
-        frac = x - base
         log_volume = 0.0
-        for corner in np.ndindex(*(2,) * len(x)):
-            w = float(np.prod([f if c else 1 - f for f, c in zip(frac, corner, strict=True)]))
-            if w <= 1e-9:
-                continue
-            index = tuple(int(b + c) for b, c in zip(base, corner, strict=True))
+        for index, w in grid_corners(x):
             tab = None
             with self._lock:
                 for level in AUTO_LEVELS:

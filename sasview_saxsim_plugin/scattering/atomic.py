@@ -263,6 +263,20 @@ class SolvatedStructure:
                                                               strict=True)
                          if k != HYDRATION))
 
+    def _q_terms(self, q: np.ndarray) -> tuple:
+        """What depends on q only, kept for the last q (a fit asks for the same q again and
+        again): the pair sums, each kind's vacuum form factor and the Gaussian sphere of its
+        displaced (or, for the hydration sites, represented) volume."""
+        key = (q.shape, q.tobytes())
+        if self._cache is None or self._cache[0] != key:
+            kinds = self.histogram.kinds
+            vacuum = np.array([np.zeros_like(q) if k == HYDRATION else xray_form_factor(k, q)
+                               for k in kinds])
+            spheres = np.array([gaussian_sphere(self.site_volume if k == HYDRATION
+                                                else self.volumes[k], q) for k in kinds])
+            self._cache = (key, self.histogram.sinc_sums(q), vacuum, spheres)
+        return self._cache[1:]
+
     def form_factors(self, q: np.ndarray, solvent_density: float = WATER_DENSITY,
                      excluded_scale: float = 1.0,
                      hydration_contrast: float = 0.03) -> np.ndarray:
@@ -271,32 +285,25 @@ class SolvatedStructure:
         ``excluded_scale``³ with CRYSOL's width correction), and the hydration sites'
         excess ``hydration_contrast`` (e/Å³) over bulk solvent."""
         q = np.asarray(q, float)
+        _, vacuum, spheres = self._q_terms(q)
         atoms = [k for k in self.histogram.kinds if k != HYDRATION]
         mean_volume = np.mean([self.volumes[k] for k in atoms])
         r0 = (3 * mean_volume / (4 * np.pi)) ** (1 / 3)
         # Svergun et al. 1995, eq. 7: the displaced volume expanded by c1, widths kept
         expand = excluded_scale ** 3 * np.exp(-(4 * np.pi / 3) ** (2 / 3) * q ** 2 * r0 ** 2
                                               * (excluded_scale ** 2 - 1) / (4 * np.pi))
-        out = []
-        for k in self.histogram.kinds:
-            if k == HYDRATION:
-                out.append(hydration_contrast * gaussian_sphere(self.site_volume, q))
-            else:
-                out.append(xray_form_factor(k, q) - solvent_density * expand
-                           * gaussian_sphere(self.volumes[k], q))
-        return np.array(out)
+        hydration = np.array([k == HYDRATION for k in self.histogram.kinds])[:, None]
+        return np.where(hydration, hydration_contrast * spheres,
+                        vacuum - solvent_density * expand * spheres)
 
     def intensity(self, q: np.ndarray, solvent_density: float = WATER_DENSITY,
                   excluded_scale: float = 1.0, hydration_contrast: float = 0.03) -> np.ndarray:
-        """The orientation-averaged squared amplitude (electrons²) at q (1/Å); the pair sums
-        are kept for the last q."""
+        """The orientation-averaged squared amplitude (electrons²) at q (1/Å); what depends
+        on q only is kept for the last q."""
         q = np.asarray(q, float)
-        key = (q.shape, q.tobytes())
-        if self._cache is None or self._cache[0] != key:
-            self._cache = (key, self.histogram.sinc_sums(q))
+        sums = self._q_terms(q)[0]
         return self.histogram.intensity(
-            q, self.form_factors(q, solvent_density, excluded_scale, hydration_contrast),
-            self._cache[1])
+            q, self.form_factors(q, solvent_density, excluded_scale, hydration_contrast), sums)
 
 
 def solvated_structure(xyz: np.ndarray, elements: np.ndarray,
