@@ -73,6 +73,11 @@ def test_bad_structures_get_one_clear_message(tmp_path):
                        + "END\n")
     with pytest.raises(SaxsimInputError, match="element of 1 atom"):
         read_structure(unknown)
+    crystal = tmp_path / "SiC.cif"
+    from sasview_saxsim_plugin.density.examples import write_examples
+    write_examples(tmp_path)
+    with pytest.raises(SaxsimInputError, match="crystal's unit cell.*--crystal"):
+        read_structure(crystal)
     with pytest.raises(SaxsimInputError, match="not a structure file"):
         read_structure(tmp_path / "empty.txt" if (tmp_path / "empty.txt").write_text("x")
                        else None)

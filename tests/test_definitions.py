@@ -202,6 +202,8 @@ def shape(radius):
     (("return Ball(radius)", "return 1 / 0"), "ZeroDivisionError"),
     (("return Ball(radius)", "return radius"), "returned float"),
     (("return Ball(radius)", "return Ball(radius + 5.0)"), "does not scale"),
+    (("return Ball(radius)", "return Ball(radius) - Ball(5.0)"), "does not scale"),
+    (("return Ball(radius)", "return Ball(radius) - Ball(2 * radius)"), "empty"),
     (("return Ball(radius)", "return HalfSpace((0, 0, 1))"), "unbounded"),
     (("return Ball(radius)", "return Ball(radius) & Ball(radius).translated(0, 0, 3 * radius)"),
      "empty"),
@@ -223,6 +225,26 @@ def test_another_shape_under_a_loaded_name_is_refused():
     assert spec_from_source(GOOD, "again.py") is SHAPES["test_blob"]
     with pytest.raises(SaxsimInputError, match="different shape named 'test_blob'"):
         spec_from_source(GOOD.replace("30.0", "31.0"), "two.py")
+
+
+def test_an_edited_definition_reloaded_from_its_file_replaces_the_old_one():
+    """SasView's plugin reload and a notebook load the same file again after an edit: the
+    new geometry is used, not the old tables (the engine keys them by checksum)."""
+    old = spec_from_source(GOOD, "blob.py")
+    q = np.array([1e-3])
+    i_old = MODEL.iq(q, old, {"radius": 30.0}, {"sld": 1.0, "sld_solvent": 0.0})
+    new = spec_from_source(GOOD.replace("Ball(radius)", "Ball(radius) - Ball(radius / 2)"),
+                           "blob.py")
+    assert SHAPES["test_blob"] is new and new.key != old.key
+    i_new = MODEL.iq(q, new, {"radius": 30.0}, {"sld": 1.0, "sld_solvent": 0.0})
+    # forward scattering goes with the volume squared: (1 - 1/8)² of the full ball
+    assert i_new[0] / i_old[0] == pytest.approx((7 / 8) ** 2, rel=2e-3)
+
+
+def test_a_model_name_that_is_not_a_shape_name_is_refused_as_the_name():
+    from sasview_saxsim_plugin.models.definition_model import make_definition_model
+    with pytest.raises(SaxsimInputError, match="--name '_x'"):
+        make_definition_model("torus", name="_x", out_dir=".")
 
 
 def test_make_model_writes_only_a_model_that_loads_and_evaluates(tmp_path):

@@ -61,6 +61,11 @@ def read_structure(path: str | Path, include_waters: bool = False) -> Structure:
     except (RuntimeError, ValueError, OSError) as exc:
         raise SaxsimInputError(f"cannot read {path.name} as PDB/mmCIF: {exc}") from None
     if len(st) == 0:
+        if _is_small_molecule_cif(gemmi, path):
+            raise SaxsimInputError(
+                f"{path.name} is a crystal's unit cell (a small-molecule CIF), not a "
+                "structure of one particle: tile it into a crystallite with 'saxsim "
+                f"make-model --crystal {path.name} --crystallite-radius R --name N'")
         raise SaxsimInputError(f"{path.name} holds no model (no ATOM/HETATM records)")
     elements, xyz, occupancy, unknown = [], [], [], []
     for chain in st[0]:
@@ -87,3 +92,15 @@ def read_structure(path: str | Path, include_waters: bool = False) -> Structure:
     if np.all(occ <= 0):
         occ = np.ones_like(occ)                 # an all-zero column means "not given"
     return Structure(np.asarray(elements), np.asarray(xyz, float), occ, path.name)
+
+
+def _is_small_molecule_cif(gemmi, path: Path) -> bool:
+    """Whether a CIF holds a crystal's cell with fractional atom sites (not a model)."""
+    if not str(path).lower().endswith((".cif", ".cif.gz")):
+        return False
+    try:
+        block = gemmi.cif.read(str(path)).sole_block()
+    except (RuntimeError, ValueError, OSError):
+        return False
+    return bool(block.find_value("_cell_length_a")) and bool(
+        block.find_values("_atom_site_fract_x"))

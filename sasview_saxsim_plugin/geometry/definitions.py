@@ -126,14 +126,17 @@ def spec_from_source(source: str, filename: str = "<shape>", *, name: str | None
         namespace["name"] = name
     spec = _spec_from_namespace(namespace, filename, source)
     existing = SHAPES.get(spec.name)
-    if existing is not None:
-        if existing.source == source:
-            return existing
+    if existing is not None and existing.source == source:
+        return existing
+    if existing is not None and existing.origin != filename:
         raise SaxsimInputError(
             f"shape file {filename}: a different shape named {spec.name!r} is loaded already "
-            "(a shipped shape or another file): give this one another name")
+            f"(from {existing.origin or 'the package'}): give this one another name")
     _check_scaling(spec, filename)
-    return register(spec) if register_it else spec
+    _check_not_empty(spec, filename)
+    # the same file edited and loaded again (a notebook, SasView's plugin reload) replaces
+    # its earlier version; the engine keys its tables by name and checksum (ShapeSpec.key)
+    return register(spec, replace=existing is not None) if register_it else spec
 
 
 def _spec_from_namespace(ns: dict, filename: str, source: str) -> ShapeSpec:
@@ -248,6 +251,7 @@ def _spec_from_namespace(ns: dict, filename: str, source: str) -> ShapeSpec:
         volume_of=lambda dims: _volume(tuple(float(dims.get(n, defaults[n]))
                                              for n in geometry)),
         source=source,
+        origin=filename,
         min_voxels=int(ns.get("voxels", 0)),
     )
     return spec
@@ -258,19 +262,46 @@ def _show(values: dict) -> str:
 
 
 def _check_scaling(spec: ShapeSpec, filename: str) -> None:
-    """The geometry must scale with its lengths (the tables rely on it): the bounding box at
-    every length doubled must be the default one doubled."""
+    """The geometry must scale with its lengths (the tables rely on it): with every length
+    doubled, each part's bounding box must double and its signed distance at doubled
+    sample points must double (this also catches a fixed Å length inside the particle,
+    ``Ball(radius) - Ball(5.0)``, which leaves the bounding box alone)."""
     dims = {p.name: p.default for p in spec.parameters if p.kind == "volume"}
     doubled = {n: (2 * v if n in spec.lengths else v) for n, v in dims.items()}
     spec.check_geometry(dims)
-    one = [s.half_extent() for s in spec.parts(dims, 0.0, 0.0, np.zeros(3))]
-    two = [s.half_extent() for s in spec.parts(doubled, 0.0, 0.0, np.zeros(3))]
+    one = spec.parts(dims, 0.0, 0.0, np.zeros(3))
+    two = spec.parts(doubled, 0.0, 0.0, np.zeros(3))
     for a, b in zip(one, two, strict=True):
-        if not np.allclose(2 * a, b, rtol=1e-6, atol=0.0):
+        size = float(np.linalg.norm(a.half_extent()))
+        same = np.allclose(2 * a.half_extent(), b.half_extent(), rtol=1e-6, atol=0.0)
+        if same:
+            lo, hi = finite_bounds(a.solid)
+            points = lo + (hi - lo) * _SAMPLE_POINTS          # (n, 3), Å
+            d1 = a.solid.distance(*points.T)
+            d2 = b.solid.distance(*(2 * points).T)
+            same = np.allclose(d2, 2 * d1, rtol=1e-5, atol=1e-6 * size)
+        if not same:
             raise SaxsimInputError(
                 f"shape file {filename}: the solid does not scale with its length parameters "
-                "(doubling every length did not double its size): every length inside "
-                "shape() must come from a length parameter, no Å constants")
+                "(doubling every length did not double it): every length inside shape() "
+                "must come from a length parameter, no Å constants")
+
+
+#: fixed sample points in the unit cube: a 9³ grid and 2000 scattered ones (deterministic)
+_SAMPLE_POINTS = np.concatenate([
+    np.stack(np.meshgrid(*[np.linspace(0.0, 1.0, 9)] * 3, indexing="ij"), -1).reshape(-1, 3),
+    np.random.default_rng(20261206).random((2000, 3))])
+
+
+def _check_not_empty(spec: ShapeSpec, filename: str) -> None:
+    """A particle of zero volume at the default parameters is a broken definition."""
+    dims = {p.name: p.default for p in spec.parameters if p.kind == "volume"}
+    coarse = union_volume(spec.parts(dims, 0.0, 0.0, np.zeros(3)), voxels=4,
+                          max_voxels=100_000)           # a thin part still gives fractions
+    if not coarse > 0:
+        raise SaxsimInputError(
+            f"shape file {filename}: the particle is empty (volume 0) at the default "
+            f"parameters {_show(dims)}: the solids do not overlap where they should")
 
 
 __all__ = ["SolidShape", "definition_source", "length", "number", "sld", "spec_from_source",

@@ -13,6 +13,7 @@ an oriented shape is (sinθ·cosφ, sinθ·sinφ, cosθ), θ = 0 along z (the be
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -138,11 +139,21 @@ class ShapeSpec:
     #: particle volume (Å³) from the geometry parameters when the parts have no exact volume
     #: (shapes composed of solids: the union's voxel volume, ``geometry.definitions``)
     volume_of: Callable[[dict], float] | None = None
-    #: where the shape came from (a definition file) and its source text, for plugin files
+    #: the source text of a definition (None: a built-in shape), for plugin files
     source: str | None = None
+    #: the file (or plugin) a definition was loaded from
+    origin: str | None = None
     #: fewest voxels across the smallest feature the automatic grid may use (0: the engine's
     #: default): near-cubes need more than curved shapes at high q
     min_voxels: int = 0
+
+    @cached_property
+    def key(self) -> str:
+        """Identity for caches: the name, plus the source's checksum for a definition (a
+        definition edited and reloaded under the same name gets new tables)."""
+        if self.source is None:
+            return self.name
+        return f"{self.name}@{hashlib.sha256(self.source.encode()).hexdigest()[:16]}"
 
     @cached_property
     def volume_names(self) -> tuple[str, ...]:
@@ -239,9 +250,9 @@ class ShapeSpec:
 SHAPES: dict[str, ShapeSpec] = {}
 
 
-def register(spec: ShapeSpec) -> ShapeSpec:
-    """Add ``spec`` to the registry (its name must be new). Returns it."""
-    if spec.name in SHAPES:
+def register(spec: ShapeSpec, replace: bool = False) -> ShapeSpec:
+    """Add ``spec`` to the registry (its name must be new unless ``replace``). Returns it."""
+    if spec.name in SHAPES and not replace:
         raise ValueError(f"shape {spec.name!r} is registered already")
     if not any(p.is_length for p in spec.parameters):
         raise ValueError(f"shape {spec.name!r} has no length parameter")

@@ -11,6 +11,8 @@ reaches SasView's plugin folder).
 from __future__ import annotations
 
 import hashlib
+import keyword
+import re
 import shutil
 import tempfile
 from pathlib import Path
@@ -58,9 +60,10 @@ def make_definition_model(definition: str | Path, name: str | None = None,
     from sasmodels.core import list_models
 
     source, filename = definition_source(definition_file(definition))
-    if name is not None and not (name.isidentifier() and name == name.lower()):
-        raise SaxsimInputError(f"model name {name!r} must be a lower-case Python identifier "
-                               "(letters, digits, underscores)")
+    if name is not None and not (re.fullmatch(r"[a-z][a-z0-9_]*", name)
+                                 and not keyword.iskeyword(name)):
+        raise SaxsimInputError(f"--name {name!r}: a model name starts with a lower-case "
+                               "letter, followed by lower-case letters, digits or '_'")
     spec = spec_from_source(source, filename, name=name)
     model = name or model_name(spec.name)
     if model in list_models():

@@ -289,7 +289,7 @@ class NumericalShapeModel:
     def _feature(self, spec: ShapeSpec, ratios: tuple[float, ...]) -> float:
         """Smallest feature of a dimensionless geometry (cached: building the parts of a
         composed shape costs more than a warm call)."""
-        key = ("feature", spec.name, ratios)
+        key = ("feature", spec.key, ratios)
         with self._lock:
             value = self.features.get(key)
         if value is None:
@@ -311,7 +311,7 @@ class NumericalShapeModel:
 
     def _table(self, spec: ShapeSpec, ratio_index: tuple[int, ...], voxels: int, u_max: float,
                supersample: int) -> Table:
-        key = (spec.name, ratio_index, voxels, supersample)
+        key = (spec.key, ratio_index, voxels, supersample)
         with self._lock:
             tab = self.cache.get(key)
             if tab is not None and tab.u[-1] >= u_max:
@@ -347,13 +347,14 @@ class NumericalShapeModel:
         spl = self._sphere_amplitude(2 * voxels, u_max, supersample)
         return sum(c * r ** 3 * spl(q * r) for c, r in zip(contrasts, radii, strict=True))
 
-    def _prepare(self, shape: str, dims: dict, slds: dict, supersample: int | None):
-        spec = get_shape(shape)
+    def _prepare(self, shape: str | ShapeSpec, dims: dict, slds: dict,
+                 supersample: int | None):
+        spec = _spec(shape)
         spec.check_geometry(dims)
         contrasts = spec.contrasts({**spec.defaults(), **slds})
         return spec, contrasts, int(supersample or self.supersample)
 
-    def iq(self, q: np.ndarray, shape: str, dims: dict, slds: dict,
+    def iq(self, q: np.ndarray, shape: str | ShapeSpec, dims: dict, slds: dict,
            voxels: int | None = None, supersample: int | None = None) -> np.ndarray:
         """``|F(q)|²·1e-4`` of one particle of the registered ``shape``: ``dims`` its lengths in Å,
         ``slds`` its SLD parameters in 1e-6/Å² (sasmodels names; missing ones take the
@@ -386,14 +387,14 @@ class NumericalShapeModel:
             first_table = first_table or tab
             a2 += w * tab.amplitude2(u, contrasts) / tab.volume ** 2
             log_volume += w * np.log(tab.volume)
-        self._check_range(first_table, u_max, shape, s)
+        self._check_range(first_table, u_max, spec.name, s)
         return a2 * np.exp(2 * log_volume) * s ** 6 * 1e-4
 
-    def volume(self, shape: str, dims: dict, supersample: int | None = None) -> float:
+    def volume(self, shape: str | ShapeSpec, dims: dict, supersample: int | None = None) -> float:
         """Particle volume (Å³) of the voxelised geometry, interpolated between the tables
         like :meth:`iq` (the union of the parts; consistent with the forward scattering of
         the same tables), for shapes without an exact volume."""
-        spec = get_shape(shape)
+        spec = _spec(shape)
         spec.check_geometry(dims)
         supersample = int(supersample or self.supersample)
         s, _, x = grid_position(spec, dims)
@@ -402,7 +403,7 @@ class NumericalShapeModel:
             tab = None
             with self._lock:
                 for level in AUTO_LEVELS:
-                    tab = self.cache.get((spec.name, index, level, supersample))
+                    tab = self.cache.get((spec.key, index, level, supersample))
                     if tab is not None:
                         break
             if tab is None:
@@ -412,7 +413,7 @@ class NumericalShapeModel:
 
     def _table3d(self, spec: ShapeSpec, ratios: tuple[float, ...], voxels: int,
                  supersample: int) -> AxialTable:
-        key = ("2d", spec.name, tuple(round(r, 9) for r in ratios), voxels, supersample)
+        key = ("2d", spec.key, tuple(round(r, 9) for r in ratios), voxels, supersample)
         with self._lock:
             tab = self.cache.get(key)
             if tab is not None:
@@ -422,7 +423,7 @@ class NumericalShapeModel:
         self._store(key, tab)
         return tab
 
-    def iqxy(self, qx: np.ndarray, qy: np.ndarray, shape: str, dims: dict, slds: dict,
+    def iqxy(self, qx: np.ndarray, qy: np.ndarray, shape: str | ShapeSpec, dims: dict, slds: dict,
              theta: float = 0.0, phi: float = 0.0, voxels: int | None = None,
              supersample: int | None = None) -> np.ndarray:
         """``|F(qx, qy)|²·1e-4`` of the particle with its axis at (θ, φ) degrees, beam along z
@@ -464,6 +465,12 @@ class NumericalShapeModel:
                 f"trusted {2 * tab.u_trusted / scale:.3g} 1/Å (q·d = π) of the grid for this "
                 f"size (MODEL.voxels sets more voxels across the smallest feature)",
                 stacklevel=3)
+
+
+def _spec(shape: str | ShapeSpec) -> ShapeSpec:
+    """The spec itself, or the registered one of that name (a plugin passes its own spec, so
+    a definition reloaded under the same name never reads the old one's tables)."""
+    return shape if isinstance(shape, ShapeSpec) else get_shape(shape)
 
 
 #: one shared evaluator per process (its cache is the only global state; key = geometry)

@@ -104,10 +104,10 @@ def _docstring(spec: ShapeSpec) -> str:
                                parameter_list="; ".join(rows), orientation=orientation)
 
 
-def model_namespace(shape: str, model: str | None = None) -> dict:
+def model_namespace(shape: str | ShapeSpec, model: str | None = None) -> dict:
     """The attributes of the sasmodels Python model ``numerical_<shape>`` (or ``model``) of
-    a registered shape (see module doc)."""
-    spec = get_shape(shape)
+    a registered shape, or of the spec itself (see module doc)."""
+    spec = shape if isinstance(shape, ShapeSpec) else get_shape(shape)
     names = [p.name for p in spec.parameters]
     lengths = spec.volume_names          # the order sasmodels passes them in
     slds = spec.sld_names
@@ -125,7 +125,7 @@ def model_namespace(shape: str, model: str | None = None) -> dict:
         if spec.volume_of is None:
             return spec.volume(dims)
         from .engine import MODEL  # no exact volume: that of the same voxel tables
-        return MODEL.volume(spec.name, dims)
+        return MODEL.volume(spec, dims)
 
     def form_volume(*volume_args):
         dims = {n: _scalar(v) for n, v in zip(lengths, volume_args, strict=True)}
@@ -144,7 +144,7 @@ def model_namespace(shape: str, model: str | None = None) -> dict:
         dims, sld_values = split(args[:len(names)])
         if not valid(dims):
             return np.full(np.shape(q), np.nan)   # sasmodels drops NaN points of a pd mesh
-        return MODEL.iq(np.asarray(q, float), spec.name, dims, sld_values)
+        return MODEL.iq(np.asarray(q, float), spec, dims, sld_values)
 
     Iq.vectorized = True
     namespace = {
@@ -172,7 +172,7 @@ def model_namespace(shape: str, model: str | None = None) -> dict:
             theta, phi = (_scalar(a) for a in args[len(names):len(names) + 2])
             if not valid(dims):
                 return np.full(np.shape(qx), np.nan)
-            return MODEL.iqxy(qx, qy, spec.name, dims, sld_values, theta, phi)
+            return MODEL.iqxy(qx, qy, spec, dims, sld_values, theta, phi)
 
         Iqxy.vectorized = True
         namespace["Iqxy"] = Iqxy
