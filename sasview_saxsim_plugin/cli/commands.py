@@ -377,26 +377,94 @@ def cmd_install_model(a) -> int:
 
 
 def cmd_make_model(a) -> int:
-    if (a.shape is None) == (a.density is None):
-        raise SaxsimInputError("make-model needs either a density file or --shape "
-                               "(a shape definition .py file or a shipped shape name)")
+    if sum(x is not None for x in (a.shape, a.density, a.crystal)) != 1:
+        raise SaxsimInputError("make-model needs one of: a file (density, structure, mesh or "
+                               "SasView .sld/.omf), --shape (a definition .py file or a "
+                               "shipped shape name) or --crystal (a unit cell)")
     if a.shape is not None:
         return _make_shape_model(a)
-    from ..density.structures import SUFFIXES
-    if str(a.density).lower().endswith(SUFFIXES):
-        return _make_atomic_model(a)
-    if a.voxel_size is None:
-        raise SaxsimInputError("make-model DENSITY needs --voxel-size (Å)")
     if a.name is None:
-        raise SaxsimInputError("make-model DENSITY needs --name (the model name)")
+        raise SaxsimInputError("make-model needs --name (the model name)")
+    if a.crystal is not None:
+        return _make_crystallite_model(a)
+    from ..density.structures import SUFFIXES
+    from ..geometry.mesh import SUFFIXES as MESHES
+    from ..models.file_models import SASVIEW_SUFFIXES
+    lower = str(a.density).lower()
+    if lower.endswith(SUFFIXES):
+        return _make_atomic_model(a)
+    if lower.endswith(MESHES):
+        return _make_mesh_model(a)
+    if lower.endswith(SASVIEW_SUFFIXES):
+        return _make_points_model(a)
     from ..models.density_model import make_density_model
     path = make_density_model(a.density, a.voxel_size, a.name, a.dir, overwrite=a.overwrite,
-                              memory_budget=a.memory_budget, workdir=a.workdir, progress=True)
+                              memory_budget=a.memory_budget, workdir=a.workdir, progress=True,
+                              dataset=a.dataset)
     print(f"wrote plugin model {a.name!r}: {path}")
-    where = ("SasView lists it under 'Plugin Models' (reload them or restart SasView)"
-             if a.dir is None else "copy it into SasView's plugin folder, or load it with "
-             "sasmodels.core.load_model")
-    print(f"bound to {os.path.abspath(a.density)} (voxel size {a.voxel_size:g} Å); {where}")
+    print(f"bound to {os.path.abspath(a.density)}; fit parameters: scale, background, "
+          "sld_scale (multiplies the values, 1e-6/Å²), voxel_size [Å] (scales the whole "
+          "density)")
+    print(_where(a))
+    return 0
+
+
+def _where(a) -> str:
+    return ("SasView lists it under 'Plugin Models' (reload them or restart SasView)"
+            if a.dir is None else "copy it into SasView's plugin folder, or load it with "
+            "sasmodels.core.load_model")
+
+
+def _mesh_unit(text: str | None) -> float:
+    units = {"a": 1.0, "å": 1.0, "ang": 1.0, "angstrom": 1.0, "nm": 10.0, "um": 1e4,
+             "µm": 1e4}
+    if text is None:
+        raise SaxsimInputError("a mesh file has no units: pass --unit nm, --unit A or the "
+                               "number of Å per file unit")
+    if text.lower() in units:
+        return units[text.lower()]
+    try:
+        return float(text)
+    except ValueError:
+        raise SaxsimInputError(f"--unit {text!r}: give A, nm, um or the number of Å per "
+                               "file unit") from None
+
+
+def _make_mesh_model(a) -> int:
+    from ..models.file_models import make_mesh_model
+    t = time.perf_counter()
+    path, notes = make_mesh_model(a.density, _mesh_unit(a.unit), a.name, a.dir,
+                                  overwrite=a.overwrite, voxels=a.voxels)
+    print(f"wrote plugin model {a.name!r}: {path} and its voxel fractions "
+          f"{path.stem}_density.npy ({time.perf_counter() - t:.1f} s)")
+    for note in notes:
+        print(f"mesh repaired: {note}")
+    print("fit parameters: scale (volume fraction), background, sld, sld_solvent "
+          "[1e-6/Å²], size_scale (isotropic scale of the mesh)")
+    print(_where(a))
+    return 0
+
+
+def _make_points_model(a) -> int:
+    from ..models.file_models import make_points_model
+    path, what = make_points_model(a.density, a.name, a.dir, overwrite=a.overwrite)
+    print(f"wrote plugin model {a.name!r}: {path}, modelling {what}")
+    print(_where(a))
+    return 0
+
+
+def _make_crystallite_model(a) -> int:
+    from ..models.file_models import make_crystallite_model
+    if a.crystallite_radius is None or a.spacing is None:
+        raise SaxsimInputError("make-model --crystal needs --crystallite-radius and "
+                               "--spacing (Å)")
+    t = time.perf_counter()
+    path = make_crystallite_model(a.crystal, a.crystallite_radius, a.spacing, a.name, a.dir,
+                                  overwrite=a.overwrite, cell_voxels=a.cell_voxels)
+    print(f"wrote plugin model {a.name!r}: {path} ({time.perf_counter() - t:.1f} s); fit "
+          "parameters: scale, background, sld_scale, voxel_size [Å] (scales the crystallite "
+          "and its lattice)")
+    print(_where(a))
     return 0
 
 
@@ -498,19 +566,35 @@ def build_parser() -> argparse.ArgumentParser:
     im.add_argument("--dir", help="target folder (default: SasView's plugin folder)")
     im.set_defaults(func=cmd_install_model)
     mm = sub.add_parser("make-model",
-                        help="write a plugin model from a shape definition (--shape) or "
-                             "bound to a 3D density file (.npy)")
+                        help="write a SasView plugin model from a shape definition (--shape), "
+                             "a density, structure, mesh or SasView file, or a crystal "
+                             "(--crystal)")
     mm.add_argument("density", nargs="?",
-                    help=".npy file (SLD contrast per voxel, 1e-6/Å²) or an atomic structure "
-                         "(.pdb, .cif, .mmcif, also gzipped)")
-    mm.add_argument("--no-hydration", action="store_true",
-                    help="atomic structures: no hydration shell")
+                    help="a density (.npy, .h5, .mrc/.map, .cube, CHGCAR; values SLD "
+                         "contrast, 1e-6/Å²), an atomic structure (.pdb, .cif, .mmcif, also "
+                         "gzipped), a closed triangle mesh (.stl, .obj, .ply, .off) or "
+                         "SasView's .sld/.omf")
     mm.add_argument("--shape", help="shape definition: a .py file (docs: 'Models from any "
                                     "geometry') or a shipped one: " + ", ".join(
                                         _library_names()))
-    mm.add_argument("--voxel-size", type=float, help="voxel edge (Å) of the density file")
+    mm.add_argument("--crystal", help="unit cell (.cube, CHGCAR or .cif) cut into a "
+                                      "spherical crystallite (--crystallite-radius, "
+                                      "--spacing)")
+    mm.add_argument("--crystallite-radius", type=float, help="crystallite radius (Å)")
+    mm.add_argument("--spacing", type=float, help="crystallite voxel size (Å)")
+    mm.add_argument("--cell-voxels", type=int, default=64,
+                    help="grid of a .cif cell's electron density (per axis)")
     mm.add_argument("--name", help="model name (a Python identifier; with --shape default "
                                    "numerical_<shape name>)")
+    mm.add_argument("--voxel-size", type=float,
+                    help="voxel edge (Å) of a density file (default: the file's own)")
+    mm.add_argument("--dataset", help="HDF5 dataset holding the density")
+    mm.add_argument("--unit", help="meshes: length unit of the file (A, nm, um, or Å per "
+                                   "file unit)")
+    mm.add_argument("--voxels", type=int, default=100,
+                    help="meshes: voxels along the longest extent (default 100)")
+    mm.add_argument("--no-hydration", action="store_true",
+                    help="atomic structures: no hydration shell")
     mm.add_argument("--dir", help="target folder (default: SasView's plugin folder)")
     mm.add_argument("--overwrite", action="store_true")
     mm.add_argument("--memory-budget", help="memory for computing the profile; a density "

@@ -14,7 +14,6 @@ I(q) = scale/V·(r_e·f)²-sums + background in 1/cm, V the displaced volume of 
 from __future__ import annotations
 
 import os
-import shutil
 import tempfile
 import threading
 import time
@@ -131,26 +130,18 @@ def make_atomic_model(structure: str | os.PathLike, name: str,
     """Write plugin model ``NAME.py`` (and its tables ``NAME_atoms.npz``) of a PDB/mmCIF
     file into ``out_dir`` (default: SasView's plugin folder). The model is loaded with
     sasmodels and evaluated before anything is written there."""
-    from sasmodels.core import list_models
-
     from ..density.structures import read_structure
     from ..scattering.atomic import solvated_structure
-    from .density_model import file_sha256, trial_load
+    from .density_model import check_model_name, file_sha256, write_checked
 
-    if not (name.isidentifier() and name == name.lower()):
-        raise SaxsimInputError(f"model name {name!r} must be a lower-case Python identifier")
-    if name in list_models():
-        raise SaxsimInputError(f"model name {name!r} is one of sasmodels' own models; a "
-                               "plugin of that name would hide it: choose another --name")
-    if out_dir is None:
-        from .install import sasview_plugin_dir
-        out_dir = sasview_plugin_dir()
+    if name != name.lower():
+        raise SaxsimInputError(f"model name {name!r} must be lower-case")
+    target = check_model_name(name, out_dir, overwrite)
     # absolute: SasView loads the plugin from any working directory
-    out_dir = Path(out_dir).resolve()
-    target, tables = out_dir / f"{name}.py", out_dir / f"{name}_atoms.npz"
-    for path in (target, tables):
-        if path.exists() and not overwrite:
-            raise SaxsimInputError(f"{path} exists; pass --overwrite to replace it")
+    target = target.resolve()
+    tables = target.with_name(f"{name}_atoms.npz")
+    if tables.exists() and not overwrite:
+        raise SaxsimInputError(f"{tables} exists; pass --overwrite to replace it")
     t = time.perf_counter()
     s = read_structure(structure)
     model = solvated_structure(s.xyz, s.elements, s.occupancy, hydration=hydration)
@@ -167,11 +158,5 @@ def make_atomic_model(structure: str | os.PathLike, name: str,
         text = TEMPLATE.format(title=f"Atomic structure {s.source}", source=s.source,
                                atoms=len(s), sites=sites, elements=elements, npz=str(tables),
                                sha256=sha, volume=model.excluded_volume, name=name)
-        trial = Path(tmp) / target.name
-        trial.write_text(text.replace(repr(str(tables)), repr(str(trial_tables))),
-                         encoding="utf-8")
-        trial_load(trial, (0.01, 0.1, 0.3), s.source)
-        out_dir.mkdir(parents=True, exist_ok=True)
-        shutil.copyfile(trial_tables, tables)
-        target.write_text(text, encoding="utf-8")
+        write_checked(target, text, s.source, (0.01, 0.1, 0.3), {tables: trial_tables})
     return target

@@ -13,14 +13,12 @@ from __future__ import annotations
 import hashlib
 import keyword
 import re
-import shutil
-import tempfile
 from pathlib import Path
 
 from ..errors import SaxsimInputError
 from ..geometry.definitions import definition_source, spec_from_source
 from ..shapes import definition_file
-from .density_model import trial_load
+from .density_model import check_model_name, write_checked
 from .shape_models import model_name, model_namespace
 
 TEMPLATE = '''"""Plugin model {model!r}: the shape definition {origin} (SHA-256 {sha}) computed
@@ -57,8 +55,6 @@ def make_definition_model(definition: str | Path, name: str | None = None,
     name (default ``numerical_<definition name>``). The model is loaded with sasmodels and
     evaluated at ``check_q`` (1/Å) with its default parameters first; only a model that
     loads and gives finite, positive I(q) is written."""
-    from sasmodels.core import list_models
-
     source, filename = definition_source(definition_file(definition))
     if name is not None and not (re.fullmatch(r"[a-z][a-z0-9_]*", name)
                                  and not keyword.iskeyword(name)):
@@ -66,20 +62,7 @@ def make_definition_model(definition: str | Path, name: str | None = None,
                                "letter, followed by lower-case letters, digits or '_'")
     spec = spec_from_source(source, filename, name=name)
     model = name or model_name(spec.name)
-    if model in list_models():
-        raise SaxsimInputError(f"model name {model!r} is one of sasmodels' own models; a "
-                               "plugin of that name would hide it: choose another --name")
-    if out_dir is None:
-        from .install import sasview_plugin_dir
-        out_dir = sasview_plugin_dir()
-    out = Path(out_dir) / f"{model}.py"
-    if out.exists() and not overwrite:
-        raise SaxsimInputError(f"{out} exists; pass --overwrite to replace it")
+    out = check_model_name(model, out_dir, overwrite)
     text = plugin_text(source, spec.name, model, Path(filename).name)
-    with tempfile.TemporaryDirectory() as tmp:
-        trial = Path(tmp) / f"{model}.py"
-        trial.write_text(text, encoding="utf-8")
-        trial_load(trial, check_q, filename)
-        Path(out_dir).mkdir(parents=True, exist_ok=True)
-        shutil.copyfile(trial, out)
+    write_checked(out, text, filename, check_q)
     return out

@@ -23,21 +23,21 @@ from ..scattering.voxel import isotropic_correction
 TEMPLATE = '''r"""
 {title}
 
-Isotropic I(q) of the 3D density in ``{path}`` (voxel size {voxel_size} Å at
-*voxel_size* = {voxel_size}; SHA-256 {sha256}), {route}, with the voxel box filter divided
-out. Density values are
+Isotropic I(q) of the 3D density in ``{path}``{dataset_note} (voxel size {voxel_size} Å at
+*voxel_size* = {voxel_size}; SHA-256 {sha256}), {route}, {correction_note}. Density values are
 SLD contrasts in 1e-6/Å² times *sld_scale*. I(q) = scale/V·⟨|A(q)|²⟩·1e-4 + background with
 V = d³·Σ|ρ|/max|ρ| (the particle volume for a uniform particle with partial-volume rim
 voxels), so scale is the volume fraction of such particles. *voxel_size* rescales
-the whole density (fit it to fit the particle size). Written by ``saxsim make-model``; the
-model refuses to run if the density file is gone or changed.
+the whole density (fit it to fit the particle size).{origin} Written by ``saxsim
+make-model``; the model refuses to run if the density file is gone or changed.
 """
 
 from numpy import inf
 
 from sasview_saxsim_plugin.models.density_model import bound_density
 
-_DENSITY = bound_density({path!r}, {sha256!r}, {voxel_size!r}, {profile!r})
+_DENSITY = bound_density({path!r}, {sha256!r}, {voxel_size!r}, {profile!r}, {dataset!r},
+                         {correction!r})
 
 name = {name!r}
 title = {title!r}
@@ -59,6 +59,59 @@ def Iq(q, sld_scale, voxel_size):
 
 Iq.vectorized = True
 '''
+
+#: a uniform particle (a voxelised mesh): volume fractions per voxel, SLD and solvent SLD
+#: as parameters, and an isotropic scale of the whole object
+PARTICLE_TEMPLATE = '''r"""
+{title}
+
+Isotropic I(q) of a uniform particle of SLD *sld* in a solvent of SLD *sld_solvent*
+(1e-6/Å²): {origin} Its volume fractions per voxel ({voxel_size} Å at *size_scale* = 1;
+SHA-256 {sha256}) are in ``{path}``; I(q) is their lattice Debye sum, {correction_note}.
+I(q) = scale/V·(sld − sld_solvent)²·⟨|A(q)|²⟩·1e-4 + background, V the particle volume
+(Å³), so scale is the volume fraction. *size_scale* multiplies every length of the particle
+(fit it to fit the size; polydispersity on it is a size distribution).
+Written by ``saxsim make-model``; the model refuses to run if the fractions file is gone or
+changed.
+"""
+
+from numpy import inf
+
+from sasview_saxsim_plugin.models.density_model import bound_density
+
+_DENSITY = bound_density({path!r}, {sha256!r}, {voxel_size!r}, None, None, {correction!r})
+_VOXEL = {voxel_size!r}
+
+name = {name!r}
+title = {title!r}
+description = "I(q) of a uniform particle from a user file (see the file's docstring)"
+category = "plugin"
+parameters = [
+    ["sld", "1e-6/Ang^2", {sld!r}, [-inf, inf], "sld", "particle SLD"],
+    ["sld_solvent", "1e-6/Ang^2", {sld_solvent!r}, [-inf, inf], "sld", "solvent SLD"],
+    ["size_scale", "", 1.0, [0, inf], "volume", "isotropic scale of the particle"],
+]
+
+
+def form_volume(size_scale):
+    return _DENSITY.volume(size_scale * _VOXEL)
+
+
+def Iq(q, sld, sld_solvent, size_scale):
+    return _DENSITY.iq(q, sld - sld_solvent, size_scale * _VOXEL)
+
+
+Iq.vectorized = True
+'''
+
+
+#: what each voxel correction means, for the model's help
+CORRECTION_NOTES = {
+    "deconvolve": "with the voxel box filter divided out (the values are partial-volume "
+                  "samples of a smooth density)",
+    "sinc": "times the orientation-averaged box filter of one voxel (each value fills "
+                "its cubic voxel)",
+}
 
 
 def file_sha256(path: str | os.PathLike) -> str:
@@ -149,17 +202,19 @@ class ShellProfile:
 
 
 def streamed_profile(path: str | os.PathLike, voxel_size: float, memory_budget=None,
-                     workdir=None, progress=False) -> ShellProfile:
-    """The shell profile of a .npy density through the streamed split FFT (``fft.streaming``), with
-    the density zero-padded to twice its largest axis so its autocorrelation does not wrap.
-    The voxel correction is left to ``BoundDensity.iq`` (as for the Debye route)."""
+                     workdir=None, progress=False, dataset: str | None = None
+                     ) -> ShellProfile:
+    """The shell profile of a density file through the streamed split FFT
+    (``fft.streaming``), with the density zero-padded to twice its largest axis so its
+    autocorrelation does not wrap. The voxel correction is left to ``BoundDensity.iq`` (as
+    for the Debye route)."""
     from ..density.readers import open_density
     from ..fft import ShellSums
     from ..fft.streaming import streamed_fft
 
-    arr = load_density_array(path)
+    arr = read_density(path, voxel_size, dataset).array
     n = int(2 * max(arr.shape))
-    source = open_density(path, voxel_size, n=n)
+    source = open_density(path, voxel_size, dataset=dataset, n=n)
     res = streamed_fft(source, {"s": ShellSums()}, voxel_correction="none",
                        memory_budget=memory_budget, workdir=workdir, progress=progress)
     sums = res.results["s"]
@@ -174,21 +229,23 @@ def streamed_profile(path: str | os.PathLike, voxel_size: float, memory_budget=N
     return ShellProfile(q, mean[inside] * voxel_size ** 6, float(voxel_size))
 
 
-def load_density_array(path: str | os.PathLike) -> np.ndarray:
-    """A cubic or rectangular 3D array from a .npy file (memory-mapped), checked."""
+def read_density(path: str | os.PathLike, voxel_size: float | None = None,
+                 dataset: str | None = None):
+    """The density of any file ``simulate --density`` reads (.npy, HDF5, MRC, cube, CHGCAR;
+    ``density.readers``) as a slab-wise :class:`~sasview_saxsim_plugin.density.sources.ArraySource`
+    whose ``array`` holds the values and ``spacing`` the voxel size (Å: ``voxel_size`` or
+    the file's own), checked slab by slab (the array may exceed RAM): 3D, real, finite and
+    not zero everywhere."""
+    from ..density.readers import open_density
     path = Path(path)
     if not path.is_file():
         raise SaxsimInputError(f"density file {str(path)!r} does not exist")
-    try:
-        arr = np.load(path, mmap_mode="r", allow_pickle=False)
-    except (ValueError, OSError) as exc:
-        raise SaxsimInputError(f"cannot read {str(path)!r} as a .npy array: {exc}") from None
-    if arr.ndim != 3:
-        raise SaxsimInputError(f"{str(path)!r} holds a {arr.ndim}D array; a 3D density is needed")
-    if not np.issubdtype(arr.dtype, np.number) or np.iscomplexobj(arr):
+    source = open_density(path, voxel_size, dataset=dataset)
+    arr = source.array
+    if not np.issubdtype(arr.dtype, np.number) or np.issubdtype(arr.dtype, np.complexfloating):
         raise SaxsimInputError(f"{str(path)!r} must hold real numbers, not {arr.dtype}")
     finite, nonzero = True, False
-    for x0 in range(0, arr.shape[0], 64):       # slab by slab: the array may exceed RAM
+    for x0 in range(0, arr.shape[0], 64):
         part = np.asarray(arr[x0:x0 + 64])
         finite &= bool(np.all(np.isfinite(part)))
         nonzero |= bool(np.any(part))
@@ -196,14 +253,19 @@ def load_density_array(path: str | os.PathLike) -> np.ndarray:
         raise SaxsimInputError(f"{str(path)!r} contains NaN or infinite values")
     if not nonzero:
         raise SaxsimInputError(f"{str(path)!r} is zero everywhere: nothing scatters")
-    return arr
+    return source
 
 
 class BoundDensity:
     """The numerical model of one density file, checked against its recorded checksum."""
 
-    def __init__(self, path: str, sha256: str, voxel_size: float, profile: str | None = None):
-        self.path, self.sha256 = str(path), sha256
+    def __init__(self, path: str, sha256: str, voxel_size: float, profile: str | None = None,
+                 dataset: str | None = None, correction: str = "deconvolve"):
+        self.path, self.sha256, self.dataset = str(path), sha256, dataset
+        #: "deconvolve": the values are samples of a smooth density averaged over each voxel
+        #: (partial volumes), whose box filter is divided out; "sinc": each value fills
+        #: its cubic voxel (SasView's lattice 'pixels'), whose box filter multiplies
+        self.correction = correction
         self.voxel_size = float(voxel_size)
         self.profile_path = profile
         self._stamp = None
@@ -218,7 +280,7 @@ class BoundDensity:
         with self._lock:
             self._check()
             if self._profile is None:
-                arr = load_density_array(self.path)
+                arr = read_density(self.path, self.voxel_size, self.dataset).array
                 if self.profile_path is not None:       # computed by make-model (streamed)
                     self._profile = ShellProfile.load(self.profile_path)
                 else:
@@ -247,33 +309,27 @@ class BoundDensity:
         if not d > 0:
             return np.full(q.shape, np.nan)
         s = d / self.voxel_size
-        corr = isotropic_correction("deconvolve", np.minimum(np.abs(q) * d, 2 * np.pi))
+        corr = isotropic_correction(self.correction, np.minimum(np.abs(q) * d, 2 * np.pi))
         return c * c * prof.amplitude2(q, s) * corr * 1e-4
 
 
 _BOUND: dict = {}
 
 
-def bound_density(path: str, sha256: str, voxel_size: float,
-                  profile: str | None = None) -> BoundDensity:
-    """Shared :class:`BoundDensity` per (path, checksum, voxel size, profile file)."""
-    key = (path, sha256, float(voxel_size), profile)
+def bound_density(path: str, sha256: str, voxel_size: float, profile: str | None = None,
+                  dataset: str | None = None, correction: str = "deconvolve") -> BoundDensity:
+    """Shared :class:`BoundDensity` per (path, checksum, voxel size, profile file, dataset,
+    voxel correction)."""
+    key = (path, sha256, float(voxel_size), profile, dataset, correction)
     if key not in _BOUND:
-        _BOUND[key] = BoundDensity(path, sha256, voxel_size, profile)
+        _BOUND[key] = BoundDensity(path, sha256, voxel_size, profile, dataset, correction)
     return _BOUND[key]
 
 
-def make_density_model(density_path: str | os.PathLike, voxel_size: float, name: str,
-                       out_dir: str | os.PathLike | None = None,
-                       overwrite: bool = False, memory_budget=None, workdir=None,
-                       progress=False) -> Path:
-    """Write a plugin model ``NAME.py`` bound to ``density_path`` (.npy, SLD contrast per voxel
-    in 1e-6/Å²) with voxel size ``voxel_size`` (Å); default folder: SasView's plugin folder.
-
-    When the lattice Debye route would not fit ``memory_budget`` (default: 80 % of the
-    available RAM), the profile is computed now through the streamed split FFT and saved as
-    ``NAME_profile.npz`` next to the model, which then reads it instead."""
-    voxel_size = require_positive("voxel size", voxel_size, "Å")
+def check_model_name(name: str, out_dir, overwrite: bool) -> Path:
+    """The plugin file ``out_dir/NAME.py`` (default folder: SasView's plugin folder) after
+    checking ``name``: a Python identifier, not one of sasmodels' own models, and no file of
+    that name unless ``overwrite``."""
     if not name.isidentifier():
         raise SaxsimInputError(f"model name {name!r} must be a Python identifier "
                                f"(letters, digits, underscores)")
@@ -281,28 +337,116 @@ def make_density_model(density_path: str | os.PathLike, voxel_size: float, name:
     if name in list_models():
         raise SaxsimInputError(f"model name {name!r} is one of sasmodels' own models; a "
                                "plugin of that name would hide it: choose another --name")
-    path = Path(density_path).resolve()
-    arr = load_density_array(path)
-    if min(arr.shape) < 2:
-        raise SaxsimInputError(f"density of shape {arr.shape} is too small")
     if out_dir is None:
         from .install import sasview_plugin_dir
         out_dir = sasview_plugin_dir()
     out = Path(out_dir) / f"{name}.py"
     if out.exists() and not overwrite:
         raise SaxsimInputError(f"{out} exists; pass --overwrite to replace it")
+    return out
+
+
+def make_density_model(density_path: str | os.PathLike, voxel_size: float | None, name: str,
+                       out_dir: str | os.PathLike | None = None,
+                       overwrite: bool = False, memory_budget=None, workdir=None,
+                       progress=False, dataset: str | None = None,
+                       title: str | None = None) -> Path:
+    """Write a plugin model ``NAME.py`` bound to a density file (any format of
+    :func:`read_density`; values: SLD contrast per voxel in 1e-6/Å²) with voxel size
+    ``voxel_size`` (Å; None: the file's own); default folder: SasView's plugin folder.
+
+    When the lattice Debye route would not fit ``memory_budget`` (default: 80 % of the
+    available RAM), the profile is computed now through the streamed split FFT and saved as
+    ``NAME_profile.npz`` next to the model, which then reads it instead. Nothing is written
+    unless the model loads in sasmodels and evaluates."""
+    if voxel_size is not None:
+        voxel_size = require_positive("voxel size", voxel_size, "Å")
+    out = check_model_name(name, out_dir, overwrite)
+    path = Path(density_path).resolve()
+    source = read_density(path, voxel_size, dataset)
+    voxel_size = float(source.spacing)
+    if min(source.shape) < 2:
+        raise SaxsimInputError(f"density of shape {source.shape} is too small")
     out.parent.mkdir(parents=True, exist_ok=True)
     profile = None
     from ..memory import available_memory_bytes, parse_bytes
     limit = (parse_bytes(memory_budget) if memory_budget is not None
              else 0.8 * (available_memory_bytes() or 8 * 2**30))
-    if debye_bytes(arr.shape) > limit:
+    if debye_bytes(source.shape) > limit:
         profile = str(out.with_name(f"{name}_profile.npz"))
-        streamed_profile(path, voxel_size, memory_budget, workdir, progress).save(profile)
+        streamed_profile(path, voxel_size, memory_budget, workdir, progress,
+                         dataset).save(profile)
     route = ("by the lattice Debye sum of its autocorrelation" if profile is None else
              f"by the shells of its streamed split FFT, stored in ``{profile}``")
     text = TEMPLATE.format(path=str(path), sha256=file_sha256(path), voxel_size=voxel_size,
-                           name=name, title=f"Numerical density from {path.name}",
-                           profile=profile, route=route)
-    out.write_text(text)
+                           name=name, title=title or f"Numerical density from {path.name}",
+                           profile=profile, route=route, dataset=dataset,
+                           dataset_note=f" (dataset {dataset})" if dataset else "", origin="",
+                           correction="deconvolve",
+                           correction_note=CORRECTION_NOTES["deconvolve"])
+    write_checked(out, text, f"density {path.name}")
+    return out
+
+
+def write_checked(out: Path, text: str, source: str,
+                  check_q: tuple[float, ...] = (0.005, 0.05, 0.2),
+                  companions: dict | None = None) -> None:
+    """Write plugin text to ``out`` only after a temporary copy loads in sasmodels and
+    evaluates at ``check_q`` (1/Å) with its default parameters (:func:`trial_load`).
+
+    ``companions`` maps the final path of each data file the plugin reads (named in
+    ``text`` by its absolute path) to a finished temporary copy: the trial reads the
+    temporary ones, and they are copied into place only when the trial passed."""
+    import shutil
+    import tempfile
+    companions = {Path(k): Path(v) for k, v in (companions or {}).items()}
+    trial_text = text
+    for final, temporary in companions.items():
+        trial_text = trial_text.replace(repr(str(final)), repr(str(temporary)))
+    with tempfile.TemporaryDirectory() as tmp:
+        trial = Path(tmp) / out.name
+        trial.write_text(trial_text, encoding="utf-8")
+        trial_load(trial, check_q, source)
+        out.parent.mkdir(parents=True, exist_ok=True)
+        for final, temporary in companions.items():
+            shutil.copyfile(temporary, final)
+        out.write_text(text, encoding="utf-8")
+
+
+def make_array_model(values: np.ndarray, voxel_size: float, name: str, origin: str,
+                     out_dir: str | os.PathLike | None = None, overwrite: bool = False,
+                     particle: dict | None = None, title: str | None = None,
+                     correction: str = "deconvolve") -> Path:
+    """Write a plugin model ``NAME.py`` for a density computed here (a crystallite, a
+    voxelised mesh, a point file), saved as ``NAME_density.npy`` beside it and bound to it
+    like a density file. ``origin``: one sentence saying where the values come from (it goes
+    into the model's help). ``particle``: for a uniform particle whose values are volume
+    fractions, ``{"sld": …, "sld_solvent": …}`` defaults (1e-6/Å²); the model's parameters are
+    then sld, sld_solvent and size_scale instead of sld_scale and voxel_size.
+    ``correction``: "deconvolve" for partial-volume samples, "sinc" for values that
+    fill their voxels (:class:`BoundDensity`). Nothing is written unless the model loads in
+    sasmodels and evaluates."""
+    import tempfile
+    voxel_size = require_positive("voxel size", voxel_size, "Å")
+    out = check_model_name(name, out_dir, overwrite).resolve()
+    data = out.with_name(f"{name}_density.npy")
+    if data.exists() and not overwrite:
+        raise SaxsimInputError(f"{data} exists; pass --overwrite to replace it")
+    values = np.asarray(values, np.float32)
+    if values.ndim != 3 or not np.all(np.isfinite(values)) or not np.any(values):
+        raise SaxsimInputError(f"{origin}: the density is empty or not finite")
+    with tempfile.TemporaryDirectory() as tmp:
+        trial = Path(tmp) / data.name
+        np.save(trial, values)
+        common = dict(path=str(data), sha256=file_sha256(trial), voxel_size=float(voxel_size),
+                      name=name, title=title or f"Numerical model: {origin}", origin=origin,
+                      correction=correction, correction_note=CORRECTION_NOTES[correction])
+        if particle is None:
+            common["origin"] = f" Values: {origin}"
+            text = TEMPLATE.format(**common, profile=None, dataset=None, dataset_note="",
+                                   route="by the lattice Debye sum of its autocorrelation")
+        else:
+            text = PARTICLE_TEMPLATE.format(**common, sld=float(particle["sld"]),
+                                            sld_solvent=float(particle["sld_solvent"]))
+        write_checked(out, text, origin, companions={data: trial})
     return out

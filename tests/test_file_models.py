@@ -1,0 +1,224 @@
+"""Plugin models from files (models.file_models, geometry.mesh, density formats): voxel
+fractions of meshes against exact enclosed volumes, a mesh box against sasmodels'
+parallelepiped, a crystallite's Bragg peak against its lattice constant, SasView's own
+.sld/.omf files, every density format against the same array as .npy, and one clear
+message for each bad file."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from sasview_saxsim_plugin.errors import SaxsimInputError
+
+trimesh = pytest.importorskip("trimesh")
+
+
+def evaluate(plugin, q, **pars):
+    from sasmodels.core import load_model
+    from sasmodels.direct_model import call_kernel
+    kernel = load_model(str(plugin)).make_kernel([np.asarray(q, float)])
+    try:
+        return np.asarray(call_kernel(kernel, {"scale": 1.0, "background": 0.0, **pars}))
+    finally:
+        kernel.release()
+
+
+def rotated(mesh, seed):
+    m = mesh.copy()
+    m.apply_transform(trimesh.transformations.random_rotation_matrix(
+        np.random.default_rng(seed).random(3)))
+    return m
+
+
+@pytest.mark.parametrize("mesh", [
+    rotated(trimesh.creation.box((40.0, 60.0, 100.0)), 1),
+    trimesh.creation.icosphere(4, 50.0),
+    rotated(trimesh.creation.torus(60.0, 20.0), 2),
+], ids=["rotated box", "icosphere", "rotated torus"])
+def test_mesh_fractions_hold_the_enclosed_volume_and_stay_in_zero_one(mesh):
+    from sasview_saxsim_plugin.geometry.mesh import mesh_fractions
+    values, _ = mesh_fractions(mesh.vertices, mesh.faces, 2.0)
+    # the polyhedron's exact volume (divergence theorem, trimesh) against the voxel sum
+    assert values.sum() * 8.0 == pytest.approx(mesh.volume, rel=2e-4)
+    assert values.min() > -1e-9 and values.max() < 1 + 1e-9
+    assert np.sum((values > 1e-6) & (values < 1 - 1e-6)) > 0      # partial volumes
+
+
+def test_mesh_model_of_a_box_matches_sasmodels_parallelepiped(tmp_path):
+    from sasview_saxsim_plugin.models.file_models import make_mesh_model
+    path = tmp_path / "box.stl"
+    rotated(trimesh.creation.box((4.0, 6.0, 10.0)), 3).export(path)      # in nm
+    plugin, notes = make_mesh_model(path, 10.0, "test_mesh_box", tmp_path)
+    q = np.geomspace(0.003, 0.4, 50)
+    numerical = evaluate(plugin, q, sld=2.0, sld_solvent=1.0)
+    exact = evaluate("parallelepiped", q, length_a=40.0, length_b=60.0, length_c=100.0,
+                     sld=2.0, sld_solvent=1.0)
+    error = np.abs(numerical / exact - 1)
+    assert np.median(error) < 5e-3 and np.percentile(error, 95) < 3e-2
+    # size_scale scales every length: I(q) of the box at half size
+    half = evaluate(plugin, q, sld=2.0, sld_solvent=1.0, size_scale=0.5)
+    exact_half = evaluate("parallelepiped", q, length_a=20.0, length_b=30.0, length_c=50.0,
+                          sld=2.0, sld_solvent=1.0)
+    assert np.median(np.abs(half / exact_half - 1)) < 5e-3
+
+
+def test_overlapping_shells_are_merged_and_a_self_intersection_is_refused(tmp_path):
+    from sasview_saxsim_plugin.geometry.mesh import read_mesh, voxelise_mesh
+    a = trimesh.creation.box((40.0, 40.0, 40.0))
+    b = trimesh.creation.box((40.0, 40.0, 40.0))
+    b.apply_translation((20.0, 0.0, 0.0))
+    overlapping = tmp_path / "two.ply"
+    trimesh.util.concatenate([a, b]).export(overlapping)
+    values, d, notes = voxelise_mesh(read_mesh(overlapping, 1.0), 60)
+    assert any("overlapping shells" in n for n in notes)
+    assert values.sum() * d ** 3 == pytest.approx(60.0 * 40 * 40, rel=1e-3)   # the union
+    inverted = trimesh.creation.box((20.0, 20.0, 20.0))
+    inverted.apply_translation((25.0, 0.0, 0.0))      # half inside a, half outside
+    inverted.invert()
+    crossing = tmp_path / "crossing.ply"
+    trimesh.util.concatenate([a, inverted]).export(crossing)
+    with pytest.raises(SaxsimInputError, match="intersects itself"):
+        voxelise_mesh(read_mesh(crossing, 1.0), 60)
+
+
+def test_bad_meshes_get_one_clear_message(tmp_path):
+    from sasview_saxsim_plugin.geometry.mesh import read_mesh
+    sphere = trimesh.creation.icosphere(3, 10.0)
+    open_one = tmp_path / "open.stl"
+    trimesh.Trimesh(sphere.vertices, sphere.faces[sphere.triangles_center[:, 2] < 3.0]
+                    ).export(open_one)
+    with pytest.raises(SaxsimInputError, match="not closed: .* edges"):
+        read_mesh(open_one, 1.0)
+    broken = tmp_path / "broken.stl"
+    broken.write_bytes(b"solid x\nfacet normal 0 0 1\nouter loop\nvertex 0 0\n")
+    with pytest.raises(SaxsimInputError, match="broken.stl"):
+        read_mesh(broken, 1.0)
+    with pytest.raises(SaxsimInputError, match="unit"):
+        read_mesh(open_one, -1.0)
+    inside_out = tmp_path / "inside_out.stl"
+    flipped = sphere.copy()
+    flipped.invert()
+    flipped.export(inside_out)
+    mesh = read_mesh(inside_out, 1.0)
+    assert mesh.volume > 0 and any("inside-out" in n for n in mesh.notes)
+
+
+def test_crystallite_model_puts_the_bragg_peak_where_the_lattice_says(tmp_path):
+    from sasview_saxsim_plugin.density.examples import write_examples
+    from sasview_saxsim_plugin.models.file_models import make_crystallite_model
+    pytest.importorskip("ase")
+    write_examples(tmp_path)
+    plugin = make_crystallite_model(tmp_path / "SiC.cif", 20.0, 0.5, "test_sic", tmp_path,
+                                    cell_voxels=32)
+    q = np.linspace(2.2, 2.8, 121)
+    peak = q[np.argmax(evaluate(plugin, q))]
+    a = 4.3596                                     # SiC (zincblende) lattice constant, Å
+    assert peak == pytest.approx(2 * np.pi * np.sqrt(3) / a, rel=0.01)   # (111)
+
+
+def sasview_example(name):
+    sas = pytest.importorskip("sas")
+    from pathlib import Path
+    path = Path(sas.__file__).parent / "example_data" / "coordinate_data" / name
+    if not path.is_file():
+        pytest.skip(f"SasView's example {name} is not installed")
+    return path
+
+
+def test_sasview_sld_file_with_nuclear_slds_matches_its_lattice_sum(tmp_path):
+    from sasview_saxsim_plugin.models.file_models import make_points_model
+    from sasview_saxsim_plugin.scattering.atomic import debye_direct
+    sasview_example("sld_file.sld")
+    rng = np.random.default_rng(4)
+    idx = np.argwhere(rng.random((5, 6, 7)) < 0.6).astype(float)
+    values = rng.uniform(1.0, 3.0, len(idx))
+    path = tmp_path / "points.sld"
+    with open(path, "w") as fh:
+        fh.write("X Y Z SLDN\n")
+        np.savetxt(fh, np.column_stack([idx * 5.0, values * 1e-6]))
+    plugin, what = make_points_model(path, "test_points", tmp_path)
+    assert "nuclear SLDs of" in what
+    q = np.array([0.01, 0.1, 0.3])
+    # each point fills a 5 Å cube: the point Debye sum with weights v·ρ times the
+    # orientation average of one cube's |box filter|² (here by quadrature over directions)
+    weights = np.repeat((values * 125.0)[:, None], len(q), axis=1)
+    expected = debye_direct(idx * 5.0, weights, q) * 1e-4 * cube_average(q * 5.0)
+    assert np.allclose(evaluate(plugin, q) * _volume(plugin), expected, rtol=1e-3)
+
+
+def cube_average(qd):
+    """⟨Π_k sinc²(q_k·d/2)⟩ over directions (Fibonacci sphere, 20 000 directions)."""
+    n = 20000
+    z = 1 - (2 * np.arange(n) + 1) / n
+    phi = np.pi * (3 - np.sqrt(5)) * np.arange(n)
+    r = np.sqrt(1 - z * z)
+    u = np.stack([r * np.cos(phi), r * np.sin(phi), z])          # (3, n)
+    x = np.asarray(qd)[:, None, None] * u[None] / 2
+    return np.prod(np.sinc(x / np.pi) ** 2, axis=1).mean(axis=1)
+
+
+def _volume(plugin):
+    from sasmodels.core import load_model_info
+    info = load_model_info(str(plugin))
+    return info.form_volume(info.parameters.defaults["voxel_size"])
+
+
+@pytest.mark.parametrize("name, shape", [("sld_file.sld", "552 points"),
+                                         ("A_Raw_Example-1.omf", "8192 magnetised points")])
+def test_sasviews_magnetic_examples_become_the_shape_of_their_points(tmp_path, name, shape):
+    from sasview_saxsim_plugin.models.file_models import make_points_model
+    plugin, what = make_points_model(sasview_example(name), "test_sv", tmp_path)
+    assert shape in what and "magnetic scattering is not modelled" in what
+    assert np.all(evaluate(plugin, [0.01, 0.05]) > 0)
+
+
+def test_points_off_a_lattice_are_refused(tmp_path):
+    from sasview_saxsim_plugin.models.file_models import make_points_model
+    sasview_example("sld_file.sld")
+    path = tmp_path / "random.sld"
+    path.write_text("X Y Z SLDN\n" + "".join(f"{x} {y} {z} 1e-6\n" for x, y, z in
+                                             np.random.default_rng(5).random((20, 3)) * 30))
+    with pytest.raises(SaxsimInputError, match="not lie on a lattice"):
+        make_points_model(path, "test_random", tmp_path)
+    assert not (tmp_path / "test_random.py").exists()
+
+
+def test_every_density_format_gives_the_model_of_the_same_array(tmp_path):
+    """HDF5, MRC and cube files holding one array give the I(q) of the .npy model."""
+    pytest.importorskip("h5py")
+    mrcfile = pytest.importorskip("mrcfile")
+    pytest.importorskip("ase")
+    import h5py
+    from ase import Atoms
+    from ase.io.cube import write_cube
+
+    from sasview_saxsim_plugin.models.density_model import make_density_model
+    x = np.indices((24, 24, 24)).astype(float) - 11.5
+    arr = ((np.sqrt((x ** 2).sum(0)) < 8.0) * (1 + 0.01 * x[0])).astype(np.float32)
+    np.save(tmp_path / "d.npy", arr)
+    with h5py.File(tmp_path / "d.h5", "w") as fh:
+        fh.create_dataset("entry/density", data=arr).attrs["voxel_size"] = 2.0
+    with mrcfile.new(tmp_path / "d.mrc") as m:
+        m.set_data(arr)
+        m.voxel_size = 2.0
+    with open(tmp_path / "d.cube", "w") as fh:
+        write_cube(fh, Atoms("H", cell=np.eye(3) * 48.0, positions=[[0, 0, 0]]), arr)
+    q = np.array([0.01, 0.1, 0.3])
+    ref = evaluate(make_density_model(tmp_path / "d.npy", 2.0, "test_npy", tmp_path), q)
+    for name in ("d.h5", "d.mrc", "d.cube"):
+        plugin = make_density_model(tmp_path / name, None, f"test_{name[2:]}", tmp_path)
+        assert np.allclose(evaluate(plugin, q), ref, rtol=1e-5), name
+
+
+def test_make_model_cli_routes_each_file_kind(tmp_path, capsys):
+    from sasview_saxsim_plugin.cli import main
+    path = tmp_path / "cube.obj"
+    trimesh.creation.box((3.0, 3.0, 3.0)).export(path)
+    assert main(["make-model", str(path), "--name", "test_cli_mesh", "--dir",
+                 str(tmp_path)]) == 2
+    assert "has no units" in capsys.readouterr().err
+    assert main(["make-model", str(path), "--name", "test_cli_mesh", "--unit", "nm",
+                 "--voxels", "30", "--dir", str(tmp_path)]) == 0
+    assert "size_scale" in capsys.readouterr().out
+    assert (tmp_path / "test_cli_mesh_density.npy").is_file()
