@@ -381,30 +381,31 @@ def cmd_make_model(a) -> int:
         raise SaxsimInputError("make-model needs one of: a file (density, structure, mesh or "
                                "SasView .sld/.omf), --shape (a definition .py file or a "
                                "shipped shape name) or --crystal (a unit cell)")
-    if a.shape is not None:
-        return _make_shape_model(a)
-    if a.name is None:
-        raise SaxsimInputError("make-model needs --name (the model name)")
     if a.crystal is not None:
         return _make_crystallite_model(a)
-    from ..density.structures import SUFFIXES
-    from ..geometry.mesh import SUFFIXES as MESHES
-    from ..models.file_models import SASVIEW_SUFFIXES
-    lower = str(a.density).lower()
-    if lower.endswith(SUFFIXES):
-        return _make_atomic_model(a)
-    if lower.endswith(MESHES):
-        return _make_mesh_model(a)
-    if lower.endswith(SASVIEW_SUFFIXES):
-        return _make_points_model(a)
-    from ..models.density_model import make_density_model
-    path = make_density_model(a.density, a.voxel_size, a.name, a.dir, overwrite=a.overwrite,
-                              memory_budget=a.memory_budget, workdir=a.workdir, progress=True,
-                              dataset=a.dataset)
-    print(f"wrote plugin model {a.name!r}: {path}")
-    print(f"bound to {os.path.abspath(a.density)}; fit parameters: scale, background, "
-          "sld_scale (multiplies the values, 1e-6/Å²), voxel_size [Å] (scales the whole "
-          "density)")
+    from ..models.build import build_model
+    source = a.shape if a.shape is not None else a.density
+    t = time.perf_counter()
+    built = build_model(source, a.name, a.dir, overwrite=a.overwrite,
+                        voxel_size=a.voxel_size, dataset=a.dataset,
+                        unit=None if a.unit is None else _mesh_unit(a.unit), voxels=a.voxels,
+                        hydration=not a.no_hydration, memory_budget=a.memory_budget,
+                        workdir=a.workdir, progress=True)
+    data = sorted(p.name for p in built.path.parent.glob(f"{built.name}_*.np[yz]"))
+    print(f"wrote plugin model {built.name!r}: {built.path}"
+          + (f" and {', '.join(data)}" if data else "")
+          + f" (built, loaded and evaluated in {time.perf_counter() - t:.1f} s)")
+    for note in built.notes:
+        print(note)
+    if built.kind == "shape":
+        from ..shapes import load_definition
+        spec = load_definition(a.shape, name=a.name)        # the registered spec, as built
+        pars = ", ".join(f"{p.name} [{p.units.replace('Ang', 'Å') or '-'}]"
+                         for p in spec.parameters)
+        print(f"fit parameters: scale, background, {pars}; polydispersity on "
+              f"{', '.join(spec.volume_names)}")
+    else:
+        print(f"fit parameters: scale, background, {built.parameters}")
     print(_where(a))
     return 0
 
@@ -415,12 +416,9 @@ def _where(a) -> str:
             "sasmodels.core.load_model")
 
 
-def _mesh_unit(text: str | None) -> float:
+def _mesh_unit(text: str) -> float:
     units = {"a": 1.0, "å": 1.0, "ang": 1.0, "angstrom": 1.0, "nm": 10.0, "um": 1e4,
              "µm": 1e4}
-    if text is None:
-        raise SaxsimInputError("a mesh file has no units: pass --unit nm, --unit A or the "
-                               "number of Å per file unit")
     if text.lower() in units:
         return units[text.lower()]
     try:
@@ -428,29 +426,6 @@ def _mesh_unit(text: str | None) -> float:
     except ValueError:
         raise SaxsimInputError(f"--unit {text!r}: give A, nm, um or the number of Å per "
                                "file unit") from None
-
-
-def _make_mesh_model(a) -> int:
-    from ..models.file_models import make_mesh_model
-    t = time.perf_counter()
-    path, notes = make_mesh_model(a.density, _mesh_unit(a.unit), a.name, a.dir,
-                                  overwrite=a.overwrite, voxels=a.voxels)
-    print(f"wrote plugin model {a.name!r}: {path} and its voxel fractions "
-          f"{path.stem}_density.npy ({time.perf_counter() - t:.1f} s)")
-    for note in notes:
-        print(f"mesh repaired: {note}")
-    print("fit parameters: scale (volume fraction), background, sld, sld_solvent "
-          "[1e-6/Å²], size_scale (isotropic scale of the mesh)")
-    print(_where(a))
-    return 0
-
-
-def _make_points_model(a) -> int:
-    from ..models.file_models import make_points_model
-    path, what = make_points_model(a.density, a.name, a.dir, overwrite=a.overwrite)
-    print(f"wrote plugin model {a.name!r}: {path}, modelling {what}")
-    print(_where(a))
-    return 0
 
 
 def _make_crystallite_model(a) -> int:

@@ -65,7 +65,7 @@ def read_structure(path: str | Path, include_waters: bool = False) -> Structure:
             raise SaxsimInputError(
                 f"{path.name} is a crystal's unit cell (a small-molecule CIF), not a "
                 "structure of one particle: tile it into a crystallite with 'saxsim "
-                f"make-model --crystal {path.name} --crystallite-radius R --name N'")
+                f"make-model --crystal {path.name} --crystallite-radius R --spacing D --name N'")
         raise SaxsimInputError(f"{path.name} holds no model (no ATOM/HETATM records)")
     elements, xyz, occupancy, unknown = [], [], [], []
     for chain in st[0]:
