@@ -6,7 +6,7 @@ Run on a virtual screen, with a throw-away HOME so no real SasView config is tou
 
 It drives SasView's real main window the way a user would: load files in the Data Explorer,
 send them to "ShapeEstimate", estimate, "Send to Fitting", Fit; then compute a numerical
-model in "NumericalModel". Prints what each step gave (the figures quoted in docs/sasview.md).
+model in "NumericalModel" and preview a shipped shape on its "Build model" tab. Prints what each step gave (the figures quoted in docs/sasview.md).
 """
 
 from __future__ import annotations
@@ -131,6 +131,16 @@ def main() -> int:
             realisations=2, radius_pd=0.05)
     spin(app, 1.0)
     window.grab().save(str(OUT / "gui_numerical_vs_analytical.png"))
+
+    build = view.build_page                   # the Build model tab: a shipped shape
+    view.tabs.setCurrentWidget(build)
+    build.set_source("torus")
+    t0 = time.perf_counter()
+    build.on_preview()
+    wait(app, lambda: build.job is None)
+    spin(app, 1.0)
+    print(f"build model preview ({time.perf_counter() - t0:.1f} s): {build.status.text()}")
+    window.grab().save(str(OUT / "gui_build_model.png"))
     print("written:", *sorted(p.name for p in OUT.glob("gui_*.png")))
     return 0
 

@@ -222,3 +222,23 @@ def test_make_model_cli_routes_each_file_kind(tmp_path, capsys):
                  "--voxels", "30", "--dir", str(tmp_path)]) == 0
     assert "size_scale" in capsys.readouterr().out
     assert (tmp_path / "test_cli_mesh_density.npy").is_file()
+
+
+def test_sources_are_told_apart_and_previewed_at_their_real_dimensions(tmp_path):
+    from sasview_saxsim_plugin.density.examples import write_examples
+    from sasview_saxsim_plugin.models.build import preview, source_kind
+    write_examples(tmp_path)
+    box = tmp_path / "box.stl"
+    trimesh.creation.box((4.0, 6.0, 10.0)).export(box)
+    kinds = {"torus": "shape", str(box): "mesh", str(tmp_path / "dumbbell.mrc"): "density",
+             str(tmp_path / "polyala_helix.pdb"): "structure", "x.omf": "sasview"}
+    assert {s: source_kind(s) for s in kinds} == kinds
+    with pytest.raises(SaxsimInputError, match="unknown density format"):
+        source_kind("notes.txt")
+    # the box in nm, previewed on 40 cells: its extent in Å to one preview voxel
+    shown = preview(box, unit=10.0)
+    assert sorted(shown.extent) == pytest.approx([40.0, 60.0, 100.0], abs=100 / 38)
+    torus = preview("torus")                       # radius_ring 100, radius_tube 25 Å
+    assert sorted(torus.extent) == pytest.approx([50.0, 250.0, 250.0], abs=250 / 38)
+    atoms = preview(tmp_path / "polyala_helix.pdb")
+    assert atoms.atoms.shape[0] == len(atoms.elements) > 0

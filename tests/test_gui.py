@@ -346,6 +346,87 @@ def test_numerical_vs_analytical_view(window, qtbot):
         assert float(page.getParameterDict()["volfraction"][1]) == pytest.approx(phi, rel=1e-4)
 
 
+def test_build_model_page_installs_a_mesh_model_that_fits_a_shipped_dataset(window, qtbot,
+                                                                          tmp_path):
+    """Build model: a cylinder mesh 10 % smaller than SasView's cyl_400_20 data, previewed,
+    installed (SasView's plugin reload on its fit pages), sent to a fit page with the data, and
+    fitted: size_scale goes to 1/0.9."""
+    trimesh = pytest.importorskip("trimesh")
+    from sasview_saxsim_plugin.gui.registration import show_perspective
+
+    manager = window.guiManager
+    path = tmp_path / "cylinder.stl"
+    trimesh.creation.cylinder(18.0, 360.0, sections=128).export(path)
+    item = _load(manager, "1d_data/cyl_400_20.txt")
+    _check_only(manager, [item])
+    show_perspective(manager, "NumericalModel")
+    view = manager.perspective()
+    manager.filesWidget.sendData()
+    assert view.data_item is item
+    page = view.build_page
+    view.tabs.setCurrentWidget(page)
+    page.set_source(str(path), "test_mesh_cylinder")
+    page.cb_unit.setCurrentText("Å")
+    page.voxels.setValue(120)
+    page.on_preview()
+    qtbot.waitUntil(lambda: page.job is None, timeout=WAIT_MS)
+    # the object at its real dimensions: 36 × 36 × 360 Å in some order, to one preview
+    # voxel (40 across the box: 9.5 Å)
+    assert sorted(_extent(page.status.text())) == pytest.approx([36, 36, 360], abs=9.5)
+    assert page.ax3d.collections and page.ax_iq.lines            # the object and its I(q)
+
+    page.chk_replace.setChecked(True)
+    page.on_install()
+    qtbot.waitUntil(lambda: page.job is None, timeout=WAIT_MS)
+    assert page.installed is not None, page.status.text()
+    from sasview_saxsim_plugin.models.install import sasview_plugin_dir
+    assert (sasview_plugin_dir() / "test_mesh_cylinder.py").is_file()
+
+    page.on_send()
+    assert manager.perspective().name == "Fitting"
+    fit_page = manager.loadedPerspectives["Fitting"].currentTab
+    assert fit_page.cbModel.currentText() == "test_mesh_cylinder"   # listed without restart
+    pars = fit_page.getParameterDict()
+    assert pars["size_scale"][0] == "True" and pars["sld"][0] == "False"
+    with qtbot.waitSignal(fit_page.fittingFinishedSignal, timeout=WAIT_MS):
+        fit_page.onFit()
+    qtbot.waitUntil(lambda: not fit_page.fit_started, timeout=WAIT_MS)
+    fitted = fit_page.getParameterDict()
+    assert float(fitted["size_scale"][1]) == pytest.approx(1 / 0.9, rel=0.03)
+    qtbot.waitUntil(lambda: fit_page.lblChi2Value.text() not in ("", "---"), timeout=WAIT_MS)
+    assert np.isfinite(float(fit_page.lblChi2Value.text()))
+
+
+def test_build_model_page_reports_bad_input(window, qtbot, tmp_path):
+    from sasview_saxsim_plugin.gui.registration import show_perspective
+
+    manager = window.guiManager
+    show_perspective(manager, "NumericalModel")
+    page = manager.perspective().build_page
+    page.set_source("")
+    page.on_preview()
+    assert "choose a shipped shape or a file" in page.status.text()
+    broken = tmp_path / "broken.pdb"
+    broken.write_text("REMARK nothing\nEND\n")
+    page.set_source(str(broken), "test_broken")
+    page.on_install()
+    qtbot.waitUntil(lambda: page.job is None, timeout=WAIT_MS)
+    assert "broken.pdb" in page.status.text() and page.installed is None
+    page.set_source("torus", "test_torus_preview")
+    page.on_preview()
+    qtbot.waitUntil(lambda: page.job is None, timeout=WAIT_MS)
+    assert "Torus" in page.status.text()
+    assert sorted(_extent(page.status.text())) == pytest.approx([50, 250, 250], abs=6.6)
+
+
+def _extent(text: str) -> list[float]:
+    """The 'a × b × c Å' extent a preview reports."""
+    import re
+    match = re.search(r"([\d.]+) × ([\d.]+) × ([\d.]+) Å", text)
+    assert match, text
+    return [float(x) for x in match.groups()]
+
+
 def test_numerical_computation_can_be_cancelled(window, qtbot):
     from sasview_saxsim_plugin.gui.registration import show_perspective
 

@@ -397,15 +397,11 @@ def cmd_make_model(a) -> int:
           + f" (built, loaded and evaluated in {time.perf_counter() - t:.1f} s)")
     for note in built.notes:
         print(note)
+    print(f"fit parameters: scale, background, {built.parameters}")
     if built.kind == "shape":
         from ..shapes import load_definition
         spec = load_definition(a.shape, name=a.name)        # the registered spec, as built
-        pars = ", ".join(f"{p.name} [{p.units.replace('Ang', 'Å') or '-'}]"
-                         for p in spec.parameters)
-        print(f"fit parameters: scale, background, {pars}; polydispersity on "
-              f"{', '.join(spec.volume_names)}")
-    else:
-        print(f"fit parameters: scale, background, {built.parameters}")
+        print(f"polydispersity on {', '.join(spec.volume_names)}")
     print(_where(a))
     return 0
 

@@ -1,6 +1,7 @@
 """SasView perspective "NumericalModel": a voxelised shape computed numerically (one particle
 by the lattice Debye sum, or a box of particles by the split 3D FFT) next to its sasmodels
-model: overlay, relative error, χ², and "Send to Fitting" for either model.
+model: overlay, relative error, χ², and "Send to Fitting" for either model. Its second tab,
+"Build model" (``build_view``), makes a plugin model from any shape definition or file.
 
 The computation runs in a worker thread with a progress bar and a Cancel button; a dataset
 sent here from the Data Explorer sets the q range and becomes the fit page's data.
@@ -251,9 +252,16 @@ class NumericalComparisonWindow(QtWidgets.QWidget, SaxsimPerspective):
         scroll.setWidgetResizable(True)
         scroll.setMinimumWidth(panel.sizeHint().width() + 20)
         self.metrics.setMinimumHeight(48)
-        layout = QtWidgets.QHBoxLayout(self)
+        compare = QtWidgets.QWidget()
+        layout = QtWidgets.QHBoxLayout(compare)
         layout.addWidget(scroll, 0)
         layout.addLayout(right, 1)
+        from .build_view import BuildModelPage
+        self.build_page = BuildModelPage(self)
+        self.tabs = QtWidgets.QTabWidget()
+        self.tabs.addTab(compare, "Numerical vs analytical")
+        self.tabs.addTab(self.build_page, "Build model")
+        QtWidgets.QVBoxLayout(self).addWidget(self.tabs)
         self._route_changed()
         self._update_buttons()
 

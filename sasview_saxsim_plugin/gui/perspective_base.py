@@ -50,8 +50,7 @@ class SaxsimPerspective(Perspective):
     def closeEvent(self, event) -> None:
         if self._allow_close:
             self._allow_close = False
-            job = getattr(self, "job", None)
-            if job is not None:          # a running computation must not outlive the view
+            for job in self.running_jobs():  # a computation must not outlive the view
                 job.cancel()
                 job.wait(10_000)
             if self.parentWidget():
@@ -60,6 +59,11 @@ class SaxsimPerspective(Perspective):
         else:
             event.ignore()
             self.setWindowState(QtCore.Qt.WindowMinimized)
+
+    def running_jobs(self) -> list:
+        """The worker jobs of this view that are running (``job`` and its pages' jobs)."""
+        pages = [self, *(getattr(self, name) for name in ("build_page",) if hasattr(self, name))]
+        return [p.job for p in pages if getattr(p, "job", None) is not None]
 
     # messages --------------------------------------------------------------------------
     def report(self, message: str, level: int = logging.INFO) -> None:
@@ -74,6 +78,26 @@ class SaxsimPerspective(Perspective):
             self.communicate.statusBarUpdateSignal.emit(message)
 
     # fitting ---------------------------------------------------------------------------
+    def reload_plugin_models(self) -> None:
+        """Make SasView's fit pages list a plugin model written just now, without a restart:
+        SasView's own reload slot (``FittingWidget.onCustomModelChange``, what its model
+        editors trigger through ``customModelDirectoryChanged``) on every fit page. A page
+        showing a plugin model with a structure factor only gets the new lists: SasView 6.1's
+        in-place refresh of such a page fails ("Model does not contain parameter
+        hardsphere")."""
+        fitting = getattr(self._manager, "loadedPerspectives", {}).get("Fitting")
+        for page in getattr(fitting, "tabs", []):
+            if not hasattr(page, "onCustomModelChange"):
+                continue                        # a constraint or batch tab
+            structure = page.cbStructureFactor.currentText()
+            if page.cbCategory.currentText() == "Plugin Models" and structure not in (
+                    "", "None"):
+                page.custom_models = page.customModels()
+                page.readCustomCategoryInfo()
+                page.onCategoriesChanged()
+            else:
+                page.onCustomModelChange()
+
     def send_to_fitting(self, item, line_dict: dict[str, list[str]], label: str = "") -> bool:
         """Open a new fit page (for data ``item``, or a model-only page when None) with the
         model and parameters of ``line_dict`` (see fit_seeding). Reports and returns False

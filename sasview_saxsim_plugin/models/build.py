@@ -18,18 +18,8 @@ import numpy as np
 
 from ..errors import SaxsimInputError
 
-#: what the fit parameters are, per kind (for messages)
-PARAMETERS = {
-    "shape": "the shape's own lengths and SLDs",
-    "structure": "solvent_density [e/Å³], excluded_volume_scale, hydration_contrast [e/Å³]",
-    "mesh": "sld, sld_solvent [1e-6/Å²], size_scale (isotropic scale of the object)",
-    "sasview": "sld_scale and voxel_size (nuclear SLDs), or sld, sld_solvent and size_scale "
-               "(the shape of the points)",
-    "density": "sld_scale (multiplies the values, 1e-6/Å²), voxel_size [Å] (scales the "
-               "whole density)",
-}
-
-KINDS = tuple(PARAMETERS)
+#: the kinds of source (see the module doc)
+KINDS = ("shape", "structure", "mesh", "sasview", "density")
 
 
 def source_kind(source: str | Path) -> str:
@@ -57,17 +47,26 @@ def source_kind(source: str | Path) -> str:
 
 @dataclass
 class BuiltModel:
-    """A written plugin: ``path``, its ``kind``, ``notes`` (repairs, what was modelled) and
-    ``parameters`` (its fit parameters, for messages)."""
+    """A written plugin: ``path``, its ``kind`` and ``notes`` (repairs, what was
+    modelled)."""
 
     path: Path
     kind: str
     notes: list[str] = field(default_factory=list)
-    parameters: str = ""
 
     @property
     def name(self) -> str:
         return self.path.stem
+
+    @property
+    def parameters(self) -> str:
+        """Its own fit parameters with units, as sasmodels reads them from the file (scale
+        and background come on top)."""
+        from sasmodels.core import load_model_info
+        info = load_model_info(str(self.path))
+        return ", ".join(f"{p.name} [{p.units.replace('Ang', 'Å').replace('^2', '²')}]"
+                         if p.units else p.name
+                         for p in info.parameters.kernel_parameters)
 
 
 def build_model(source: str | Path, name: str | None = None, out_dir=None,
@@ -84,14 +83,14 @@ def build_model(source: str | Path, name: str | None = None, out_dir=None,
     if kind == "shape":
         from .definition_model import make_definition_model
         path = make_definition_model(source, name, out_dir, overwrite=overwrite)
-        return BuiltModel(path, kind, [], PARAMETERS[kind])
+        return BuiltModel(path, kind, [])
     if name is None:
         raise SaxsimInputError("a model built from a file needs a name (--name)")
     if kind == "structure":
         from .atomic_model import make_atomic_model
         path = make_atomic_model(source, name, out_dir, overwrite=overwrite,
                                  hydration=hydration, progress=progress)
-        return BuiltModel(path, kind, [], PARAMETERS[kind])
+        return BuiltModel(path, kind, [])
     if kind == "mesh":
         from .file_models import make_mesh_model
         if unit is None:
@@ -99,19 +98,16 @@ def build_model(source: str | Path, name: str | None = None, out_dir=None,
                                    "--unit A, or the number of Å per file unit)")
         path, notes = make_mesh_model(source, unit, name, out_dir, overwrite=overwrite,
                                       voxels=voxels)
-        return BuiltModel(path, kind, [f"mesh repaired: {n}" for n in notes],
-                          PARAMETERS[kind])
+        return BuiltModel(path, kind, [f"mesh repaired: {n}" for n in notes])
     if kind == "sasview":
         from .file_models import make_points_model
         path, what = make_points_model(source, name, out_dir, overwrite=overwrite)
-        uniform = "uniform particle" in what
-        return BuiltModel(path, kind, [f"modelled: {what}"],
-                          PARAMETERS["mesh" if uniform else "density"])
+        return BuiltModel(path, kind, [f"modelled: {what}"])
     from .density_model import make_density_model
     path = make_density_model(source, voxel_size, name, out_dir, overwrite=overwrite,
                               memory_budget=memory_budget, workdir=workdir,
                               progress=progress, dataset=dataset)
-    return BuiltModel(path, kind, [], PARAMETERS[kind])
+    return BuiltModel(path, kind, [])
 
 
 @dataclass
