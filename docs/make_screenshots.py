@@ -6,7 +6,8 @@ Run on a virtual screen, with a throw-away HOME so no real SasView config is tou
 
 It drives SasView's real main window the way a user would: load files in the Data Explorer,
 send them to "ShapeEstimate", estimate, "Send to Fitting", Fit; then compute a numerical
-model in "NumericalModel" and preview a shipped shape on its "Build model" tab. Prints what each step gave (the figures quoted in docs/sasview.md).
+model in "NumericalModel" and preview a shipped shape on its "Build model" tab. Prints what
+each step gave (the figures quoted in docs/sasview.md).
 """
 
 from __future__ import annotations
