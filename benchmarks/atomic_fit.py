@@ -8,13 +8,14 @@ Two synthetic curves of the same clean structure (``atomic_peers.clean_pdb``), w
 noise of ``--noise`` × I:
 
 * **direct**: written here without the package's histograms — every atom's Waasmaier-Kirfel
-  form factor minus its displaced solvent (Gaussian sphere of its Fraser volume times ρ0),
+  form factor with its implicit hydrogens (the structure reader's counts, united atoms)
+  minus its displaced solvent (Gaussian sphere of its Fraser volume times ρ0),
   hydration sites placed by this script's own grid search (3 Å grid, 3–6 Å from the nearest
   atom) with contrast δρ, and the Debye sum over every pair of scatterers
   (``debye_direct``). Truth: ρ0 = 0.340 e/Å³, δρ = 0.050 e/Å³.
 * **DENSS**: ``denss`` PDB2MRC (``run_all``) with rho0 = 0.334 e/Å³ and shell_contrast =
-  0.030 e/Å³ — its own excluded-volume map (atomic radii on a grid) and hydration shell, so the
-  fit can only recover what the two models share.
+  0.030 e/Å³ and its own implicit hydrogens — its own excluded-volume map (atomic radii on
+  a grid) and hydration shell, so the fit can only recover what the two models share.
 
 Each is fitted with the plugin model (solvent_density, hydration_contrast and scale free,
 excluded_volume_scale fixed at 1 — and, for DENSS, once free too —, no background), started
@@ -39,7 +40,8 @@ from sasview_saxsim_plugin.scattering.atomic import (
     FRASER_VOLUMES,
     debye_direct,
     displaced_volume,
-    xray_form_factor,
+    group_form_factor,
+    group_name,
 )
 
 Q = np.geomspace(0.01, 0.5, 80)
@@ -62,8 +64,9 @@ def direct_curve(s, rho0: float, delta: float) -> np.ndarray:
     def sphere(v):
         return v * np.exp(-Q ** 2 * v ** (2 / 3) / (4 * np.pi))
 
-    atoms = np.array([xray_form_factor(e, Q) - rho0 * sphere(displaced_volume(e))
-                      for e in s.elements])
+    kinds = [group_name(str(e), int(n)) for e, n in zip(s.elements, s.hydrogens, strict=True)]
+    atoms = np.array([group_form_factor(k, Q) - rho0 * sphere(displaced_volume(k))
+                      for k in kinds])
     sites = own_sites(s.xyz)
     waters = np.tile(delta * sphere(27.0), (len(sites), 1))
     return debye_direct(np.concatenate([s.xyz, sites]), np.concatenate([atoms, waters]), Q)
@@ -73,7 +76,7 @@ def denss_curve(path: Path, rho0: float, shell: float) -> np.ndarray:
     import denss
     with quiet():
         pdb = denss.PDB(str(path))
-        m = denss.PDB2MRC(pdb, explicitH=True, ignore_waters=True, rho0=rho0,
+        m = denss.PDB2MRC(pdb, explicitH=False, ignore_waters=True, rho0=rho0,
                           shell_contrast=shell, fit_all=False, quiet=True,
                           ignore_warnings=True, logger=logging.getLogger("denss"))
         m.run_all()

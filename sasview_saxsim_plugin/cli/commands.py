@@ -389,7 +389,9 @@ def cmd_make_model(a) -> int:
     built = build_model(source, a.name, a.dir, overwrite=a.overwrite,
                         voxel_size=a.voxel_size, dataset=a.dataset,
                         unit=None if a.unit is None else _mesh_unit(a.unit), voxels=a.voxels,
-                        hydration=not a.no_hydration, memory_budget=a.memory_budget,
+                        hydration=not a.no_hydration,
+                        implicit_hydrogens=not a.no_implicit_hydrogens,
+                        memory_budget=a.memory_budget,
                         workdir=a.workdir, progress=True)
     data = sorted(p.name for p in built.path.parent.glob(f"{built.name}_*.np[yz]"))
     print(f"wrote plugin model {built.name!r}: {built.path}"
@@ -566,6 +568,8 @@ def build_parser() -> argparse.ArgumentParser:
                     help="meshes: voxels along the longest extent (default 100)")
     mm.add_argument("--no-hydration", action="store_true",
                     help="atomic structures: no hydration shell")
+    mm.add_argument("--no-implicit-hydrogens", action="store_true",
+                    help="atomic structures: no implicit hydrogens on residues without them")
     mm.add_argument("--dir", help="target folder (default: SasView's plugin folder)")
     mm.add_argument("--overwrite", action="store_true")
     mm.add_argument("--memory-budget", help="memory for computing the profile; a density "

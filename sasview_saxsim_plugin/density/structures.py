@@ -1,10 +1,18 @@
 """Atomic structures from PDB and mmCIF files (gemmi, the 'atoms' extra).
 
 :func:`read_structure` returns the atoms of the first model: element symbols, coordinates
-(Å) and occupancies. Alternate locations count with their occupancy, waters (HOH, WAT, DOD)
-are left out unless asked for (the hydration is the model's own), hydrogens are kept when
-the file has them. A file without atoms, or with atoms whose element gemmi cannot tell, is
-refused with the file name, the residues and the atom names concerned.
+(Å), occupancies and the implicit hydrogens of each heavy atom. Alternate locations count
+with their occupancy, waters (HOH, WAT, DOD) are left out unless asked for (the hydration
+is the model's own), hydrogens are kept when the file has them. A file without atoms, or
+with atoms whose element gemmi cannot tell, is refused with the file name, the residues and
+the atom names concerned.
+
+Implicit hydrogens (most crystal structures have none, about 8 % of a protein's electrons):
+for each residue without hydrogens in the file, each C, N, O and S atom gets the hydrogens
+its valence leaves after its bonds to heavy atoms (bonds found by distance; bond lengths
+tell double and aromatic bonds), and the residue's total is then matched to the hydrogen
+count gemmi tabulates for that residue (less the two a polymer link removes), like the
+united atoms of CRYSOL (Svergun et al. 1995).
 """
 
 from __future__ import annotations
@@ -29,6 +37,8 @@ class Structure:
     xyz: np.ndarray
     occupancy: np.ndarray
     source: str
+    #: implicit hydrogens of each atom (0 where the file has its hydrogens); None: none
+    hydrogens: np.ndarray | None = None
 
     def __len__(self) -> int:
         return len(self.elements)
@@ -44,11 +54,16 @@ class Structure:
         return Structure(np.tile(self.elements, len(offsets)),
                          np.concatenate([self.xyz + o for o in offsets]),
                          np.tile(self.occupancy, len(offsets)),
-                         f"{self.source} × {len(offsets)} copies")
+                         f"{self.source} × {len(offsets)} copies",
+                         None if self.hydrogens is None
+                         else np.tile(self.hydrogens, len(offsets)))
 
 
-def read_structure(path: str | Path, include_waters: bool = False) -> Structure:
-    """The atoms of the first model of a PDB or mmCIF file (also gzipped)."""
+def read_structure(path: str | Path, include_waters: bool = False,
+                   implicit_hydrogens: bool = True) -> Structure:
+    """The atoms of the first model of a PDB or mmCIF file (also gzipped), with the implicit
+    hydrogens of residues that have none in the file (see the module doc) unless
+    ``implicit_hydrogens`` is False."""
     gemmi = require_extra("gemmi", "atoms", "reading PDB/mmCIF files")
     path = Path(path)
     if not path.is_file():
@@ -67,11 +82,12 @@ def read_structure(path: str | Path, include_waters: bool = False) -> Structure:
                 "structure of one particle: tile it into a crystallite with 'saxsim "
                 f"make-model --crystal {path.name} --crystallite-radius R --spacing D --name N'")
         raise SaxsimInputError(f"{path.name} holds no model (no ATOM/HETATM records)")
-    elements, xyz, occupancy, unknown = [], [], [], []
+    elements, xyz, occupancy, unknown, residue_of, residues = [], [], [], [], [], []
     for chain in st[0]:
         for residue in chain:
             if residue.name.upper() in WATERS and not include_waters:
                 continue
+            residues.append((residue.name, any(a.is_hydrogen() for a in residue)))
             for atom in residue:
                 symbol = atom.element.name
                 if symbol in ("X", ""):
@@ -80,6 +96,7 @@ def read_structure(path: str | Path, include_waters: bool = False) -> Structure:
                 elements.append(symbol.capitalize() if len(symbol) > 1 else symbol)
                 xyz.append((atom.pos.x, atom.pos.y, atom.pos.z))
                 occupancy.append(atom.occ)
+                residue_of.append(len(residues) - 1)
     if unknown:
         shown = ", ".join(unknown[:8]) + (f" and {len(unknown) - 8} more" if len(unknown) > 8
                                           else "")
@@ -91,7 +108,92 @@ def read_structure(path: str | Path, include_waters: bool = False) -> Structure:
     occ = np.asarray(occupancy, float)
     if np.all(occ <= 0):
         occ = np.ones_like(occ)                 # an all-zero column means "not given"
-    return Structure(np.asarray(elements), np.asarray(xyz, float), occ, path.name)
+    elements, xyz = np.asarray(elements), np.asarray(xyz, float)
+    hydrogens = None
+    if implicit_hydrogens:
+        hydrogens = implicit_hydrogen_counts(gemmi, elements, xyz, np.asarray(residue_of),
+                                             residues)
+    return Structure(elements, xyz, occ, path.name, hydrogens)
+
+
+#: valence of the elements that carry implicit hydrogens
+VALENCE = {"C": 4, "N": 3, "O": 2, "S": 2}
+#: covalent radii (Å, Cordero et al. 2008) of the elements bonds are looked for between
+COVALENT_RADII = {"C": 0.76, "N": 0.71, "O": 0.66, "S": 1.05, "P": 1.07, "Se": 1.20,
+                  "H": 0.31}
+
+
+def _bond_order(a: str, b: str, d: float) -> float:
+    """Bond order from length: C=O below 1.30 Å, C=C below 1.36 Å, aromatic C–C and partial
+    double C–N (peptide, amide, guanidinium, rings) below 1.45 / 1.38 Å."""
+    pair = {a, b}
+    if pair == {"C", "O"} and d < 1.30:
+        return 2.0
+    if pair == {"C"}:
+        return 2.0 if d < 1.36 else 1.5 if d < 1.45 else 1.0
+    if pair == {"C", "N"} and d < 1.38:
+        return 1.5
+    return 1.0
+
+
+def implicit_hydrogen_counts(gemmi, elements: np.ndarray, xyz: np.ndarray,
+                             residue_of: np.ndarray, residues: list) -> np.ndarray:
+    """Implicit hydrogens per atom (see the module doc): 0 for residues with hydrogens in
+    the file and for atoms other than C, N, O, S."""
+    from scipy.spatial import cKDTree
+    count = np.zeros(len(elements), int)
+    bonded = np.array([e in COVALENT_RADII for e in elements])
+    index = np.flatnonzero(bonded)
+    if len(index) == 0:
+        return count
+    radii = np.array([COVALENT_RADII[e] for e in elements[index]])
+    pairs = cKDTree(xyz[index]).query_pairs(2 * 1.2 * radii.max(), output_type="ndarray")
+    i, j = index[pairs[:, 0]], index[pairs[:, 1]]
+    d = np.linalg.norm(xyz[i] - xyz[j], axis=1)
+    limit = 1.2 * (radii[pairs[:, 0]] + radii[pairs[:, 1]])
+    keep = (d < limit) & (d > 0.4)
+    orders = np.zeros(len(elements))
+    sigma = np.zeros(len(elements))
+    double = np.zeros(len(elements), bool)
+    for a, b, dist in zip(i[keep], j[keep], d[keep], strict=True):
+        order = _bond_order(elements[a], elements[b], dist)
+        for atom in (a, b):
+            orders[atom] += order
+            sigma[atom] += 1
+            double[atom] |= order == 2.0
+    deficit = np.zeros(len(elements))
+    for k, e in enumerate(elements):
+        if e == "N":          # an amide or ring N keeps its H: σ-bonds count, not orders
+            deficit[k] = 3 - sigma[k] - (1 if double[k] else 0)
+        elif e in VALENCE:
+            deficit[k] = VALENCE[e] - orders[k]
+    count = np.clip(np.floor(deficit + 0.5), 0, 3).astype(int)
+    for r, (name, explicit) in enumerate(residues):
+        atoms = np.flatnonzero(residue_of == r)
+        if explicit:
+            count[atoms] = 0
+            continue
+        info = gemmi.find_tabulated_residue(name)
+        if info is None or info.hydrogen_count <= 0:
+            continue
+        target = info.hydrogen_count - (2 if info.is_amino_acid() or info.is_nucleic_acid()
+                                        else 0)
+        carriers = [a for a in atoms if elements[a] in VALENCE]
+        for _ in range(abs(target - int(count[atoms].sum()))):
+            residual = {a: deficit[a] - count[a] for a in carriers}
+            if target > count[atoms].sum():
+                pick = max((a for a in carriers if count[a] < 3), default=None,
+                           key=lambda a: residual[a])
+                if pick is None:
+                    break
+                count[pick] += 1
+            else:
+                pick = min((a for a in carriers if count[a] > 0), default=None,
+                           key=lambda a: residual[a])
+                if pick is None:
+                    break
+                count[pick] -= 1
+    return count
 
 
 def _is_small_molecule_cif(gemmi, path: Path) -> bool:

@@ -30,13 +30,14 @@ ELECTRON_AMPLITUDE = 2.8179403262e-5 * 1e6
 TEMPLATE = '''r"""
 {title}
 
-X-ray scattering of the atomic structure ``{source}`` ({atoms} atoms, {sites} hydration sites;
-{elements}) in solvent, by the Debye equation over its binned pair distances (docs: "Models
-from any geometry"; tables in ``{npz}``, SHA-256 {sha256}). Each atom scatters with its
-Waasmaier-Kirfel form factor minus the solvent it displaces (a Gaussian sphere of its
-Fraser volume times *solvent_density*, the volumes scaled by *excluded_volume_scale*³ as in
-CRYSOL); the hydration shell (grid sites 3-6 Å from the atom centres) adds
-*hydration_contrast* over bulk solvent. I(q) = scale/V·|A|²·r_e²·1e-4 + background (1/cm)
+X-ray scattering of the atomic structure ``{source}`` ({atoms} atoms, {hydrogens}, {sites}
+hydration sites; kinds {elements}) in solvent, by the Debye equation over its binned pair
+distances (docs: "Models from any geometry"; tables in ``{npz}``, SHA-256 {sha256}). Each
+atom scatters with its Waasmaier-Kirfel form factor (with its implicit hydrogens: united
+atoms CH, CH2, …) minus the solvent it displaces (a Gaussian sphere of its Fraser volume
+times *solvent_density*, the volumes scaled by *excluded_volume_scale*³ as in CRYSOL); the
+hydration shell (grid sites 3-6 Å from the atom centres) adds *hydration_contrast* over
+bulk solvent. I(q) = scale/V·|A|²·r_e²·1e-4 + background (1/cm)
 with V = {volume:.6g} Å³ the atoms' displaced volume: *scale* is the volume fraction.
 Written by ``saxsim make-model``; refuses to run if the tables file is gone or changed.
 """
@@ -126,10 +127,13 @@ def bound_structure(path: str, sha256: str) -> BoundStructure:
 
 def make_atomic_model(structure: str | os.PathLike, name: str,
                       out_dir: str | os.PathLike | None = None, overwrite: bool = False,
-                      hydration: bool = True, progress: bool = False) -> Path:
+                      hydration: bool = True, progress: bool = False,
+                      implicit_hydrogens: bool = True) -> Path:
     """Write plugin model ``NAME.py`` (and its tables ``NAME_atoms.npz``) of a PDB/mmCIF
-    file into ``out_dir`` (default: SasView's plugin folder). The model is loaded with
-    sasmodels and evaluated before anything is written there."""
+    file into ``out_dir`` (default: SasView's plugin folder), with a hydration shell unless
+    ``hydration`` is False and implicit hydrogens on residues without them unless
+    ``implicit_hydrogens`` is False. The model is loaded with sasmodels and evaluated before
+    anything is written there."""
     from ..density.structures import read_structure
     from ..scattering.atomic import solvated_structure
     from .density_model import check_model_name, file_sha256, write_checked
@@ -143,10 +147,15 @@ def make_atomic_model(structure: str | os.PathLike, name: str,
     if tables.exists() and not overwrite:
         raise SaxsimInputError(f"{tables} exists; pass --overwrite to replace it")
     t = time.perf_counter()
-    s = read_structure(structure)
-    model = solvated_structure(s.xyz, s.elements, s.occupancy, hydration=hydration)
+    s = read_structure(structure, implicit_hydrogens=implicit_hydrogens)
+    model = solvated_structure(s.xyz, s.elements, s.occupancy, hydration=hydration,
+                               hydrogens=s.hydrogens)
+    implicit = 0 if s.hydrogens is None else int(s.hydrogens.sum())
+    hydrogens = (f"{implicit} implicit hydrogens" if implicit else
+                 f"{int(np.sum(s.elements == 'H'))} hydrogens in the file")
     if progress:
-        print(f"{s.source}: {len(s)} atoms, pair histograms in {time.perf_counter() - t:.1f} s")
+        print(f"{s.source}: {len(s)} atoms + {implicit} implicit hydrogens, pair histograms "
+              f"in {time.perf_counter() - t:.1f} s")
     elements = ", ".join(f"{k} {int(round(n))}" for k, n in zip(
         model.histogram.kinds, model.histogram.counts, strict=True) if k != HYDRATION)
     sites = int(model.histogram.counts[list(model.histogram.kinds).index(HYDRATION)]) \
@@ -157,6 +166,7 @@ def make_atomic_model(structure: str | os.PathLike, name: str,
         sha = file_sha256(trial_tables)
         text = TEMPLATE.format(title=f"Atomic structure {s.source}", source=s.source,
                                atoms=len(s), sites=sites, elements=elements, npz=str(tables),
+                               hydrogens=hydrogens,
                                sha256=sha, volume=model.excluded_volume, name=name)
         write_checked(target, text, s.source, (0.01, 0.1, 0.3), {tables: trial_tables})
     return target

@@ -18,6 +18,7 @@ and runs on every core.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from functools import cache
 
@@ -214,8 +215,36 @@ HYDRATION_SHELL = (3.0, 6.0)
 HYDRATION = "hydration"
 
 
+def group_name(element: str, hydrogens: int) -> str:
+    """Kind name of an atom with implicit hydrogens: "C", "CH", "CH2", "NH3", "OH", …"""
+    if hydrogens <= 0:
+        return element
+    return f"{element}H{hydrogens if hydrogens > 1 else ''}"
+
+
+def split_group(kind: str) -> tuple[str, int]:
+    """(element, implicit hydrogens) of a kind name from :func:`group_name` (an element
+    symbol never ends in a capital H)."""
+    match = re.fullmatch(r"([A-Z][a-z]?)H(\d*)", kind)
+    if match is None:
+        return kind, 0
+    return match.group(1), int(match.group(2) or 1)
+
+
+def group_form_factor(kind: str, q: np.ndarray) -> np.ndarray:
+    """X-ray form factor (electrons) of an atom with its implicit hydrogens (a united atom:
+    f_X(q) + n·f_H(q), the hydrogens at the atom's centre as in CRYSOL), q in 1/Å."""
+    element, hydrogens = split_group(kind)
+    f = xray_form_factor(element, q)
+    return f + hydrogens * xray_form_factor("H", q) if hydrogens else f
+
+
 def displaced_volume(symbol: str) -> float:
-    """Solvent volume (Å³) displaced by an atom of element ``symbol``."""
+    """Solvent volume (Å³) displaced by an atom of element ``symbol``, or by a united atom
+    "CH2" etc. (its element's volume plus Fraser's 5.15 Å³ per hydrogen)."""
+    element, hydrogens = split_group(symbol)
+    if hydrogens:
+        return displaced_volume(element) + hydrogens * FRASER_VOLUMES["H"]
     if symbol in FRASER_VOLUMES:
         return FRASER_VOLUMES[symbol]
     if symbol in VDW_RADII:
@@ -270,7 +299,7 @@ class SolvatedStructure:
         key = (q.shape, q.tobytes())
         if self._cache is None or self._cache[0] != key:
             kinds = self.histogram.kinds
-            vacuum = np.array([np.zeros_like(q) if k == HYDRATION else xray_form_factor(k, q)
+            vacuum = np.array([np.zeros_like(q) if k == HYDRATION else group_form_factor(k, q)
                                for k in kinds])
             spheres = np.array([gaussian_sphere(self.site_volume if k == HYDRATION
                                                 else self.volumes[k], q) for k in kinds])
@@ -308,12 +337,17 @@ class SolvatedStructure:
 
 def solvated_structure(xyz: np.ndarray, elements: np.ndarray,
                        occupancy: np.ndarray | None = None, hydration: bool = True,
-                       bin_width: float = BIN_WIDTH) -> SolvatedStructure:
-    """A :class:`SolvatedStructure` of atoms (``xyz`` (N, 3) Å, element symbols), with a
-    hydration shell of :func:`hydration_sites` unless ``hydration`` is False."""
+                       bin_width: float = BIN_WIDTH,
+                       hydrogens: np.ndarray | None = None) -> SolvatedStructure:
+    """A :class:`SolvatedStructure` of atoms (``xyz`` (N, 3) Å, element symbols, implicit
+    ``hydrogens`` per atom: united atoms "CH2" etc.), with a hydration shell of
+    :func:`hydration_sites` unless ``hydration`` is False."""
     elements = np.asarray(elements)
     for symbol in np.unique(elements):
         _cromer_mann(str(symbol))            # unknown elements: one clear message now
+    if hydrogens is not None:
+        elements = np.array([group_name(str(e), int(n))
+                             for e, n in zip(elements, hydrogens, strict=True)])
     names = [str(n) for n in np.unique(elements)]
     kinds = np.searchsorted(names, elements)
     occ = np.ones(len(xyz)) if occupancy is None else np.asarray(occupancy, float)
