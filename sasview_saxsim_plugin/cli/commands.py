@@ -391,6 +391,7 @@ def cmd_make_model(a) -> int:
                         unit=None if a.unit is None else _mesh_unit(a.unit), voxels=a.voxels,
                         hydration=not a.no_hydration,
                         implicit_hydrogens=not a.no_implicit_hydrogens,
+                        radiation="neutron" if a.neutron else "xray",
                         memory_budget=a.memory_budget,
                         workdir=a.workdir, progress=True)
     data = sorted(p.name for p in built.path.parent.glob(f"{built.name}_*.np[yz]"))
@@ -570,6 +571,9 @@ def build_parser() -> argparse.ArgumentParser:
                     help="atomic structures: no hydration shell")
     mm.add_argument("--no-implicit-hydrogens", action="store_true",
                     help="atomic structures: no implicit hydrogens on residues without them")
+    mm.add_argument("--neutron", action="store_true",
+                    help="atomic structures: neutron scattering lengths, H2O/D2O solvent "
+                         "with fittable D2O fraction (default: X-rays)")
     mm.add_argument("--dir", help="target folder (default: SasView's plugin folder)")
     mm.add_argument("--overwrite", action="store_true")
     mm.add_argument("--memory-budget", help="memory for computing the profile; a density "

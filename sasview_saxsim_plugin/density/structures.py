@@ -206,3 +206,23 @@ def _is_small_molecule_cif(gemmi, path: Path) -> bool:
         return False
     return bool(block.find_value("_cell_length_a")) and bool(
         block.find_values("_atom_site_fract_x"))
+
+
+def absorb_hydrogens(structure: Structure) -> Structure:
+    """The structure with the hydrogens of the file merged into their heavy atoms (the
+    nearest, within 1.3 Å) as implicit hydrogens: united atoms throughout, so that
+    exchangeable hydrogens (on N, O, S) are told by their heavy atom."""
+    from scipy.spatial import cKDTree
+    is_h = structure.elements == "H"
+    if not np.any(is_h):
+        return structure
+    heavy = np.flatnonzero(~is_h)
+    distance, nearest = cKDTree(structure.xyz[heavy]).query(structure.xyz[is_h])
+    if np.any(distance > 1.3):
+        raise SaxsimInputError(f"{structure.source}: {int(np.sum(distance > 1.3))} "
+                               "hydrogens are not bonded to a heavy atom (over 1.3 Å away)")
+    counts = np.zeros(len(heavy), int) if structure.hydrogens is None else \
+        structure.hydrogens[heavy].copy()
+    np.add.at(counts, nearest, 1)
+    return Structure(structure.elements[heavy], structure.xyz[heavy],
+                     structure.occupancy[heavy], structure.source, counts)

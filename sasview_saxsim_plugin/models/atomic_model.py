@@ -27,18 +27,41 @@ from ..scattering.atomic import HYDRATION, PairHistogram, SolvatedStructure
 #: classical electron radius (Å) times 1e6: electrons -> sasmodels' 1e-6/Å²·Å³ amplitude
 ELECTRON_AMPLITUDE = 2.8179403262e-5 * 1e6
 
+#: per radiation: the help's words, the first parameter's name and the parameter rows
+RADIATIONS = {
+    "xray": dict(
+        radiation="X-ray", scatterer="its Waasmaier-Kirfel form factor",
+        solvent="solvent_density", solvent_text="*solvent_density* (e/Å³)",
+        parameter_rows="""\
+    ["solvent_density", "e/Ang^3", 0.334, [0, 2], "", "electron density of the solvent"],
+    ["excluded_volume_scale", "", 1.0, [0.8, 1.2], "", "scale of the displaced volumes"],
+    ["hydration_contrast", "e/Ang^3", 0.03, [-0.5, 0.5], "",
+     "excess electron density of the hydration shell"],"""),
+    "neutron": dict(
+        radiation="Neutron", scatterer="its coherent scattering length (periodictable)",
+        solvent="d2o_fraction",
+        solvent_text="the SLD of an H2O/D2O mixture with *d2o_fraction* D2O; hydrogens on "
+                     "N, O and S exchange with the solvent's",
+        parameter_rows="""\
+    ["d2o_fraction", "", 1.0, [0, 1], "",
+     "D2O fraction of the solvent: its SLD and the exchange of labile hydrogens"],
+    ["excluded_volume_scale", "", 1.0, [0.8, 1.2], "", "scale of the displaced volumes"],
+    ["hydration_contrast", "1e-6/Ang^2", 0.0, [-5, 5], "",
+     "excess SLD of the hydration shell"],"""),
+}
+
 TEMPLATE = '''r"""
 {title}
 
-X-ray scattering of the atomic structure ``{source}`` ({atoms} atoms, {hydrogens}, {sites}
+{radiation} scattering of the atomic structure ``{source}`` ({atoms} atoms, {hydrogens}, {sites}
 hydration sites; kinds {elements}) in solvent, by the Debye equation over its binned pair
 distances (docs: "Models from any geometry"; tables in ``{npz}``, SHA-256 {sha256}). Each
-atom scatters with its Waasmaier-Kirfel form factor (with its implicit hydrogens: united
-atoms CH, CH2, …) minus the solvent it displaces (a Gaussian sphere of its Fraser volume
-times *solvent_density*, the volumes scaled by *excluded_volume_scale*³ as in CRYSOL); the
-hydration shell (grid sites 3-6 Å from the atom centres) adds *hydration_contrast* over
-bulk solvent. I(q) = scale/V·|A|²·r_e²·1e-4 + background (1/cm)
-with V = {volume:.6g} Å³ the atoms' displaced volume: *scale* is the volume fraction.
+atom scatters with {scatterer} (with its implicit hydrogens: united atoms CH, CH2, …)
+minus the solvent it displaces (a Gaussian sphere of its Fraser volume times {solvent_text},
+the volumes scaled by *excluded_volume_scale*³ as in CRYSOL); the hydration shell (grid
+sites 3-6 Å from the atom centres) adds *hydration_contrast* over bulk solvent.
+I(q) = scale/V·|A|²·1e-4 + background (1/cm) with A in 1e-6 Å and V = {volume:.6g} Å³
+the atoms' displaced volume: *scale* is the volume fraction.
 Written by ``saxsim make-model``; refuses to run if the tables file is gone or changed.
 """
 
@@ -48,18 +71,15 @@ _STRUCTURE = bound_structure({npz!r}, {sha256!r})
 
 name = {name!r}
 title = {title!r}
-description = "X-ray I(q) of the atomic structure {source} in solvent (see the help)"
+description = "{radiation} I(q) of the atomic structure {source} in solvent (see the help)"
 category = "plugin"
 parameters = [
-    ["solvent_density", "e/Ang^3", 0.334, [0, 2], "", "electron density of the solvent"],
-    ["excluded_volume_scale", "", 1.0, [0.8, 1.2], "", "scale of the displaced volumes"],
-    ["hydration_contrast", "e/Ang^3", 0.03, [-0.5, 0.5], "",
-     "excess electron density of the hydration shell"],
+{parameter_rows}
 ]
 
 
-def Iq(q, solvent_density, excluded_volume_scale, hydration_contrast):  # noqa: N802
-    return _STRUCTURE.iq(q, solvent_density, excluded_volume_scale, hydration_contrast)
+def Iq(q, {solvent}, excluded_volume_scale, hydration_contrast):  # noqa: N802
+    return _STRUCTURE.iq(q, {solvent}, excluded_volume_scale, hydration_contrast)
 
 
 Iq.vectorized = True
@@ -71,6 +91,7 @@ def save_structure(model: SolvatedStructure, path: str | os.PathLike, source: st
     h = model.histogram
     np.savez_compressed(path, kinds=np.array(h.kinds), counts=h.counts, pairs=h.pairs,
                         distance=h.distance, site_volume=model.site_volume,
+                        radiation=model.radiation,
                         volume_kinds=np.array(list(model.volumes)),
                         volume_values=np.array(list(model.volumes.values())),
                         source=source)
@@ -83,7 +104,8 @@ def load_structure(path: str | os.PathLike) -> SolvatedStructure:
                              z["distance"])
         volumes = {str(k): float(v) for k, v in zip(z["volume_kinds"], z["volume_values"],
                                                     strict=True)}
-        return SolvatedStructure(hist, volumes, float(z["site_volume"]))
+        radiation = str(z["radiation"]) if "radiation" in z.files else "xray"
+        return SolvatedStructure(hist, volumes, float(z["site_volume"]), radiation)
 
 
 class BoundStructure:
@@ -106,12 +128,14 @@ class BoundStructure:
             return self._model
 
     def iq(self, q, solvent_density, excluded_scale, hydration_contrast) -> np.ndarray:
-        """sasmodels ``Iq`` (1/cm at scale 1): |A|²·(r_e·1e6)²·1e-4 / V."""
+        """sasmodels ``Iq`` (1/cm at scale 1): |A|²·1e-4 / V, A in 1e-6 Å (electrons ×
+        r_e·1e6 for X-rays); for neutrons ``solvent_density`` is the D2O fraction."""
         model = self._ensure()
         values = [float(np.asarray(v, float).ravel()[0]) for v in
                   (solvent_density, excluded_scale, hydration_contrast)]
         a2 = model.intensity(np.abs(np.asarray(q, float)), *values)
-        return a2 * ELECTRON_AMPLITUDE ** 2 * 1e-4 / model.excluded_volume
+        unit = ELECTRON_AMPLITUDE if model.radiation == "xray" else 1.0
+        return a2 * unit ** 2 * 1e-4 / model.excluded_volume
 
 
 _BOUND: dict = {}
@@ -128,12 +152,13 @@ def bound_structure(path: str, sha256: str) -> BoundStructure:
 def make_atomic_model(structure: str | os.PathLike, name: str,
                       out_dir: str | os.PathLike | None = None, overwrite: bool = False,
                       hydration: bool = True, progress: bool = False,
-                      implicit_hydrogens: bool = True) -> Path:
+                      implicit_hydrogens: bool = True, radiation: str = "xray") -> Path:
     """Write plugin model ``NAME.py`` (and its tables ``NAME_atoms.npz``) of a PDB/mmCIF
     file into ``out_dir`` (default: SasView's plugin folder), with a hydration shell unless
     ``hydration`` is False and implicit hydrogens on residues without them unless
-    ``implicit_hydrogens`` is False. The model is loaded with sasmodels and evaluated before
-    anything is written there."""
+    ``implicit_hydrogens`` is False, for ``radiation`` "xray" or "neutron" (fit parameters
+    solvent_density or d2o_fraction, excluded_volume_scale, hydration_contrast). The model is
+    loaded with sasmodels and evaluated before anything is written there."""
     from ..density.structures import read_structure
     from ..scattering.atomic import solvated_structure
     from .density_model import check_model_name, file_sha256, write_checked
@@ -147,11 +172,17 @@ def make_atomic_model(structure: str | os.PathLike, name: str,
     if tables.exists() and not overwrite:
         raise SaxsimInputError(f"{tables} exists; pass --overwrite to replace it")
     t = time.perf_counter()
+    if radiation not in RADIATIONS:
+        raise SaxsimInputError(f"radiation must be one of {', '.join(RADIATIONS)}, got "
+                               f"{radiation!r}")
     s = read_structure(structure, implicit_hydrogens=implicit_hydrogens)
+    if radiation == "neutron":          # exchange is told by each hydrogen's heavy atom
+        from ..density.structures import absorb_hydrogens
+        s = absorb_hydrogens(s)
     model = solvated_structure(s.xyz, s.elements, s.occupancy, hydration=hydration,
-                               hydrogens=s.hydrogens)
+                               hydrogens=s.hydrogens, radiation=radiation)
     implicit = 0 if s.hydrogens is None else int(s.hydrogens.sum())
-    hydrogens = (f"{implicit} implicit hydrogens" if implicit else
+    hydrogens = (f"{implicit} hydrogens as united atoms" if implicit else
                  f"{int(np.sum(s.elements == 'H'))} hydrogens in the file")
     if progress:
         print(f"{s.source}: {len(s)} atoms + {implicit} implicit hydrogens, pair histograms "
@@ -164,7 +195,9 @@ def make_atomic_model(structure: str | os.PathLike, name: str,
         trial_tables = Path(tmp) / tables.name
         save_structure(model, trial_tables, s.source)
         sha = file_sha256(trial_tables)
-        text = TEMPLATE.format(title=f"Atomic structure {s.source}", source=s.source,
+        words = RADIATIONS[radiation]
+        text = TEMPLATE.format(title=f"Atomic structure {s.source} ({words['radiation']})",
+                               source=s.source, **words,
                                atoms=len(s), sites=sites, elements=elements, npz=str(tables),
                                hydrogens=hydrogens,
                                sha256=sha, volume=model.excluded_volume, name=name)

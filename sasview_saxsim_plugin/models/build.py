@@ -73,13 +73,14 @@ def build_model(source: str | Path, name: str | None = None, out_dir=None,
                 overwrite: bool = False, *, voxel_size: float | None = None,
                 dataset: str | None = None, unit: float | None = None, voxels: int = 100,
                 hydration: bool = True, implicit_hydrogens: bool = True,
+                radiation: str = "xray",
                 memory_budget=None, workdir=None, progress: bool = False) -> BuiltModel:
     """Write the plugin model of ``source`` into ``out_dir`` (default: SasView's plugin
     folder) and return it. ``name``: the model name (needed except for shapes, whose default
     is numerical_<shape>). Options per kind: density files ``voxel_size`` (Å, default the
     file's) and ``dataset`` (HDF5); meshes ``unit`` (Å per file unit, required) and
-    ``voxels`` (along the longest extent); structures ``hydration`` and
-    ``implicit_hydrogens``."""
+    ``voxels`` (along the longest extent); structures ``hydration``,
+    ``implicit_hydrogens`` and ``radiation`` ("xray" or "neutron")."""
     kind = source_kind(source)
     if kind == "shape":
         from .definition_model import make_definition_model
@@ -91,7 +92,8 @@ def build_model(source: str | Path, name: str | None = None, out_dir=None,
         from .atomic_model import make_atomic_model
         path = make_atomic_model(source, name, out_dir, overwrite=overwrite,
                                  hydration=hydration, progress=progress,
-                                 implicit_hydrogens=implicit_hydrogens)
+                                 implicit_hydrogens=implicit_hydrogens,
+                                 radiation=radiation)
         return BuiltModel(path, kind, [])
     if kind == "mesh":
         from .file_models import make_mesh_model

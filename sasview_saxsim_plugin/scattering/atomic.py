@@ -252,6 +252,44 @@ def displaced_volume(symbol: str) -> float:
     return 4.0 / 3.0 * np.pi * 1.8 ** 3      # a generic heavy atom
 
 
+#: elements whose hydrogens exchange with the solvent's (labile: on N, O, S)
+EXCHANGING = frozenset({"N", "O", "S"})
+
+
+@cache
+def solvent_neutron_slds() -> tuple[float, float]:
+    """Neutron SLDs (1e-6/Å²) of H2O (0.9982 g/cm³) and D2O (1.1056 g/cm³) at 20 °C
+    (periodictable)."""
+    from periodictable import nsf
+    return (float(nsf.neutron_sld("H2O", density=0.9982)[0]),
+            float(nsf.neutron_sld("D2O", density=1.1056)[0]))
+
+
+def neutron_length(symbol: str) -> float:
+    """Coherent neutron scattering length of an element (or "D") in 1e-6 Å (fm × 10), from
+    periodictable; an element without one is a :class:`SaxsimInputError`."""
+    import periodictable
+    try:
+        atom = periodictable.D if symbol == "D" else periodictable.elements.symbol(symbol)
+    except ValueError:
+        raise SaxsimInputError(f"unknown element {symbol!r}") from None
+    b = atom.neutron.b_c
+    if b is None:
+        raise SaxsimInputError(f"periodictable has no neutron scattering length for {symbol}")
+    return 10.0 * float(b)
+
+
+def neutron_group(kind: str) -> tuple[float, float]:
+    """(scattering length in H2O, its change per unit D2O fraction), 1e-6 Å, of a united
+    atom: the element plus its hydrogens; hydrogens on N, O and S exchange with the
+    solvent, so in a D2O fraction x they scatter as x·D + (1 − x)·H."""
+    element, hydrogens = split_group(kind)
+    base = neutron_length(element) + hydrogens * neutron_length("H")
+    exchange = (hydrogens * (neutron_length("D") - neutron_length("H"))
+                if element in EXCHANGING else 0.0)
+    return base, exchange
+
+
 def gaussian_sphere(volume: float, q: np.ndarray) -> np.ndarray:
     """Form factor of a Gaussian sphere of ``volume`` (Å³) and unit density:
     v·exp(−q²·v^(2/3)/(4π)) (Fraser et al. 1978), q in 1/Å."""
@@ -282,6 +320,9 @@ class SolvatedStructure:
     histogram: PairHistogram
     volumes: dict
     site_volume: float
+    #: "xray" (form factors in electrons, solvent in e/Å³) or "neutron" (scattering lengths
+    #: in 1e-6 Å; the first solvent parameter is the solvent's D2O fraction)
+    radiation: str = "xray"
     _cache: tuple | None = None
 
     @property
@@ -299,11 +340,17 @@ class SolvatedStructure:
         key = (q.shape, q.tobytes())
         if self._cache is None or self._cache[0] != key:
             kinds = self.histogram.kinds
-            vacuum = np.array([np.zeros_like(q) if k == HYDRATION else group_form_factor(k, q)
-                               for k in kinds])
+            exchange = np.zeros((len(kinds), q.size))
+            if self.radiation == "neutron":
+                lengths = [(0.0, 0.0) if k == HYDRATION else neutron_group(k) for k in kinds]
+                vacuum = np.array([np.full(q.shape, b) for b, _ in lengths])
+                exchange = np.array([np.full(q.shape, e) for _, e in lengths])
+            else:
+                vacuum = np.array([np.zeros_like(q) if k == HYDRATION
+                                   else group_form_factor(k, q) for k in kinds])
             spheres = np.array([gaussian_sphere(self.site_volume if k == HYDRATION
                                                 else self.volumes[k], q) for k in kinds])
-            self._cache = (key, self.histogram.sinc_sums(q), vacuum, spheres)
+            self._cache = (key, self.histogram.sinc_sums(q), vacuum, spheres, exchange)
         return self._cache[1:]
 
     def form_factors(self, q: np.ndarray, solvent_density: float = WATER_DENSITY,
@@ -312,9 +359,15 @@ class SolvatedStructure:
         """Per-kind effective form factors (electrons) at q (1/Å): the atom in vacuum minus
         the displaced solvent (``solvent_density`` e/Å³, volumes scaled by
         ``excluded_scale``³ with CRYSOL's width correction), and the hydration sites'
-        excess ``hydration_contrast`` (e/Å³) over bulk solvent."""
+        excess ``hydration_contrast`` (e/Å³) over bulk solvent. For neutrons: scattering
+        lengths (1e-6 Å), ``solvent_density`` the D2O fraction of an H2O/D2O solvent (its
+        SLD, and the exchange of labile hydrogens), ``hydration_contrast`` in 1e-6/Å²."""
         q = np.asarray(q, float)
-        _, vacuum, spheres = self._q_terms(q)
+        _, vacuum, spheres, exchange = self._q_terms(q)
+        if self.radiation == "neutron":           # solvent_density is the D2O fraction
+            h2o, d2o = solvent_neutron_slds()
+            vacuum = vacuum + solvent_density * exchange
+            solvent_density = solvent_density * d2o + (1 - solvent_density) * h2o
         atoms = [k for k in self.histogram.kinds if k != HYDRATION]
         mean_volume = np.mean([self.volumes[k] for k in atoms])
         r0 = (3 * mean_volume / (4 * np.pi)) ** (1 / 3)
@@ -338,13 +391,20 @@ class SolvatedStructure:
 def solvated_structure(xyz: np.ndarray, elements: np.ndarray,
                        occupancy: np.ndarray | None = None, hydration: bool = True,
                        bin_width: float = BIN_WIDTH,
-                       hydrogens: np.ndarray | None = None) -> SolvatedStructure:
+                       hydrogens: np.ndarray | None = None,
+                       radiation: str = "xray") -> SolvatedStructure:
     """A :class:`SolvatedStructure` of atoms (``xyz`` (N, 3) Å, element symbols, implicit
     ``hydrogens`` per atom: united atoms "CH2" etc.), with a hydration shell of
-    :func:`hydration_sites` unless ``hydration`` is False."""
+    :func:`hydration_sites` unless ``hydration`` is False; ``radiation`` "xray" or
+    "neutron" (see :meth:`SolvatedStructure.form_factors`)."""
+    if radiation not in ("xray", "neutron"):
+        raise SaxsimInputError(f"radiation must be 'xray' or 'neutron', got {radiation!r}")
     elements = np.asarray(elements)
-    for symbol in np.unique(elements):
-        _cromer_mann(str(symbol))            # unknown elements: one clear message now
+    for symbol in np.unique(elements):       # unknown elements: one clear message now
+        if radiation == "xray":
+            _cromer_mann(str(symbol))
+        else:
+            neutron_length(str(symbol))
     if hydrogens is not None:
         elements = np.array([group_name(str(e), int(n))
                              for e, n in zip(elements, hydrogens, strict=True)])
@@ -359,4 +419,4 @@ def solvated_structure(xyz: np.ndarray, elements: np.ndarray,
         names.append(HYDRATION)
     hist = pair_histogram(xyz, kinds, tuple(names), occ, bin_width)
     volumes = {n: displaced_volume(n) for n in names if n != HYDRATION}
-    return SolvatedStructure(hist, volumes, HYDRATION_SPACING ** 3)
+    return SolvatedStructure(hist, volumes, HYDRATION_SPACING ** 3, radiation)
