@@ -33,7 +33,7 @@ FITTED_BY_KIND = {
     "mesh": {"size_scale"},
     "density": {"voxel_size"},
     "sasview": {"size_scale", "voxel_size"},
-    "structure": {"solvent_density", "hydration_contrast"},
+    "structure": {"solvent_density", "hydration_contrast"},   # a D2O fraction is known
 }
 
 
@@ -94,6 +94,9 @@ class BuildModelPage(QtWidgets.QWidget):
         self.voxel_size.setRange(0.0, 1000.0)
         self.voxel_size.setDecimals(3)
         self.voxel_size.setSpecialValueText("from the file")
+        self.cb_radiation = QtWidgets.QComboBox()
+        self.cb_radiation.addItem("X-rays", "xray")
+        self.cb_radiation.addItem("neutrons (H2O/D2O)", "neutron")
         self.chk_replace = QtWidgets.QCheckBox("replace an existing model")
         self.kind_label = QtWidgets.QLabel("")
         self.kind_label.setWordWrap(True)
@@ -109,6 +112,7 @@ class BuildModelPage(QtWidgets.QWidget):
         form.addRow("mesh unit", self.cb_unit)
         form.addRow("mesh voxels (longest extent)", self.voxels)
         form.addRow("density voxel size (Å)", self.voxel_size)
+        form.addRow("structure radiation", self.cb_radiation)
         form.addRow("", self.chk_replace)
 
         self.btn_preview = QtWidgets.QPushButton("Preview")
@@ -190,6 +194,7 @@ class BuildModelPage(QtWidgets.QWidget):
         self.cb_unit.setEnabled(kind == "mesh")
         self.voxels.setEnabled(kind == "mesh")
         self.voxel_size.setEnabled(kind == "density")
+        self.cb_radiation.setEnabled(kind == "structure")
         self._update_buttons()
 
     def options(self) -> dict:
@@ -200,7 +205,8 @@ class BuildModelPage(QtWidgets.QWidget):
         name = self.name_edit.text().strip() or None
         return dict(source=source, name=name, unit=MESH_UNITS[self.cb_unit.currentText()],
                     voxels=int(self.voxels.value()),
-                    voxel_size=self.voxel_size.value() or None)
+                    voxel_size=self.voxel_size.value() or None,
+                    radiation=self.cb_radiation.currentData())
 
     # ------------------------------------------------------------------ actions
     def on_preview(self) -> None:
@@ -221,7 +227,7 @@ class BuildModelPage(QtWidgets.QWidget):
             progress("building the model", 1, 3)
             built = build_model(opts["source"], opts["name"], folder, overwrite=True,
                                 voxel_size=opts["voxel_size"], unit=opts["unit"],
-                                voxels=opts["voxels"])
+                                voxels=opts["voxels"], radiation=opts["radiation"])
             progress("computing I(q)", 2, 3)
             return shown, built, evaluate_plugin(built.path, PREVIEW_Q)
 
@@ -242,7 +248,7 @@ class BuildModelPage(QtWidgets.QWidget):
             progress("building the model", 0, 1)
             return build_model(opts["source"], opts["name"], None, overwrite=replace,
                                voxel_size=opts["voxel_size"], unit=opts["unit"],
-                               voxels=opts["voxels"])
+                               voxels=opts["voxels"], radiation=opts["radiation"])
 
         self._start(work, self._installed, "install")
 
