@@ -274,3 +274,26 @@ def test_make_model_writes_only_a_model_that_loads_and_evaluates(tmp_path):
     with pytest.raises(SaxsimInputError, match="ZeroDivisionError"):
         make_definition_model(bad, out_dir=tmp_path / "never")
     assert not (tmp_path / "never").exists()
+
+
+def test_tables_are_kept_on_disk_for_the_next_session(tmp_path, monkeypatch):
+    """A new evaluator (a new SasView session) reads the tables another one wrote, gives the
+    same I(q), and ignores a damaged file; SAXSIM_TABLE_CACHE=off writes nothing."""
+    from sasview_saxsim_plugin.models.engine import NumericalShapeModel, table_cache_dir
+    monkeypatch.setenv("SAXSIM_TABLE_CACHE", str(tmp_path / "tables"))
+    spec = spec_from_source(GOOD, "blob.py")
+    q = np.geomspace(0.005, 0.3, 40)
+    args = (spec, {"radius": 30.0}, {"sld": 1.0, "sld_solvent": 0.0})
+    first = NumericalShapeModel()
+    expected = first.iq(q, *args)
+    files = sorted(table_cache_dir().glob("test_blob_*.npz"))
+    assert first.builds >= 1 and files
+    second = NumericalShapeModel()
+    assert np.array_equal(second.iq(q, *args), expected)
+    assert second.builds == 0 and second.loads >= 1
+    for f in files:
+        f.write_bytes(b"not a table")
+    third = NumericalShapeModel()
+    assert np.allclose(third.iq(q, *args), expected, rtol=1e-12) and third.builds >= 1
+    monkeypatch.setenv("SAXSIM_TABLE_CACHE", "off")
+    assert table_cache_dir() is None

@@ -13,14 +13,23 @@ every parameter and polydispersity on every length stays cheap. Shapes made of c
 spheres (``ShapeSpec.concentric_radii``) need no such grid: they add as amplitudes, so one
 signed amplitude table of the voxelised unit sphere serves every radius. Oriented 2D uses the
 axial symmetry of the shapes (``AxialTable``).
+
+The 1D tables are also kept on disk (:func:`table_cache_dir`; ``SAXSIM_TABLE_CACHE`` names
+another folder, or ``off``), so a new session — SasView started again — reads them instead
+of voxelising again; each file is named by the geometry, the grid and a checksum of the code
+that computes tables, so a changed definition or a new version never reads stale ones.
 """
 
 from __future__ import annotations
 
+import hashlib
+import os
 import threading
 import warnings
 from collections import OrderedDict
 from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
 
 import numpy as np
 from scipy.interpolate import CubicSpline
@@ -55,6 +64,75 @@ class Table:
             if f:
                 out += f * spl(u)
         return out
+
+
+def table_cache_dir() -> Path | None:
+    """Folder of the on-disk table cache: ``$SAXSIM_TABLE_CACHE`` (``off``, ``0`` or empty:
+    none), else ``$XDG_CACHE_HOME`` or ``~/.cache``, then ``sasview_saxsim_plugin/tables``."""
+    value = os.environ.get("SAXSIM_TABLE_CACHE")
+    if value is not None:
+        return None if value.strip().lower() in ("", "0", "off", "no", "false") else Path(value)
+    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    return Path(base) / "sasview_saxsim_plugin" / "tables"
+
+
+@cache
+def _code_digest() -> str:
+    """Checksum of the modules whose code decides what a table holds."""
+    from .. import __version__
+    from ..geometry import raster, registry, shapes, solids
+    from ..scattering import debye, voxel
+    h = hashlib.sha256(__version__.encode())
+    for module in (raster, registry, shapes, solids, debye, voxel):
+        h.update(Path(module.__file__).read_bytes())
+    h.update(Path(__file__).read_bytes())
+    return h.hexdigest()
+
+
+def _table_file(spec: ShapeSpec, ratios: tuple[float, ...], voxels: int,
+                supersample: int) -> Path | None:
+    folder = table_cache_dir()
+    if folder is None:
+        return None
+    key = repr((_code_digest(), spec.key, tuple(round(r, 12) for r in ratios), voxels,
+                supersample))
+    return folder / f"{spec.name}_{hashlib.sha256(key.encode()).hexdigest()[:24]}.npz"
+
+
+def _load_table(path: Path | None, u_max: float) -> Table | None:
+    """A table from the disk cache when it is there and reaches ``u_max``; else None (a
+    damaged file is ignored and later replaced)."""
+    if path is None or not path.is_file():
+        return None
+    try:
+        with np.load(path, allow_pickle=False) as z:
+            u = z["u"]
+            if u[-1] < u_max:
+                return None
+            splines = {(int(i), int(j)): CubicSpline(u, v)
+                       for (i, j), v in zip(z["pairs"], z["values"], strict=True)}
+            return Table(u, splines, float(z["spacing"]), float(z["u_trusted"]),
+                         float(z["volume"]))
+    except (OSError, ValueError, KeyError):
+        return None
+
+
+def _save_table(path: Path | None, table: Table) -> None:
+    """Write a table to the disk cache (atomically; a cache that cannot be written is
+    skipped: it only saves time)."""
+    if path is None:
+        return
+    pairs = list(table.splines)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        partial = path.with_suffix(f".{os.getpid()}.{threading.get_ident()}.tmp")
+        with open(partial, "wb") as fh:
+            np.savez(fh, u=table.u, pairs=np.array(pairs, dtype=np.int64).reshape(-1, 2),
+                     values=np.array([table.splines[k](table.u) for k in pairs]),
+                     spacing=table.spacing, u_trusted=table.u_trusted, volume=table.volume)
+        os.replace(partial, path)
+    except OSError:
+        pass
 
 
 def _unit_geometry(spec: ShapeSpec, ratios: tuple[float, ...]) -> tuple[list, float]:
@@ -284,6 +362,8 @@ class NumericalShapeModel:
         self._lock = threading.Lock()
         self._warned: set = set()
         self.builds = 0
+        #: tables read from the disk cache instead of built
+        self.loads = 0
         self.features: dict = {}
 
     def _feature(self, spec: ShapeSpec, ratios: tuple[float, ...]) -> float:
@@ -300,10 +380,11 @@ class NumericalShapeModel:
                 self.features[key] = value
         return value
 
-    def _store(self, key, value) -> None:
-        """Insert a freshly built table, evicting the least recently used beyond the limit."""
+    def _store(self, key, value, built: bool = True) -> None:
+        """Insert a table (freshly built unless ``built`` is False: read from disk),
+        evicting the least recently used beyond the limit."""
         with self._lock:
-            self.builds += 1
+            self.builds += int(built)
             self.cache[key] = value
             self.cache.move_to_end(key)
             while len(self.cache) > self.cache_size:
@@ -317,9 +398,16 @@ class NumericalShapeModel:
             if tab is not None and tab.u[-1] >= u_max:
                 self.cache.move_to_end(key)
                 return tab
+        ratios = grid_values(spec, ratio_index)
+        path = _table_file(spec, ratios, voxels, supersample)
+        loaded = _load_table(path, u_max)
+        if loaded is not None:
+            self.loads += 1
+            self._store(key, loaded, built=False)
+            return loaded
         need = max(u_max, tab.u[-1] * 2 if tab is not None else 0.0)
-        tab = _build_table(spec, grid_values(spec, ratio_index), voxels, supersample,
-                           need * 1.25)
+        tab = _build_table(spec, ratios, voxels, supersample, need * 1.25)
+        _save_table(path, tab)
         self._store(key, tab)
         return tab
 

@@ -95,8 +95,8 @@ class PairHistogram:
     ``kinds``: names of the kinds (elements, hydration sites, ...); ``counts[a]``: atoms of
     kind a (summed occupancies); ``pairs[a, b]`` (a ≤ b, the rest zero): unordered pairs of
     distinct atoms per distance node, each weighted by the product of the two occupancies and
-    shared linearly between the two nodes around its distance; ``distance[a, b]``: the nodes
-    (Å, k·bin width)."""
+    shared linearly between the two nodes around its distance; ``distance``: the nodes
+    (Å, k·bin width), shared by every pair of kinds."""
 
     kinds: tuple[str, ...]
     counts: np.ndarray
@@ -114,14 +114,11 @@ class PairHistogram:
         q = np.asarray(q, float)
         n = len(self.kinds)
         out = np.zeros((n, n, q.size))
-        nodes = self.distance.reshape(-1, self.distance.shape[-1])
-        if not np.all(nodes == nodes[0]):
-            raise ValueError("pair histograms on different distance nodes")
         flat = self.pairs.reshape(n * n, -1)
         used = np.flatnonzero(flat.any(axis=0))
         if used.size == 0:
             return out
-        r = torch.from_numpy(nodes[0][used])
+        r = torch.from_numpy(np.asarray(self.distance, float)[used])
         w = torch.from_numpy(np.ascontiguousarray(flat[:, used]))      # (K², nodes)
         qt = torch.from_numpy(q)
         chunk = max(1, 8_000_000 // used.size)
@@ -177,9 +174,8 @@ def pair_histogram(xyz: np.ndarray, kinds: np.ndarray, names: tuple[str, ...],
     threads = int(numba.get_num_threads())
     pairs = _KERNEL(sorted_xyz, np.ascontiguousarray(weights[order], dtype=np.float32),
                     sorted_kinds, starts, 1.0 / bin_width, n_bins, threads)
-    distance = np.broadcast_to(np.arange(n_bins) * bin_width, pairs.shape).copy()
     counts = np.bincount(kinds, weights, minlength=n_kinds).astype(float)
-    return PairHistogram(tuple(names), counts, pairs, distance)
+    return PairHistogram(tuple(names), counts, pairs, np.arange(n_bins) * bin_width)
 
 
 def debye_direct(xyz: np.ndarray, form_factors: np.ndarray, q: np.ndarray,
