@@ -3,7 +3,7 @@
 :func:`read_mesh` loads a mesh, repairs what trimesh can repair (duplicate vertices, holes,
 inconsistent winding, inside-out orientation) and refuses what it cannot, saying which.
 :func:`mesh_fractions` voxelises a closed mesh with partial volumes: along vertical lines
-(``supersample``² per voxel column) the crossings with the triangles are exact, and the
+(``supersample`` × ``supersample`` per voxel column) the crossings with the triangles are exact, and the
 winding number between them is integrated exactly over each voxel's z range, so a voxel
 holds the fraction of it that lies inside (to the xy sampling of its column). A closed mesh
 gives fractions in [0, 1]; a part enclosed twice (overlapping shells) gives more than 1 and a
@@ -103,7 +103,7 @@ def mesh_fractions(vertices: np.ndarray, faces: np.ndarray, voxel_size: float,
     """(fraction of each voxel inside the mesh, (n_x, n_y, n_z); the corner of voxel 0, Å).
 
     ``vertices`` in Å, ``voxel_size`` in Å; one empty voxel of margin on every side.
-    Along each of ``supersample``² vertical lines per voxel column the signed crossings
+    Along each of ``supersample`` × ``supersample`` vertical lines per voxel column the signed crossings
     (entering where the face normal points down, leaving where it points up) are summed
     into a winding number, integrated exactly over each voxel's z range."""
     v = np.asarray(vertices, float)

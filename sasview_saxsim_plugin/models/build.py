@@ -141,7 +141,7 @@ def preview(source: str | Path, *, voxel_size: float | None = None,
             cells: int = 40) -> Preview:
     """The object of ``source`` at its real dimensions, for a 3D view: a boolean grid of at
     most ``cells`` voxels per axis (a voxel counts where at least half of it is inside, or
-    above half the largest |value| of a density), or the atoms of a structure."""
+    above half the largest absolute value of a density), or the atoms of a structure."""
     kind = source_kind(source)
     label = Path(str(source)).name
     if kind == "structure":
