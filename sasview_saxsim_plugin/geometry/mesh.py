@@ -3,8 +3,8 @@
 :func:`read_mesh` loads a mesh, repairs what trimesh can repair (duplicate vertices, holes,
 inconsistent winding, inside-out orientation) and refuses what it cannot, saying which.
 :func:`mesh_fractions` voxelises a closed mesh with partial volumes: along vertical lines
-(``supersample`` × ``supersample`` per voxel column) the crossings with the triangles are exact, and the
-winding number between them is integrated exactly over each voxel's z range, so a voxel
+(``supersample`` × ``supersample`` per voxel column) the crossings with the triangles are
+exact, and the winding number between them is integrated exactly over each voxel's z range, so a voxel
 holds the fraction of it that lies inside (to the xy sampling of its column). A closed mesh
 gives fractions in [0, 1]; a part enclosed twice (overlapping shells) gives more than 1 and a
 region enclosed with the wrong orientation (a self-intersection) less than 0, which is how
@@ -103,9 +103,9 @@ def mesh_fractions(vertices: np.ndarray, faces: np.ndarray, voxel_size: float,
     """(fraction of each voxel inside the mesh, (n_x, n_y, n_z); the corner of voxel 0, Å).
 
     ``vertices`` in Å, ``voxel_size`` in Å; one empty voxel of margin on every side.
-    Along each of ``supersample`` × ``supersample`` vertical lines per voxel column the signed crossings
-    (entering where the face normal points down, leaving where it points up) are summed
-    into a winding number, integrated exactly over each voxel's z range."""
+    Along each of ``supersample`` × ``supersample`` vertical lines per voxel column the
+    signed crossings (entering where the face normal points down, leaving where it points
+    up) are summed into a winding number, integrated exactly over each voxel's z range."""
     v = np.asarray(vertices, float)
     f = np.asarray(faces, np.int64)
     d, s = float(voxel_size), int(supersample)
