@@ -4,11 +4,11 @@
 inconsistent winding, inside-out orientation) and refuses what it cannot, saying which.
 :func:`mesh_fractions` voxelises a closed mesh with partial volumes: along vertical lines
 (``supersample`` × ``supersample`` per voxel column) the crossings with the triangles are
-exact, and the winding number between them is integrated exactly over each voxel's z range, so a voxel
-holds the fraction of it that lies inside (to the xy sampling of its column). A closed mesh
-gives fractions in [0, 1]; a part enclosed twice (overlapping shells) gives more than 1 and a
-region enclosed with the wrong orientation (a self-intersection) less than 0, which is how
-those defects are found.
+exact, and the winding number between them is integrated exactly over each voxel's z
+range, so a voxel holds the fraction of it that lies inside (to the xy sampling of its
+column). A closed mesh gives fractions in [0, 1]; a part enclosed twice (overlapping shells)
+gives more than 1 and a region enclosed with the wrong orientation (a self-intersection)
+less than 0, which is how those defects are found.
 """
 
 from __future__ import annotations

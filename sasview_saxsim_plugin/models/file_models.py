@@ -70,9 +70,9 @@ def make_crystallite_model(cell_file: str | os.PathLike, radius: float, spacing:
 
 
 def read_sasview_points(path: str | os.PathLike) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """(positions (N, 3) Å, nuclear SLD (N) in 1e-6/Å², magnitude of the magnetic SLD (N) in 1e-6/Å²) of a
-    SasView Generic Scattering Calculator file: a .sld point list or an OOMMF .omf grid
-    (read with SasView's own ``sas_gen`` readers)."""
+    """(positions (N, 3) Å, nuclear SLD (N) in 1e-6/Å², magnitude of the magnetic SLD (N)
+    in 1e-6/Å²) of a SasView Generic Scattering Calculator file: a .sld point list or an
+    OOMMF .omf grid (read with SasView's own ``sas_gen`` readers)."""
     path = Path(path)
     if not path.is_file():
         raise SaxsimInputError(f"file {str(path)!r} does not exist")
