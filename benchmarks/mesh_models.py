@@ -6,9 +6,11 @@ sasmodels' closed forms, cost, and a fit of a curve made by sasmodels.
     python benchmarks/mesh_models.py --voxels 60 100 160
 
 * Meshes made with trimesh for shapes sasmodels has in closed form, each turned by a fixed
-  random rotation so no face lies on the grid: a box (parallelepiped 40 × 60 × 100 Å), a
-  cylinder with 256 facets (radius 30, length 120 Å), an ellipsoid (icosphere of 5
-  subdivisions scaled to 25 × 25 × 60 Å) and a sphere (icosphere, radius 50 Å). The plugin
+  random rotation: a box (parallelepiped 40 × 60 × 100 Å), a cylinder with 256 facets
+  (radius 30, length 120 Å), an ellipsoid (icosphere of 5 subdivisions scaled to 25 × 25 ×
+  60 Å) and a sphere (icosphere, radius 50 Å); and a rod as CAD exports make them, axis
+  along z (256 facets, radius 20, length 400 Å). ``--voxels 0``: the automatic grid (24
+  voxels across the thinnest extent, at least 100 along the longest). The plugin
   model through sasmodels' kernel against the analytical model in absolute units (scale 1,
   sld 2, sld_solvent 1), 200 log-spaced q in 0.005–0.5 1/Å, with and without Gaussian
   polydispersity 0.1 (35 points) of the overall size (size_scale for the mesh; for the
@@ -50,6 +52,7 @@ def meshes() -> list[tuple[str, trimesh.Trimesh, str, dict, float]]:
         np.random.default_rng(27).random(3))
     ellipsoid = trimesh.creation.icosphere(5, 1.0)
     ellipsoid.apply_scale((25.0, 25.0, 60.0))
+    aligned = trimesh.creation.cylinder(20.0, 400.0, sections=256)
     out = [
         ("box", trimesh.creation.box((40.0, 60.0, 100.0)), "parallelepiped",
          {"length_a": 40.0, "length_b": 60.0, "length_c": 100.0}, 40.0 * 60 * 100),
@@ -62,6 +65,9 @@ def meshes() -> list[tuple[str, trimesh.Trimesh, str, dict, float]]:
     ]
     for _, mesh, _, _, _ in out:
         mesh.apply_transform(rotation)
+    # as CAD exports and trimesh make them: the axis along z, faces on the grid's planes
+    out.append(("aligned rod", aligned, "cylinder", {"radius": 20.0, "length": 400.0},
+                np.pi * 20 ** 2 * 400))
     return out
 
 
@@ -100,11 +106,12 @@ def size_averaged(ref, pars: dict, volume: float, pd: float, pd_n: int) -> np.nd
 
 
 def rows_for(name, mesh, reference, ref_pars, smooth_volume, voxels, folder, pd_n):
-    path = f"{folder}/{name}.stl"
+    path = f"{folder}/{name.replace(' ', '_')}.stl"
     mesh.export(path)
     t = time.perf_counter()
-    plugin, _ = make_mesh_model(path, 1.0, f"mesh_{name}_{voxels}", folder, overwrite=True,
-                                voxels=voxels)
+    plugin, _ = make_mesh_model(path, 1.0, f"mesh_{name.replace(' ', '_')}_{voxels}", folder,
+                                overwrite=True, voxels=voxels or None)
+    shape = np.load(str(plugin).replace(".py", "_density.npy"), mmap_mode="r").shape
     make_s = time.perf_counter() - t
     model, ref = load_model(str(plugin)), load_model(reference)
     rows = []
@@ -118,7 +125,8 @@ def rows_for(name, mesh, reference, ref_pars, smooth_volume, voxels, folder, pd_
         kernel.release()
         expected = size_averaged(ref, {**SLDS, **ref_pars}, smooth_volume, pd, pd_n)
         rel = np.abs(values / expected - 1)
-        row = dict(mesh=name, faces=len(mesh.faces), reference=reference, voxels=voxels,
+        row = dict(mesh=name, faces=len(mesh.faces), reference=reference,
+                   voxels="×".join(map(str, shape)),
                    pd=pd, median=float(np.median(rel)), p95=float(np.percentile(rel, 95)),
                    max=float(rel.max()), make_s=make_s, cold_s=cold, warm_ms=1e3 * warm,
                    facet_volume=float(mesh.volume / smooth_volume - 1))
@@ -140,7 +148,7 @@ def fit_row(folder: str, voxels: int) -> dict:
         trimesh.transformations.random_rotation_matrix(
             np.random.default_rng(3).random(3))).export(path)
     plugin, _ = make_mesh_model(path, 1.0, "mesh_fit_box", folder, overwrite=True,
-                                voxels=voxels)
+                                voxels=voxels or None)
     q = np.geomspace(0.005, 0.3, 120)
     truth = {"scale": 0.02, "background": 0.01, "sld": 2.5, "sld_solvent": 1.0}
     ref = load_model("parallelepiped")
@@ -175,7 +183,8 @@ def fit_row(folder: str, voxels: int) -> dict:
 
 def main(argv=None) -> int:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    p.add_argument("--voxels", type=int, nargs="+", default=[100])
+    p.add_argument("--voxels", type=int, nargs="+", default=[0],
+                   help="voxels along the longest extent (0: automatic)")
     p.add_argument("--pd-n", type=int, default=35)
     p.add_argument("--no-fit", action="store_true")
     p.add_argument("--json", help="also write the rows as JSON to this file")
@@ -187,7 +196,7 @@ def main(argv=None) -> int:
                 rows += rows_for(*item, voxels, folder, a.pd_n)
         if not a.no_fit:
             fit = fit_row(folder, a.voxels[0])
-    out = ["| mesh (faces) | vs sasmodels | voxels | pd (35 pts) | median \\|ΔI\\|/I | p95 | "
+    out = ["| mesh (faces) | vs sasmodels | grid | pd (35 pts) | median \\|ΔI\\|/I | p95 | "
            "max | facets' volume error | make-model s | cold s | warm ms |",
            "|---|---|---|---|---|---|---|---|---|---|---|"]
     for r in rows:

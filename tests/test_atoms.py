@@ -231,3 +231,24 @@ def test_neutron_histograms_equal_the_direct_sum_and_the_plugin_fits_d2o(tmp_pat
     matched = call_kernel(kernel, {"d2o_fraction": 0.64})
     contrast = call_kernel(kernel, {"d2o_fraction": 1.0})
     assert contrast[0] > 20 * matched[0]
+
+
+def test_ions_unknown_lone_atoms_and_sulfate_get_no_implicit_hydrogens(tmp_path):
+    lines = [_pdb_line(1, "S", "SO4", "S", 0.0),
+             _pdb_line(2, "O1", "SO4", "O", 1.48), _pdb_line(3, "O2", "SO4", "O", -1.48),
+             _pdb_line(4, "ZN", "ZN", "Zn", 10.0), _pdb_line(5, "C1", "XYZ", "C", 20.0),
+             _pdb_line(6, "CA", "ALA", "C", 30.0), _pdb_line(7, "CB", "ALA", "C", 31.53)]
+    path = tmp_path / "mixed.pdb"
+    path.write_text("".join(lines) + "END\n")
+    s = read_structure(path)
+    assert s.hydrogens[:5].tolist() == [0, 0, 0, 0, 0]
+    assert read_structure(sasview_pdb("diamond.pdb")).hydrogens.sum() == 0
+
+
+def test_neutron_models_keep_explicit_s_h_bonds(tmp_path):
+    from sasview_saxsim_plugin.density.structures import absorb_hydrogens
+    path = tmp_path / "cys.pdb"
+    path.write_text(_pdb_line(1, "SG", "CYS", "S", 0.0) + _pdb_line(2, "HG", "CYS", "H", 1.34)
+                    + "END\n")
+    merged = absorb_hydrogens(read_structure(path))
+    assert merged.elements.tolist() == ["S"] and merged.hydrogens.tolist() == [1]

@@ -291,8 +291,8 @@ def test_tables_are_kept_on_disk_for_the_next_session(tmp_path, monkeypatch):
     second = NumericalShapeModel()
     assert np.array_equal(second.iq(q, *args), expected)
     assert second.builds == 0 and second.loads >= 1
-    for f in files:
-        f.write_bytes(b"not a table")
+    for f in files:                    # truncated, as by a full disk: zipfile.BadZipFile
+        f.write_bytes(f.read_bytes()[:200])
     third = NumericalShapeModel()
     assert np.allclose(third.iq(q, *args), expected, rtol=1e-12) and third.builds >= 1
     monkeypatch.setenv("SAXSIM_TABLE_CACHE", "off")

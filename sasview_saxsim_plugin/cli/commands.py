@@ -382,8 +382,17 @@ def cmd_make_model(a) -> int:
                                "SasView .sld/.omf), --shape (a definition .py file or a "
                                "shipped shape name) or --crystal (a unit cell)")
     if a.crystal is not None:
+        if a.name is None:
+            raise SaxsimInputError("make-model --crystal needs --name (the model name)")
         return _make_crystallite_model(a)
     from ..models.build import build_model
+    if a.shape is not None:
+        from ..models.build import source_kind
+        from ..shapes import definition_file
+        definition_file(a.shape)          # a .py file or a shipped name, else a clear error
+        if source_kind(a.shape) != "shape":
+            raise SaxsimInputError(f"--shape takes a shape definition (.py) or a shipped "
+                                   f"shape's name; give {a.shape} without --shape")
     source = a.shape if a.shape is not None else a.density
     t = time.perf_counter()
     built = build_model(source, a.name, a.dir, overwrite=a.overwrite,
@@ -565,8 +574,9 @@ def build_parser() -> argparse.ArgumentParser:
     mm.add_argument("--dataset", help="HDF5 dataset holding the density")
     mm.add_argument("--unit", help="meshes: length unit of the file (A, nm, um, or Å per "
                                    "file unit)")
-    mm.add_argument("--voxels", type=int, default=100,
-                    help="meshes: voxels along the longest extent (default 100)")
+    mm.add_argument("--voxels", type=int,
+                    help="meshes: voxels along the longest extent (default: 24 across the "
+                         "thinnest extent, at least 100 along the longest)")
     mm.add_argument("--no-hydration", action="store_true",
                     help="atomic structures: no hydration shell")
     mm.add_argument("--no-implicit-hydrogens", action="store_true",

@@ -174,7 +174,14 @@ def implicit_hydrogen_counts(gemmi, elements: np.ndarray, xyz: np.ndarray,
             count[atoms] = 0
             continue
         info = gemmi.find_tabulated_residue(name)
-        if info is None or info.hydrogen_count <= 0:
+        if info is None or not info.found():
+            # a residue gemmi does not know (a ligand, SasView's "???" files): the valence
+            # guess, but none on atoms without a bond to another heavy atom (ions, or
+            # points of a lattice that are not bonded, like SasView's diamond.pdb)
+            count[atoms[sigma[atoms] == 0]] = 0
+            continue
+        if info.hydrogen_count <= 0:            # tabulated without hydrogens: SO4, ZN, CL
+            count[atoms] = 0
             continue
         target = info.hydrogen_count - (2 if info.is_amino_acid() or info.is_nucleic_acid()
                                         else 0)
@@ -210,7 +217,7 @@ def _is_small_molecule_cif(gemmi, path: Path) -> bool:
 
 def absorb_hydrogens(structure: Structure) -> Structure:
     """The structure with the hydrogens of the file merged into their heavy atoms (the
-    nearest, within 1.3 Å) as implicit hydrogens: united atoms throughout, so that
+    nearest, within 1.6 Å) as implicit hydrogens: united atoms throughout, so that
     exchangeable hydrogens (on N, O, S) are told by their heavy atom."""
     from scipy.spatial import cKDTree
     is_h = structure.elements == "H"
@@ -218,9 +225,9 @@ def absorb_hydrogens(structure: Structure) -> Structure:
         return structure
     heavy = np.flatnonzero(~is_h)
     distance, nearest = cKDTree(structure.xyz[heavy]).query(structure.xyz[is_h])
-    if np.any(distance > 1.3):
-        raise SaxsimInputError(f"{structure.source}: {int(np.sum(distance > 1.3))} "
-                               "hydrogens are not bonded to a heavy atom (over 1.3 Å away)")
+    if np.any(distance > 1.6):            # the longest X–H bonds: S–H 1.34, Se–H 1.47 Å
+        raise SaxsimInputError(f"{structure.source}: {int(np.sum(distance > 1.6))} "
+                               "hydrogens are not bonded to a heavy atom (over 1.6 Å away)")
     counts = np.zeros(len(heavy), int) if structure.hydrogens is None else \
         structure.hydrogens[heavy].copy()
     np.add.at(counts, nearest, 1)

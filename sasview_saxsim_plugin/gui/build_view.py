@@ -24,8 +24,8 @@ from PySide6 import QtWidgets
 from ..errors import SaxsimInputError
 from .worker import Job
 
-#: unit choices for meshes: label -> Å per file unit
-MESH_UNITS = {"Å": 1.0, "nm": 10.0, "µm": 1e4}
+#: unit choices for meshes: label -> Å per file unit (a mesh file has none: the user says)
+MESH_UNITS = {"(choose)": None, "Å": 1.0, "nm": 10.0, "µm": 1e4}
 #: the q grid of the previewed I(q) (1/Å)
 PREVIEW_Q = np.geomspace(1e-3, 0.5, 200)
 #: parameters a fit page opened with a built model ticks, per kind (besides its lengths)
@@ -86,10 +86,10 @@ class BuildModelPage(QtWidgets.QWidget):
         self.name_edit = QtWidgets.QLineEdit()
         self.cb_unit = QtWidgets.QComboBox()
         self.cb_unit.addItems(list(MESH_UNITS))
-        self.cb_unit.setCurrentText("nm")
         self.voxels = QtWidgets.QSpinBox()
-        self.voxels.setRange(16, 400)
-        self.voxels.setValue(100)
+        self.voxels.setRange(15, 800)
+        self.voxels.setSpecialValueText("automatic")      # the minimum, 15, means automatic
+        self.voxels.setValue(15)
         self.voxel_size = QtWidgets.QDoubleSpinBox()
         self.voxel_size.setRange(0.0, 1000.0)
         self.voxel_size.setDecimals(3)
@@ -203,8 +203,14 @@ class BuildModelPage(QtWidgets.QWidget):
         if not source:
             raise SaxsimInputError("choose a shipped shape or a file first")
         name = self.name_edit.text().strip() or None
-        return dict(source=source, name=name, unit=MESH_UNITS[self.cb_unit.currentText()],
-                    voxels=int(self.voxels.value()),
+        from ..models.build import source_kind
+        unit = MESH_UNITS[self.cb_unit.currentText()]
+        if unit is None and source_kind(source) == "mesh":
+            raise SaxsimInputError("a mesh file has no units: choose the mesh unit (Å, nm "
+                                   "or µm per file unit)")
+        return dict(source=source, name=name, unit=unit,
+                    voxels=(None if self.voxels.value() == self.voxels.minimum()
+                            else int(self.voxels.value())),
                     voxel_size=self.voxel_size.value() or None,
                     radiation=self.cb_radiation.currentData())
 
@@ -312,8 +318,12 @@ class BuildModelPage(QtWidgets.QWidget):
 
     def _previewed(self, result) -> None:
         shown, built, intensity = result
-        self.draw(shown, built, intensity)
-        extent = " × ".join(f"{x:.4g}" for x in shown.extent)
+        try:
+            self.draw(shown, built, intensity)
+            extent = " × ".join(f"{x:.4g}" for x in shown.extent)
+        except ValueError as exc:       # nothing to draw: never leave the page hanging
+            self.report(f"{shown.title}: cannot draw the object ({exc})", logging.ERROR)
+            return
         notes = "; ".join(built.notes)
         self.report(f"{shown.title}; {extent} Å. Model {built.name}: fit parameters scale, "
                     f"background, {built.parameters}" + (f". {notes}" if notes else ""))

@@ -71,7 +71,8 @@ class BuiltModel:
 
 def build_model(source: str | Path, name: str | None = None, out_dir=None,
                 overwrite: bool = False, *, voxel_size: float | None = None,
-                dataset: str | None = None, unit: float | None = None, voxels: int = 100,
+                dataset: str | None = None, unit: float | None = None,
+                voxels: int | None = None,
                 hydration: bool = True, implicit_hydrogens: bool = True,
                 radiation: str = "xray",
                 memory_budget=None, workdir=None, progress: bool = False) -> BuiltModel:
@@ -79,7 +80,7 @@ def build_model(source: str | Path, name: str | None = None, out_dir=None,
     folder) and return it. ``name``: the model name (needed except for shapes, whose default
     is numerical_<shape>). Options per kind: density files ``voxel_size`` (Å, default the
     file's) and ``dataset`` (HDF5); meshes ``unit`` (Å per file unit, required) and
-    ``voxels`` (along the longest extent); structures ``hydration``,
+    ``voxels`` (along the longest extent; None: 24 across the thinnest); structures ``hydration``,
     ``implicit_hydrogens`` and ``radiation`` ("xray" or "neutron")."""
     kind = source_kind(source)
     if kind == "shape":
@@ -140,8 +141,9 @@ def preview(source: str | Path, *, voxel_size: float | None = None,
             dataset: str | None = None, unit: float | None = None,
             cells: int = 40) -> Preview:
     """The object of ``source`` at its real dimensions, for a 3D view: a boolean grid of at
-    most ``cells`` voxels per axis (a voxel counts where at least half of it is inside, or
-    above half the largest absolute value of a density), or the atoms of a structure."""
+    most ``cells`` voxels per axis (a voxel counts where it is at least half as full as the
+    fullest one, or above half the largest absolute value of a density), or the atoms of a
+    structure."""
     kind = source_kind(source)
     label = Path(str(source)).name
     if kind == "structure":
@@ -157,8 +159,9 @@ def preview(source: str | Path, *, voxel_size: float | None = None,
         mesh = read_mesh(source, unit)
         d = float(np.ptp(mesh.vertices, axis=0).max()) / (cells - 2)
         values, origin = mesh_fractions(mesh.vertices, mesh.faces, d, supersample=2)
+        # half the fullest voxel: a plate thinner than a preview voxel still shows
         return Preview(f"{label}: {len(mesh.faces)} triangles, {mesh.volume:.4g} Å³",
-                       values >= 0.5, d, origin)
+                       values >= 0.5 * values.max(), d, origin)
     if kind == "sasview":
         from .file_models import points_on_grid, read_sasview_points
         xyz, sld_n, mag = read_sasview_points(source)
@@ -200,6 +203,7 @@ def _shape_preview(source, cells: int) -> Preview:
     for shape, _ in body.parts:        # where matter is, whatever the contrasts
         add_shape(density, shape, 1.0)
     values = np.minimum(density.values, 1.0)
+    values = values / values.max() if values.max() > 0 else values
     dims_text = ", ".join(f"{k} {v:g} Å" for k, v in dims.items() if k in spec.lengths)
     return Preview(f"{spec.title} ({dims_text})", values >= 0.5, grid.spacing,
                    np.full(3, -grid.box_length / 2))

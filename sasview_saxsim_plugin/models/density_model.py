@@ -26,8 +26,7 @@ TEMPLATE = '''r"""
 Isotropic I(q) of the 3D density in ``{path}``{dataset_note} (voxel size {voxel_size} Å at
 *voxel_size* = {voxel_size}; SHA-256 {sha256}), {route}, {correction_note}. Density values are
 SLD contrasts in 1e-6/Å² times *sld_scale*. I(q) = scale/V·⟨|A(q)|²⟩·1e-4 + background with
-V = d³·Σ|ρ|/max|ρ| (the particle volume for a uniform particle with partial-volume rim
-voxels), so scale is the volume fraction of such particles. *voxel_size* rescales
+V = {volume_text}, so scale is the volume fraction of such particles. *voxel_size* rescales
 the whole density (fit it to fit the particle size).{origin} Written by ``saxsim
 make-model``; the model refuses to run if the density file is gone or changed.
 """
@@ -37,7 +36,8 @@ from numpy import inf
 from sasview_saxsim_plugin.models.density_model import bound_density
 
 _DENSITY = bound_density({path!r}, {sha256!r}, {voxel_size!r}, {profile!r}, {dataset!r},
-                         {correction!r})
+                         {correction!r}, profile_sha256={profile_sha256!r},
+                         volume_voxels={volume_voxels!r})
 
 name = {name!r}
 title = {title!r}
@@ -104,6 +104,10 @@ def Iq(q, sld, sld_solvent, size_scale):
 Iq.vectorized = True
 '''
 
+
+#: the normalisation volume of a density model, for its help
+UNIFORM_VOLUME = ("d³·Σ|ρ|/max|ρ| (the particle volume for a uniform particle with\n"
+                  "partial-volume rim voxels)")
 
 #: what each voxel correction means, for the model's help
 CORRECTION_NOTES = {
@@ -217,19 +221,23 @@ class TabulatedProfile:
         self.x = np.zeros(0)
         self.values = np.zeros(0)
         self.spline = None
+        self._lock = threading.Lock()       # SasView evaluates models from worker threads
 
     def amplitude2(self, q: np.ndarray, scale: float = 1.0) -> np.ndarray:
         """|A(q)|² for the density with all lengths × ``scale`` (s⁶·|A_1(q·s)|²)."""
         from scipy.interpolate import CubicSpline
         x = np.abs(np.atleast_1d(np.asarray(q, float))) * scale
         need = float(x.max()) if x.size else 0.0
-        if self.spline is None or need > self.x[-3]:
-            count = int(np.ceil(1.25 * need / self.step)) + 8
-            new = np.arange(len(self.x), count) * self.step
-            self.x = np.concatenate([self.x, new])
-            self.values = np.concatenate([self.values, self.profile.amplitude2(new, 1.0)])
-            self.spline = CubicSpline(self.x, self.values)
-        return self.spline(x) * scale ** 6
+        with self._lock:
+            if self.spline is None or need > self.x[-3]:
+                count = int(np.ceil(1.25 * need / self.step)) + 8
+                new = np.arange(len(self.x), count) * self.step
+                self.x = np.concatenate([self.x, new])
+                self.values = np.concatenate([self.values,
+                                              self.profile.amplitude2(new, 1.0)])
+                self.spline = CubicSpline(self.x, self.values)
+            spline = self.spline
+        return spline(x) * scale ** 6
 
 
 def streamed_profile(path: str | os.PathLike, voxel_size: float, memory_budget=None,
@@ -273,7 +281,8 @@ def read_density(path: str | os.PathLike, voxel_size: float | None = None,
         raise SaxsimInputError(f"density file {str(path)!r} does not exist")
     source = open_density(path, voxel_size, dataset=dataset)
     arr = source.array
-    if not np.issubdtype(arr.dtype, np.number) or np.issubdtype(arr.dtype, np.complexfloating):
+    if arr.dtype != bool and (not np.issubdtype(arr.dtype, np.number)
+                              or np.issubdtype(arr.dtype, np.complexfloating)):
         raise SaxsimInputError(f"{str(path)!r} must hold real numbers, not {arr.dtype}")
     finite, nonzero = True, False
     for x0 in range(0, arr.shape[0], 64):
@@ -291,8 +300,11 @@ class BoundDensity:
     """The numerical model of one density file, checked against its recorded checksum."""
 
     def __init__(self, path: str, sha256: str, voxel_size: float, profile: str | None = None,
-                 dataset: str | None = None, correction: str = "deconvolve"):
+                 dataset: str | None = None, correction: str = "deconvolve",
+                 profile_sha256: str | None = None, volume_voxels: float | None = None):
         self.path, self.sha256, self.dataset = str(path), sha256, dataset
+        self.profile_sha256 = profile_sha256
+        self._profile_stamp = None
         #: "deconvolve": the values are samples of a smooth density averaged over each voxel
         #: (partial volumes), whose box filter is divided out; "sinc": each value fills
         #: its cubic voxel (SasView's lattice 'pixels'), whose box filter multiplies
@@ -301,11 +313,17 @@ class BoundDensity:
         self.profile_path = profile
         self._stamp = None
         self._profile: TabulatedProfile | ShellProfile | None = None
-        self._volume_voxels = None
+        #: the particle volume in voxels when the values do not give it (a crystallite:
+        #: its outline's volume); None: d³·Σ|ρ|/max|ρ| (a uniform particle)
+        self._volume_voxels = volume_voxels
+        self._fixed_volume = volume_voxels is not None
         self._lock = threading.Lock()
 
     def _check(self) -> None:
         self._stamp = check_unchanged(self.path, self.sha256, self._stamp, "density file")
+        if self.profile_path is not None and self.profile_sha256 is not None:
+            self._profile_stamp = check_unchanged(self.profile_path, self.profile_sha256,
+                                                  self._profile_stamp, "profile file")
 
     def _ensure(self) -> TabulatedProfile | ShellProfile:
         with self._lock:
@@ -317,6 +335,8 @@ class BoundDensity:
                 else:
                     self._profile = TabulatedProfile(
                         lattice_debye(np.asarray(arr, np.float64), self.voxel_size))
+                if self._fixed_volume:
+                    return self._profile
                 # partial-volume-weighted support: exact for a uniform particle whose rim
                 # voxels hold fractions (what geometry.raster writes)
                 total = peak = 0.0
@@ -327,7 +347,8 @@ class BoundDensity:
             return self._profile
 
     def volume(self, voxel_size) -> float:
-        """Particle volume (Å³) at ``voxel_size`` (Å): d³·Σ|ρ|/max|ρ|."""
+        """Particle volume (Å³) at ``voxel_size`` (Å): d³·Σ|ρ|/max|ρ|, or the fixed volume
+        in voxels × d³."""
         self._ensure()
         d = float(np.asarray(voxel_size, float).ravel()[0])
         return self._volume_voxels * d ** 3 if d > 0 else 1.0
@@ -349,12 +370,16 @@ _BOUND: dict = {}
 
 
 def bound_density(path: str, sha256: str, voxel_size: float, profile: str | None = None,
-                  dataset: str | None = None, correction: str = "deconvolve") -> BoundDensity:
+                  dataset: str | None = None, correction: str = "deconvolve",
+                  profile_sha256: str | None = None,
+                  volume_voxels: float | None = None) -> BoundDensity:
     """Shared :class:`BoundDensity` per (path, checksum, voxel size, profile file, dataset,
-    voxel correction)."""
-    key = (path, sha256, float(voxel_size), profile, dataset, correction)
+    voxel correction, profile checksum, fixed volume)."""
+    key = (path, sha256, float(voxel_size), profile, dataset, correction, profile_sha256,
+           volume_voxels)
     if key not in _BOUND:
-        _BOUND[key] = BoundDensity(path, sha256, voxel_size, profile, dataset, correction)
+        _BOUND[key] = BoundDensity(path, sha256, voxel_size, profile, dataset, correction,
+                                   profile_sha256, volume_voxels)
     return _BOUND[key]
 
 
@@ -399,24 +424,39 @@ def make_density_model(density_path: str | os.PathLike, voxel_size: float | None
     voxel_size = float(source.spacing)
     if min(source.shape) < 2:
         raise SaxsimInputError(f"density of shape {source.shape} is too small")
-    out.parent.mkdir(parents=True, exist_ok=True)
-    profile = None
+    import tempfile
+    out = out.resolve()
     from ..memory import available_memory_bytes, parse_bytes
     limit = (parse_bytes(memory_budget) if memory_budget is not None
              else 0.8 * (available_memory_bytes() or 8 * 2**30))
-    if debye_bytes(source.shape) > limit:
-        profile = str(out.with_name(f"{name}_profile.npz"))
-        streamed_profile(path, voxel_size, memory_budget, workdir, progress,
-                         dataset).save(profile)
-    route = ("by the lattice Debye sum of its autocorrelation" if profile is None else
-             f"by the shells of its streamed split FFT, stored in ``{profile}``")
-    text = TEMPLATE.format(path=str(path), sha256=file_sha256(path), voxel_size=voxel_size,
-                           name=name, title=title or f"Numerical density from {path.name}",
-                           profile=profile, route=route, dataset=dataset,
-                           dataset_note=f" (dataset {dataset})" if dataset else "", origin="",
-                           correction="deconvolve",
-                           correction_note=CORRECTION_NOTES["deconvolve"])
-    write_checked(out, text, f"density {path.name}")
+    with tempfile.TemporaryDirectory() as tmp:
+        profile = profile_sha256 = None
+        companions = {}
+        check_q = (0.005, 0.05, 0.2)
+        if debye_bytes(source.shape) > limit:
+            # computed now, written into place only when the model loads and evaluates
+            profile = out.with_name(f"{name}_profile.npz")
+            if profile.exists() and not overwrite:
+                raise SaxsimInputError(f"{profile} exists; pass --overwrite to replace it")
+            trial = Path(tmp) / profile.name
+            shells = streamed_profile(path, voxel_size, memory_budget, workdir, progress,
+                                      dataset)
+            shells.save(trial)
+            profile_sha256, companions = file_sha256(trial), {profile: trial}
+            # the shells end at π/d: check the model where it is defined
+            check_q = tuple(q for q in check_q if q < 0.9 * shells.q.max()) or (
+                0.5 * float(shells.q.max()),)
+            profile = str(profile)
+        route = ("by the lattice Debye sum of its autocorrelation" if profile is None else
+                 f"by the shells of its streamed split FFT, stored in ``{profile}``")
+        text = TEMPLATE.format(
+            path=str(path), sha256=file_sha256(path), voxel_size=voxel_size, name=name,
+            title=title or f"Numerical density from {path.name}", profile=profile,
+            route=route, dataset=dataset,
+            dataset_note=f" (dataset {dataset})" if dataset else "", origin="",
+            correction="deconvolve", correction_note=CORRECTION_NOTES["deconvolve"],
+            profile_sha256=profile_sha256, volume_voxels=None, volume_text=UNIFORM_VOLUME)
+        write_checked(out, text, f"density {path.name}", check_q, companions)
     return out
 
 
@@ -448,7 +488,8 @@ def write_checked(out: Path, text: str, source: str,
 def make_array_model(values: np.ndarray, voxel_size: float, name: str, origin: str,
                      out_dir: str | os.PathLike | None = None, overwrite: bool = False,
                      particle: dict | None = None, title: str | None = None,
-                     correction: str = "deconvolve") -> Path:
+                     correction: str = "deconvolve",
+                     volume: float | None = None) -> Path:
     """Write a plugin model ``NAME.py`` for a density computed here (a crystallite, a
     voxelised mesh, a point file), saved as ``NAME_density.npy`` beside it and bound to it
     like a density file. ``origin``: one sentence saying where the values come from (it goes
@@ -456,8 +497,9 @@ def make_array_model(values: np.ndarray, voxel_size: float, name: str, origin: s
     fractions, ``{"sld": …, "sld_solvent": …}`` defaults (1e-6/Å²); the model's parameters are
     then sld, sld_solvent and size_scale instead of sld_scale and voxel_size.
     ``correction``: "deconvolve" for partial-volume samples, "sinc" for values that
-    fill their voxels (:class:`BoundDensity`). Nothing is written unless the model loads in
-    sasmodels and evaluates."""
+    fill their voxels (:class:`BoundDensity`). ``volume`` (Å³): the particle volume when the
+    values do not give it (a crystallite's outline). Nothing is written unless the model
+    loads in sasmodels and evaluates."""
     import tempfile
     voxel_size = require_positive("voxel size", voxel_size, "Å")
     out = check_model_name(name, out_dir, overwrite).resolve()
@@ -475,8 +517,14 @@ def make_array_model(values: np.ndarray, voxel_size: float, name: str, origin: s
                       correction=correction, correction_note=CORRECTION_NOTES[correction])
         if particle is None:
             common["origin"] = f" Values: {origin}"
-            text = TEMPLATE.format(**common, profile=None, dataset=None, dataset_note="",
-                                   route="by the lattice Debye sum of its autocorrelation")
+            fixed = None if volume is None else float(volume) / float(voxel_size) ** 3
+            text = TEMPLATE.format(
+                **common, profile=None, dataset=None, dataset_note="",
+                route="by the lattice Debye sum of its autocorrelation", profile_sha256=None,
+                volume_voxels=fixed,
+                volume_text=UNIFORM_VOLUME if volume is None else
+                f"{float(volume):.6g} Å³ at *voxel_size* = {voxel_size:g} (× (voxel_size/"
+                f"{voxel_size:g})³ otherwise)")
         else:
             text = PARTICLE_TEMPLATE.format(**common, sld=float(particle["sld"]),
                                             sld_solvent=float(particle["sld_solvent"]))

@@ -80,10 +80,10 @@ def table_cache_dir() -> Path | None:
 def _code_digest() -> str:
     """Checksum of the modules whose code decides what a table holds."""
     from .. import __version__
-    from ..geometry import raster, registry, shapes, solids
+    from ..geometry import definitions, grid, raster, registry, shapes, solids
     from ..scattering import debye, voxel
     h = hashlib.sha256(__version__.encode())
-    for module in (raster, registry, shapes, solids, debye, voxel):
+    for module in (definitions, grid, raster, registry, shapes, solids, debye, voxel):
         h.update(Path(module.__file__).read_bytes())
     h.update(Path(__file__).read_bytes())
     return h.hexdigest()
@@ -113,7 +113,7 @@ def _load_table(path: Path | None, u_max: float) -> Table | None:
                        for (i, j), v in zip(z["pairs"], z["values"], strict=True)}
             return Table(u, splines, float(z["spacing"]), float(z["u_trusted"]),
                          float(z["volume"]))
-    except (OSError, ValueError, KeyError):
+    except Exception:  # noqa: BLE001 (a truncated file raises zipfile.BadZipFile, EOFError…)
         return None
 
 

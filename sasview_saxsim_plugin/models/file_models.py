@@ -25,10 +25,11 @@ SASVIEW_SUFFIXES = (".sld", ".omf")
 
 def make_mesh_model(path: str | os.PathLike, unit: float, name: str,
                     out_dir: str | os.PathLike | None = None, overwrite: bool = False,
-                    voxels: int = 100, sld: float = 1.0, sld_solvent: float = 0.0
+                    voxels: int | None = None, sld: float = 1.0, sld_solvent: float = 0.0
                     ) -> tuple[Path, list[str]]:
     """Plugin model of the closed triangle mesh in ``path`` (STL, OBJ, PLY, …; lengths ×
-    ``unit`` Å), voxelised with partial volumes, ``voxels`` along its longest extent.
+    ``unit`` Å), voxelised with partial volumes, ``voxels`` along its longest extent (None:
+    24 across its thinnest, ``geometry.mesh.automatic_voxel_size``).
     Returns (plugin path, notes on the repairs made to the mesh)."""
     from ..geometry.mesh import read_mesh, voxelise_mesh
     mesh = read_mesh(path, unit)
@@ -49,24 +50,39 @@ def make_crystallite_model(cell_file: str | os.PathLike, radius: float, spacing:
                            overwrite: bool = False, cell_voxels: int = 64) -> Path:
     """Plugin model of a spherical crystallite of ``radius`` (Å) cut from the unit cell in
     ``cell_file`` (.cube, CHGCAR, or a .cif whose atoms become Gaussian electron densities),
-    sampled on voxels of ``spacing`` (Å). Values: the cell's density (relative units)."""
+    sampled on voxels of ``spacing`` (Å). Values: X-ray SLD (1e-6/Å²) for a .cif (its atoms'
+    electron density × r_e), the file's own density (relative units) for a cube or CHGCAR;
+    normalised by the crystallite's volume 4πR³/3."""
     from ..density.readers import read_unit_cell
     from ..density.sources import CrystalliteSource
     radius = require_positive("crystallite radius", radius, "Å")
     spacing = require_positive("--spacing", spacing, "Å")
+    if int(cell_voxels) < 4:
+        raise SaxsimInputError(f"--cell-voxels {cell_voxels}: at least 4 grid points per "
+                               "cell axis")
     n = int(math.ceil(2 * radius / spacing)) + 4
     if n ** 3 > 512 ** 3:
         raise SaxsimInputError(f"a crystallite of radius {radius:g} Å on {spacing:g} Å voxels "
                                f"needs {n}³ voxels: use larger --spacing (at most 512³)")
+    from ..density.readers import _kind
+    from .atomic_model import ELECTRON_AMPLITUDE
     values, cell = read_unit_cell(cell_file, cell_voxels)
     label = Path(cell_file).name
+    from_atoms = _kind(Path(cell_file)) == "cif"
+    if from_atoms:                  # e/Å³ of Gaussian atoms -> X-ray SLD (r_e), 1e-6/Å²
+        values = values * ELECTRON_AMPLITUDE
     source = CrystalliteSource(values, cell, radius, n, spacing, label)
     density = np.concatenate([source.slab(x0, min(x0 + 32, n)) for x0 in range(0, n, 32)])
     lengths = ", ".join(f"{x:.4g}" for x in np.linalg.norm(cell, axis=1))
+    units = ("X-ray SLD in 1e-6/Å² (the atoms' electron density times r_e), so I(q) is in "
+             "1/cm with scale the volume fraction" if from_atoms else
+             "the file's density values (relative units: a cube or CHGCAR holds electron "
+             "densities in its own units)")
     origin = (f"a spherical crystallite of radius {radius:g} Å cut from the unit cell in "
-              f"{label} (cell edges {lengths} Å), {n}³ voxels of {spacing:g} Å.")
+              f"{label} (cell edges {lengths} Å), {n}³ voxels of {spacing:g} Å; {units}.")
     return make_array_model(density, spacing, name, origin, out_dir, overwrite,
-                            title=f"Numerical crystallite of {label}")
+                            title=f"Numerical crystallite of {label}",
+                            volume=4.0 / 3.0 * np.pi * radius ** 3)
 
 
 def read_sasview_points(path: str | os.PathLike) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
