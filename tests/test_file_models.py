@@ -303,6 +303,7 @@ def test_the_streamed_route_writes_nothing_until_the_model_works(tmp_path):
     profile.write_bytes(profile.read_bytes() + b"x")
     from sasmodels.core import load_model
     from sasmodels.direct_model import call_kernel
+
     from sasview_saxsim_plugin.models import density_model
     density_model._BOUND.clear()              # a new session reads the profile again
     kernel = load_model(str(plugin)).make_kernel([np.array([0.01])])
