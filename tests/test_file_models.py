@@ -309,3 +309,13 @@ def test_the_streamed_route_writes_nothing_until_the_model_works(tmp_path):
     kernel = load_model(str(plugin)).make_kernel([np.array([0.01])])
     with pytest.raises(ValueError, match="profile file .* changed"):
         call_kernel(kernel, {})
+
+
+def test_make_model_refuses_options_of_another_kind(tmp_path, capsys):
+    from sasview_saxsim_plugin.cli import main
+    from sasview_saxsim_plugin.density.examples import write_examples
+    write_examples(tmp_path)
+    assert main(["make-model", str(tmp_path / "dumbbell.mrc"), "--name", "test_opt",
+                 "--unit", "nm", "--dir", str(tmp_path / "p")]) == 2
+    assert "--unit applies to mesh files" in capsys.readouterr().err
+    assert not (tmp_path / "p").exists()

@@ -394,6 +394,7 @@ def cmd_make_model(a) -> int:
             raise SaxsimInputError(f"--shape takes a shape definition (.py) or a shipped "
                                    f"shape's name; give {a.shape} without --shape")
     source = a.shape if a.shape is not None else a.density
+    _check_options_fit(a, source)
     t = time.perf_counter()
     built = build_model(source, a.name, a.dir, overwrite=a.overwrite,
                         voxel_size=a.voxel_size, dataset=a.dataset,
@@ -416,6 +417,23 @@ def cmd_make_model(a) -> int:
         print(f"polydispersity on {', '.join(spec.volume_names)}")
     print(_where(a))
     return 0
+
+
+#: make-model options that only one kind of source takes
+KIND_OPTIONS = {"unit": "mesh", "voxels": "mesh", "dataset": "density",
+                "voxel_size": "density", "neutron": "structure", "no_hydration": "structure",
+                "no_implicit_hydrogens": "structure", "memory_budget": "density",
+                "workdir": "density"}
+
+
+def _check_options_fit(a, source) -> None:
+    """Refuse an option the source's kind does not take (it would be silently ignored)."""
+    from ..models.build import source_kind
+    kind = source_kind(source)
+    for option, wanted in KIND_OPTIONS.items():
+        if getattr(a, option) not in (None, False) and kind != wanted:
+            flag = "--" + option.replace("_", "-")
+            raise SaxsimInputError(f"{flag} applies to {wanted} files; {source} is a {kind}")
 
 
 def _where(a) -> str:
