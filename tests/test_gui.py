@@ -417,6 +417,15 @@ def test_build_model_page_reports_bad_input(window, qtbot, tmp_path):
     qtbot.waitUntil(lambda: page.job is None, timeout=WAIT_MS)
     assert "Torus" in page.status.text()
     assert sorted(_extent(page.status.text())) == pytest.approx([50, 250, 250], abs=6.6)
+    from sasview_saxsim_plugin.models.install import sasview_plugin_dir
+    (sasview_plugin_dir() / "test_torus_taken.py").write_text("# a user's own model\n")
+    page.set_source("torus", "test_torus_taken")
+    page.chk_replace.setChecked(False)
+    page.on_install()
+    qtbot.waitUntil(lambda: page.job is None, timeout=WAIT_MS)
+    assert "tick 'replace an existing model'" in page.status.text()     # the page's words
+    assert "--overwrite" not in page.status.text()
+    assert (sasview_plugin_dir() / "test_torus_taken.py").read_text() == "# a user's own model\n"
 
 
 def _extent(text: str) -> list[float]:

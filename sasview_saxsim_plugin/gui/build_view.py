@@ -48,6 +48,23 @@ def default_model_name(source: str) -> str:
     return name if name[0].isalpha() else f"m_{name}"
 
 
+#: the library's messages name command-line options; on this page they are its fields
+GUI_WORDS = {
+    "pass --overwrite to replace it": "tick 'replace an existing model' to replace it",
+    "needs a name (--name)": "needs a model name",
+    "name one with --dataset": "name one in 'HDF5 dataset'",
+    "pass --voxel-size (Å)": "set 'density voxel size'",
+    "or pass --voxel-size": "or set 'density voxel size'",
+}
+
+
+def gui_wording(message: str) -> str:
+    """A library message with its command-line hints in this page's words."""
+    for cli, gui in GUI_WORDS.items():
+        message = message.replace(cli, gui)
+    return message
+
+
 def evaluate_plugin(path: Path, q: np.ndarray) -> np.ndarray:
     """I(q) (1/cm) of a plugin model file at its default parameters (sasmodels)."""
     from sasmodels.core import load_model
@@ -94,6 +111,8 @@ class BuildModelPage(QtWidgets.QWidget):
         self.voxel_size.setRange(0.0, 1000.0)
         self.voxel_size.setDecimals(3)
         self.voxel_size.setSpecialValueText("from the file")
+        self.dataset_edit = QtWidgets.QLineEdit()
+        self.dataset_edit.setPlaceholderText("the only 3D dataset")
         self.cb_radiation = QtWidgets.QComboBox()
         self.cb_radiation.addItem("X-rays", "xray")
         self.cb_radiation.addItem("neutrons (H2O/D2O)", "neutron")
@@ -112,6 +131,7 @@ class BuildModelPage(QtWidgets.QWidget):
         form.addRow("mesh unit", self.cb_unit)
         form.addRow("mesh voxels (longest extent)", self.voxels)
         form.addRow("density voxel size (Å)", self.voxel_size)
+        form.addRow("HDF5 dataset", self.dataset_edit)
         form.addRow("structure radiation", self.cb_radiation)
         form.addRow("", self.chk_replace)
 
@@ -194,6 +214,7 @@ class BuildModelPage(QtWidgets.QWidget):
         self.cb_unit.setEnabled(kind == "mesh")
         self.voxels.setEnabled(kind == "mesh")
         self.voxel_size.setEnabled(kind == "density")
+        self.dataset_edit.setEnabled(kind == "density")
         self.cb_radiation.setEnabled(kind == "structure")
         self._update_buttons()
 
@@ -212,6 +233,7 @@ class BuildModelPage(QtWidgets.QWidget):
                     voxels=(None if self.voxels.value() == self.voxels.minimum()
                             else int(self.voxels.value())),
                     voxel_size=self.voxel_size.value() or None,
+                    dataset=self.dataset_edit.text().strip() or None,
                     radiation=self.cb_radiation.currentData())
 
     # ------------------------------------------------------------------ actions
@@ -229,11 +251,13 @@ class BuildModelPage(QtWidgets.QWidget):
         def work(progress):
             from ..models.build import build_model, preview
             progress("drawing the object", 0, 3)
-            shown = preview(opts["source"], voxel_size=opts["voxel_size"], unit=opts["unit"])
+            shown = preview(opts["source"], voxel_size=opts["voxel_size"], unit=opts["unit"],
+                            dataset=opts["dataset"])
             progress("building the model", 1, 3)
             built = build_model(opts["source"], opts["name"], folder, overwrite=True,
                                 voxel_size=opts["voxel_size"], unit=opts["unit"],
-                                voxels=opts["voxels"], radiation=opts["radiation"])
+                                voxels=opts["voxels"], radiation=opts["radiation"],
+                                dataset=opts["dataset"])
             progress("computing I(q)", 2, 3)
             return shown, built, evaluate_plugin(built.path, PREVIEW_Q)
 
@@ -254,7 +278,8 @@ class BuildModelPage(QtWidgets.QWidget):
             progress("building the model", 0, 1)
             return build_model(opts["source"], opts["name"], None, overwrite=replace,
                                voxel_size=opts["voxel_size"], unit=opts["unit"],
-                               voxels=opts["voxels"], radiation=opts["radiation"])
+                               voxels=opts["voxels"], radiation=opts["radiation"],
+                               dataset=opts["dataset"])
 
         self._start(work, self._installed, "install")
 
@@ -306,12 +331,17 @@ class BuildModelPage(QtWidgets.QWidget):
         self.status.setText(stage)
 
     def _failed(self, message: str, details: str) -> None:
-        self.report(message, logging.ERROR)
+        self.report(gui_wording(message), logging.ERROR)
         if details:
             logging.getLogger(__name__).error(details)
 
     def _finished(self) -> None:
-        self.job = None
+        job, self.job = self.job, None
+        if job is not None:
+            # 'finished' comes as run() returns: let the thread end before its object goes
+            # (a QThread collected while running aborts the process)
+            job.wait()
+            job.deleteLater()
         self.progress.setRange(0, 1)
         self.progress.setValue(1)
         self._update_buttons()
