@@ -15,15 +15,13 @@ Prints a markdown table; writes nothing else unless --json FILE is given.
 from __future__ import annotations
 
 import argparse
-import json
-import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
 
 from atomic_peers import clean_pdb, example_dir  # benchmarks/ is on sys.path
-from common import machine_description, publish
+from common import fresh_process_json, machine_description, publish
 
 from sasview_saxsim_plugin.models.atomic_model import make_atomic_model
 
@@ -59,9 +57,7 @@ def main(argv=None) -> int:
             t = time.perf_counter()
             plugin = make_atomic_model(pdb, f"assembly_{copies}", tmp, overwrite=True)
             build = time.perf_counter() - t
-            out = subprocess.run([sys.executable, "-c", CALLS, str(plugin)], check=True,
-                                 capture_output=True, text=True)
-            calls = json.loads(out.stdout.strip().splitlines()[-1])
+            calls = fresh_process_json(CALLS, plugin)
             rows.append({"copies": copies, "atoms": atoms, "build_s": build, **calls})
             print(f"{atoms} atoms: make-model {build:.1f} s, first call "
                   f"{calls['first_s']:.2f} s, warm {calls['warm_ms']:.2f} ms",

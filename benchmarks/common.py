@@ -60,3 +60,12 @@ def publish(title: str, table: str, machine: str, raw=None, json_out: str | None
     if raw is None:
         raw = {"title": title, "machine": machine, "command": command_line(), "table": table}
     save_json(raw, json_out)
+
+
+def fresh_process_json(code: str, *args, env: dict | None = None) -> dict:
+    """Run Python ``code`` with ``args`` in a new interpreter (as a new SasView session
+    would start) and return the JSON object it prints last."""
+    import subprocess
+    out = subprocess.run([sys.executable, "-c", code, *map(str, args)], env=env, check=True,
+                         capture_output=True, text=True)
+    return json.loads(out.stdout.strip().splitlines()[-1])

@@ -15,13 +15,11 @@ table; writes nothing else unless --json FILE is given.
 from __future__ import annotations
 
 import argparse
-import json
 import os
-import subprocess
 import sys
 import tempfile
 
-from common import machine_description, publish  # benchmarks/ is on sys.path
+from common import fresh_process_json, machine_description, publish  # benchmarks/ is on sys.path
 
 SESSION = """
 import json, sys, time
@@ -56,9 +54,7 @@ print(json.dumps({"first_s": first, "warm_ms": 1e3 * warm, "built": MODEL.builds
 
 def session(shape: str, folder: str, cache: str, pd: float) -> dict:
     env = {**os.environ, "SAXSIM_TABLE_CACHE": cache}
-    out = subprocess.run([sys.executable, "-c", SESSION, shape, folder, str(pd)], env=env,
-                         check=True, capture_output=True, text=True)
-    return json.loads(out.stdout.strip().splitlines()[-1])
+    return fresh_process_json(SESSION, shape, folder, pd, env=env)
 
 
 def main(argv=None) -> int:

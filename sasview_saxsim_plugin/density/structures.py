@@ -152,15 +152,13 @@ def implicit_hydrogen_counts(gemmi, elements: np.ndarray, xyz: np.ndarray,
     d = np.linalg.norm(xyz[i] - xyz[j], axis=1)
     limit = 1.2 * (radii[pairs[:, 0]] + radii[pairs[:, 1]])
     keep = (d < limit) & (d > 0.4)
-    orders = np.zeros(len(elements))
-    sigma = np.zeros(len(elements))
-    double = np.zeros(len(elements), bool)
-    for a, b, dist in zip(i[keep], j[keep], d[keep], strict=True):
-        order = _bond_order(elements[a], elements[b], dist)
-        for atom in (a, b):
-            orders[atom] += order
-            sigma[atom] += 1
-            double[atom] |= order == 2.0
+    i, j, d = i[keep], j[keep], d[keep]
+    bond = np.array([_bond_order(elements[a], elements[b], dist)
+                     for a, b, dist in zip(i, j, d, strict=True)])
+    ends = np.concatenate([i, j])
+    orders = np.bincount(ends, np.tile(bond, 2), minlength=len(elements))
+    sigma = np.bincount(ends, minlength=len(elements)).astype(float)
+    double = np.bincount(ends, np.tile(bond == 2.0, 2), minlength=len(elements)) > 0
     deficit = np.zeros(len(elements))
     for k, e in enumerate(elements):
         if e == "N":          # an amide or ring N keeps its H: σ-bonds count, not orders
@@ -168,8 +166,11 @@ def implicit_hydrogen_counts(gemmi, elements: np.ndarray, xyz: np.ndarray,
         elif e in VALENCE:
             deficit[k] = VALENCE[e] - orders[k]
     count = np.clip(np.floor(deficit + 0.5), 0, 3).astype(int)
+    # each residue's atoms, from one sort (a scan of every atom per residue was O(N·R))
+    order = np.argsort(residue_of, kind="stable")
+    bounds = np.searchsorted(residue_of[order], np.arange(len(residues) + 1))
     for r, (name, explicit) in enumerate(residues):
-        atoms = np.flatnonzero(residue_of == r)
+        atoms = order[bounds[r]:bounds[r + 1]]
         if explicit:
             count[atoms] = 0
             continue

@@ -237,11 +237,26 @@ class BuildModelPage(QtWidgets.QWidget):
                     radiation=self.cb_radiation.currentData())
 
     # ------------------------------------------------------------------ actions
-    def on_preview(self) -> None:
+    def _checked_options(self) -> dict | None:
+        """:meth:`options`, or None after reporting what is wrong with the form."""
         try:
-            opts = self.options()
+            return self.options()
         except SaxsimInputError as exc:
             self.report(str(exc), logging.ERROR)
+            return None
+
+    @staticmethod
+    def _build(opts: dict, folder, overwrite: bool):
+        """``models.build.build_model`` with the form's options."""
+        from ..models.build import build_model
+        return build_model(opts["source"], opts["name"], folder, overwrite=overwrite,
+                           voxel_size=opts["voxel_size"], unit=opts["unit"],
+                           voxels=opts["voxels"], radiation=opts["radiation"],
+                           dataset=opts["dataset"])
+
+    def on_preview(self) -> None:
+        opts = self._checked_options()
+        if opts is None:
             return
         if self._scratch is not None:
             self._scratch.cleanup()
@@ -249,37 +264,27 @@ class BuildModelPage(QtWidgets.QWidget):
         folder = self._scratch.name
 
         def work(progress):
-            from ..models.build import build_model, preview
+            from ..models.build import preview
             progress("drawing the object", 0, 3)
             shown = preview(opts["source"], voxel_size=opts["voxel_size"], unit=opts["unit"],
                             dataset=opts["dataset"])
             progress("building the model", 1, 3)
-            built = build_model(opts["source"], opts["name"], folder, overwrite=True,
-                                voxel_size=opts["voxel_size"], unit=opts["unit"],
-                                voxels=opts["voxels"], radiation=opts["radiation"],
-                                dataset=opts["dataset"])
+            built = self._build(opts, folder, overwrite=True)
             progress("computing I(q)", 2, 3)
             return shown, built, evaluate_plugin(built.path, PREVIEW_Q)
 
         self._start(work, self._previewed, "preview")
 
     def on_install(self) -> None:
-        try:
-            opts = self.options()
-        except SaxsimInputError as exc:
-            self.report(str(exc), logging.ERROR)
+        opts = self._checked_options()
+        if opts is None:
             return
         replace = self.chk_replace.isChecked()
-
         self._pending_source = opts["source"]
 
         def work(progress):
-            from ..models.build import build_model
             progress("building the model", 0, 1)
-            return build_model(opts["source"], opts["name"], None, overwrite=replace,
-                               voxel_size=opts["voxel_size"], unit=opts["unit"],
-                               voxels=opts["voxels"], radiation=opts["radiation"],
-                               dataset=opts["dataset"])
+            return self._build(opts, None, overwrite=replace)
 
         self._start(work, self._installed, "install")
 
