@@ -246,7 +246,7 @@ class BuildModelPage(QtWidgets.QWidget):
             return None
 
     @staticmethod
-    def _build(opts: dict, folder, overwrite: bool):
+    def _build_model(opts: dict, folder, overwrite: bool):
         """``models.build.build_model`` with the form's options."""
         from ..models.build import build_model
         return build_model(opts["source"], opts["name"], folder, overwrite=overwrite,
@@ -269,7 +269,7 @@ class BuildModelPage(QtWidgets.QWidget):
             shown = preview(opts["source"], voxel_size=opts["voxel_size"], unit=opts["unit"],
                             dataset=opts["dataset"])
             progress("building the model", 1, 3)
-            built = self._build(opts, folder, overwrite=True)
+            built = self._build_model(opts, folder, overwrite=True)
             progress("computing I(q)", 2, 3)
             return shown, built, evaluate_plugin(built.path, PREVIEW_Q)
 
@@ -284,7 +284,7 @@ class BuildModelPage(QtWidgets.QWidget):
 
         def work(progress):
             progress("building the model", 0, 1)
-            return self._build(opts, None, overwrite=replace)
+            return self._build_model(opts, None, overwrite=replace)
 
         self._start(work, self._installed, "install")
 
