@@ -39,6 +39,23 @@ class ComputationCancelled(Exception):
     """Raised by a progress callback to stop a computation (the user pressed Cancel)."""
 
 
+#: models already warned about q in 1/nm (one warning per model and process)
+_WARNED_Q_UNITS: set = set()
+
+
+def warn_if_q_in_nm(q, model: str) -> None:
+    """Warn once per ``model`` when q (1/Å) reaches beyond 2 1/Å, unusual for SAS and what
+    data in 1/nm look like (sasmodels uses 1/Å)."""
+    import warnings
+
+    import numpy as np
+    q = np.asarray(q, float)
+    if q.size and np.nanmax(np.abs(q)) > 2.0 and model not in _WARNED_Q_UNITS:
+        _WARNED_Q_UNITS.add(model)
+        warnings.warn(f"{model}: q up to {np.nanmax(np.abs(q)):.3g} 1/Å is unusually large "
+                      "for SAS; is the data's q in 1/nm? (sasmodels uses 1/Å)", stacklevel=3)
+
+
 def require_extra(module: str, extra: str, purpose: str):
     """Import ``module`` (an optional dependency) or raise :class:`SaxsimInputError` naming
     the extra that installs it: ``pip install 'sasview_saxsim_plugin[extra]'``."""

@@ -319,3 +319,18 @@ def test_make_model_refuses_options_of_another_kind(tmp_path, capsys):
                  "--unit", "nm", "--dir", str(tmp_path / "p")]) == 2
     assert "--unit applies to mesh files" in capsys.readouterr().err
     assert not (tmp_path / "p").exists()
+
+
+def test_a_file_model_warns_when_q_looks_like_inverse_nanometres(tmp_path):
+    """q reaching 5 (data in 1/nm given as 1/Å) gets a warning naming the model, once."""
+    import warnings
+
+    from sasview_saxsim_plugin.models.file_models import make_mesh_model
+    path = tmp_path / "box.stl"
+    trimesh.creation.box((40.0, 60.0, 100.0)).export(path)
+    plugin, _ = make_mesh_model(path, 1.0, "test_units_box", tmp_path)
+    with pytest.warns(UserWarning, match="box.npy|1/nm"):
+        evaluate(plugin, [0.01, 5.0])
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        evaluate(plugin, [0.01, 0.3])

@@ -21,7 +21,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ..errors import SaxsimInputError
+from ..errors import SaxsimInputError, warn_if_q_in_nm
 from ..scattering.atomic import HYDRATION, PairHistogram, SolvatedStructure
 
 #: classical electron radius (Å) times 1e6: electrons -> sasmodels' 1e-6/Å²·Å³ amplitude
@@ -145,6 +145,7 @@ class BoundStructure:
         model = self._ensure()
         values = [float(np.asarray(v, float).ravel()[0]) for v in
                   (solvent_density, excluded_scale, hydration_contrast)]
+        warn_if_q_in_nm(q, f"the model of {Path(self.path).name}")
         a2 = model.intensity(np.abs(np.asarray(q, float)), *values)
         unit = ELECTRON_AMPLITUDE if model.radiation == "xray" else 1.0
         return a2 * unit ** 2 * 1e-4 / model.excluded_volume

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ..errors import SaxsimInputError, require_positive
+from ..errors import SaxsimInputError, require_positive, warn_if_q_in_nm
 from ..scattering.debye import DebyeProfile, lattice_debye
 from ..scattering.voxel import isotropic_correction
 
@@ -359,6 +359,7 @@ class BoundDensity:
         d = float(np.asarray(voxel_size, float).ravel()[0])
         c = float(np.asarray(sld_scale, float).ravel()[0])
         q = np.asarray(q, float)
+        warn_if_q_in_nm(q, f"the model of {Path(self.path).name}")
         if not d > 0:
             return np.full(q.shape, np.nan)
         s = d / self.voxel_size

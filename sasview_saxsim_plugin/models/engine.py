@@ -34,7 +34,7 @@ from pathlib import Path
 import numpy as np
 from scipy.interpolate import CubicSpline
 
-from ..errors import SaxsimInputError
+from ..errors import SaxsimInputError, warn_if_q_in_nm
 from ..geometry.raster import voxel_fractions
 from ..geometry.registry import ShapeSpec, get_shape
 from ..scattering.debye import lattice_debye_parts
@@ -451,7 +451,7 @@ class NumericalShapeModel:
         axis on the surface (default 3)."""
         spec, contrasts, supersample = self._prepare(shape, dims, slds, supersample)
         q = np.asarray(q, float)
-        self._check_units(q)
+        warn_if_q_in_nm(q, "numerical model")
         voxels = int(self.voxels if voxels is None else voxels)
         if spec.concentric_radii is not None:
             radii = [float(r) for r in spec.concentric_radii(dims)]
@@ -537,13 +537,6 @@ class NumericalShapeModel:
             voxels = _auto_voxels(_unit_geometry(spec, ratios)[1], u_max)
         a2 = self._table3d(spec, ratios, voxels, supersample).amplitude2(u_par, contrasts)
         return a2 * s ** 6 * 1e-4
-
-    def _check_units(self, q: np.ndarray) -> None:
-        if q.size and np.abs(q).max() > 2.0 and "units" not in self._warned:
-            self._warned.add("units")
-            warnings.warn(f"numerical model: q up to {np.abs(q).max():.3g} 1/Å is unusually "
-                          f"large for SAS; is the data's q in 1/nm? (sasmodels uses 1/Å)",
-                          stacklevel=3)
 
     def _check_range(self, tab: Table, u_max: float, shape: str, scale: float) -> None:
         if u_max > 2 * tab.u_trusted and shape not in self._warned:
